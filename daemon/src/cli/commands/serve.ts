@@ -1,0 +1,49 @@
+import path from "node:path";
+import { runDaemon } from "../../daemon.js";
+import { hearthHome } from "../../discovery.js";
+import type { GpuChoice } from "../../engine/engine.js";
+import { physicalCoreCount } from "../../engine/hardware.js";
+import { intFlag, parseArgs, stringFlag, UsageError } from "../args.js";
+
+/** llama.vscode's default model: small, FIM-trained, Q8_0. Needs network once (or a local copy). */
+export const DEFAULT_MODEL = "hf:ggml-org/Qwen2.5-Coder-1.5B-Q8_0-GGUF";
+
+export const serveHelp = `Usage: hearth serve [options]
+
+Runs the Hearth daemon in the foreground: loads the model, listens on ws://127.0.0.1:PORT/
+and writes daemon.json (port, pid, token; mode 0600) to its home folder.
+
+Options:
+  --model M          .gguf path, hf: URI or generated:NAME[@F16|Q8_0|Q4_0]
+                     (default: $HEARTH_MODEL, else ${DEFAULT_MODEL})
+  --home DIR         daemon home (default: $HEARTH_HOME, else ~/.cache/hearth)
+  --port N           port to listen on (default: 0, any free port)
+  --idle-timeout S   exit after S seconds with no client; 0 never (default: 900)
+  --ctx N            context size in tokens per workspace (default: 4096)
+  --workspaces N     workspaces with a live KV cache at once (default: 3)
+  --threads N        CPU threads (default: physical cores)
+  --gpu G            auto, cuda, vulkan, metal or off (default: auto)
+`;
+
+export async function serve(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu"] });
+  if (args.flags.has("help")) {
+    process.stdout.write(serveHelp);
+    return 0;
+  }
+  if (args.positional.length > 0) throw new UsageError(`serve takes no arguments, got "${args.positional.join(" ")}"`);
+  const gpu = stringFlag(args, "gpu") ?? "auto";
+  if (!["auto", "cuda", "vulkan", "metal", "off"].includes(gpu)) throw new UsageError(`--gpu must be auto, cuda, vulkan, metal or off; got "${gpu}"`);
+  const home = stringFlag(args, "home");
+  await runDaemon({
+    home: home ? path.resolve(home) : hearthHome(),
+    modelSource: stringFlag(args, "model") ?? process.env.HEARTH_MODEL ?? DEFAULT_MODEL,
+    port: intFlag(args, "port", 0, 0, 65535),
+    idleTimeoutMs: intFlag(args, "idle-timeout", 900, 0, 7 * 24 * 3600) * 1000,
+    contextSize: intFlag(args, "ctx", 4096, 256, 1 << 20),
+    maxWorkspaces: intFlag(args, "workspaces", 3, 1, 64),
+    threads: intFlag(args, "threads", physicalCoreCount(), 1, 1024),
+    gpu: gpu as GpuChoice,
+  });
+  return 0;
+}

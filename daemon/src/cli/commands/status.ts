@@ -1,0 +1,46 @@
+import { parseArgs, UsageError } from "../args.js";
+import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, connectClient, formatMetrics } from "../common.js";
+import type { StatusResult } from "../../protocol.js";
+
+export const statusHelp = `Usage: hearth status [options]
+
+Shows the daemon's device, model, memory, workspaces and the last requests' metrics.
+
+Options:
+  --json       print the full hearth/status result as JSON
+  --no-spawn   fail instead of starting a daemon when none runs
+  --home DIR   daemon home (default: $HEARTH_HOME, else ~/.cache/hearth)
+`;
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+export function formatStatus(s: StatusResult): string {
+  const model = s.modelState.state === "ready" ? `${s.model.name} (${s.model.precision}, KV ${s.model.kvCacheType}, ctx ${s.model.contextSize})` : s.modelState.state === "failed" ? `failed: ${s.modelState.message} ${s.modelState.hint}` : `loading ${s.model.source}`;
+  const lines = [
+    `hearth ${s.version} pid ${s.pid}, up ${Math.round(s.uptimeMs / 1000)} s, ${s.clients} client(s)`,
+    `device: ${s.device.kind} (${s.device.name}), ${s.device.threads} threads`,
+    `model:  ${model}`,
+    `memory: model ${mib(s.memory.modelBytes)}, KV ${mib(s.memory.kvBytes)}, RAM ${mib(s.memory.ramUsedBytes)} used / ${mib(s.memory.ramFreeBytes)} free` +
+      (s.memory.vramTotalBytes > 0 ? `, VRAM ${mib(s.memory.vramUsedBytes)} used / ${mib(s.memory.vramFreeBytes)} free` : ""),
+    ...s.workspaces.map((w) => `workspace ${w.workspaceId}: ${w.cachedTokens} cached tokens, ${w.clients} client(s), ${w.folders.join(", ") || "(no folder)"}`),
+    ...s.recentRequests.slice(-5).map(formatMetrics),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+export async function status(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, { boolean: CLIENT_BOOLEAN_FLAGS, value: CLIENT_VALUE_FLAGS });
+  if (args.flags.has("help")) {
+    process.stdout.write(statusHelp);
+    return 0;
+  }
+  if (args.positional.length > 0) throw new UsageError("status takes no arguments");
+  const client = await connectClient(args);
+  try {
+    const result = await client.status();
+    process.stdout.write(args.flags.has("json") ? `${JSON.stringify(result, null, 2)}\n` : formatStatus(result));
+    return 0;
+  } finally {
+    client.dispose();
+  }
+}

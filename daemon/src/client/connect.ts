@@ -1,0 +1,115 @@
+/**
+ * How a client (the CLI, the extension, the bench) reaches the daemon: read the discovery
+ * file, open the WebSocket with the token, and, when no daemon answers, start one detached
+ * with UV_THREADPOOL_SIZE=1 and wait for its "listening" line.
+ */
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import WebSocket from "ws";
+import { discoveryPath, isProcessAlive, readDiscovery, type DiscoveryInfo } from "../discovery.js";
+import { Limits } from "../protocol.js";
+
+export interface ConnectOptions {
+  home: string;
+  /** Start a daemon when none runs (default true). */
+  spawn?: boolean;
+  /** Extra `hearth serve` arguments for a daemon this call starts (e.g. --model). */
+  serveArgs?: readonly string[];
+  /** The `hearth` entry script to start the daemon with. */
+  entry: string;
+  /** Environment for a spawned daemon (defaults to this process's). */
+  env?: NodeJS.ProcessEnv;
+  spawnTimeoutMs?: number;
+}
+
+export class DaemonUnavailableError extends Error {
+  readonly code = "HEARTH_ERR_NO_DAEMON";
+}
+
+export function daemonLogPath(home: string): string {
+  return path.join(home, "daemon.log");
+}
+
+export function openSocket(info: DiscoveryInfo): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${info.port}/`, {
+      headers: { Authorization: `Bearer ${info.token}` },
+      maxPayload: Limits.maxMessageBytes * 4,
+      perMessageDeflate: false,
+    });
+    socket.once("open", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+    socket.once("error", reject);
+    socket.once("unexpected-response", (_req, res) => reject(new Error(`daemon refused the connection: HTTP ${res.statusCode}`)));
+  });
+}
+
+/** Starts `hearth serve` detached; resolves once it listens. Its stderr goes to daemon.log. */
+export function spawnDaemon(options: ConnectOptions): Promise<void> {
+  mkdirSync(options.home, { recursive: true, mode: 0o700 });
+  const logFd = openSync(daemonLogPath(options.home), "a", 0o600);
+  const child = spawn(process.execPath, [options.entry, "serve", "--home", options.home, ...(options.serveArgs ?? [])], {
+    detached: true,
+    stdio: ["ignore", "pipe", logFd],
+    env: { ...(options.env ?? process.env), UV_THREADPOOL_SIZE: "1" },
+  });
+  closeSync(logFd);
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => fail(new DaemonUnavailableError(`the daemon did not start within ${options.spawnTimeoutMs ?? 30_000} ms; see ${daemonLogPath(options.home)}`)), options.spawnTimeoutMs ?? 30_000);
+    const done = (): void => {
+      clearTimeout(timer);
+      lines.close();
+      child.stdout?.destroy();
+      child.removeAllListeners("exit");
+      child.unref();
+    };
+    const fail = (error: Error): void => {
+      done();
+      reject(error);
+    };
+    lines.on("line", (line) => {
+      if (line.includes('"listening"')) {
+        done();
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      // A daemon that lost the race to another one exits at once; that one will answer.
+      if (readDiscovery(options.home) !== null) return (done(), resolve());
+      fail(new DaemonUnavailableError(`the daemon exited with code ${code} before listening: ${lastLogLine(options.home)}`));
+    });
+  });
+}
+
+function lastLogLine(home: string): string {
+  try {
+    const lines = readFileSync(daemonLogPath(home), "utf8").trim().split("\n");
+    return lines[lines.length - 1] ?? "";
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** Connects to the daemon of `home`, starting one when allowed and needed. */
+export async function connectToDaemon(options: ConnectOptions): Promise<{ socket: WebSocket; info: DiscoveryInfo }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const info = readDiscovery(options.home);
+    if (info !== null) {
+      try {
+        return { socket: await openSocket(info), info };
+      } catch (error) {
+        if (isProcessAlive(info.pid)) throw new DaemonUnavailableError(`the daemon (pid ${info.pid}) does not accept connections: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (options.spawn === false) {
+      throw new DaemonUnavailableError(`no Hearth daemon runs for ${options.home} (${discoveryPath(options.home)} is missing or stale); start one with \`hearth serve\` or drop --no-spawn`);
+    }
+    await spawnDaemon(options);
+  }
+  throw new DaemonUnavailableError(`could not reach a daemon for ${options.home}; see ${daemonLogPath(options.home)}`);
+}

@@ -1,0 +1,172 @@
+/**
+ * `hearth serve`: composes the daemon (engine, scheduler, server, sessions) and owns its
+ * lifecycle: one daemon per home, a discovery file while it listens, exit after an idle
+ * time with no clients, and a clean stop on SIGTERM/SIGINT or hearth/stopDaemon.
+ */
+import path from "node:path";
+import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
+import { Engine, type GpuChoice } from "./engine/engine.js";
+import { MetricsLog } from "./metrics.js";
+import { PROTOCOL_VERSION, type ModelProgressParams, type StatusResult } from "./protocol.js";
+import { Scheduler } from "./scheduler.js";
+import { defaultServerOptions, HearthServer } from "./server.js";
+import { Session } from "./session.js";
+import { HEARTH_VERSION } from "./version.js";
+import { WorkspaceRegistry } from "./workspaces.js";
+
+export interface DaemonOptions {
+  home: string;
+  modelSource: string;
+  port: number;
+  /** Exit after this long with no client; 0 never. */
+  idleTimeoutMs: number;
+  contextSize: number;
+  maxWorkspaces: number;
+  threads: number;
+  gpu: GpuChoice;
+}
+
+export function validateDaemonOptions(options: DaemonOptions): DaemonOptions {
+  const int = (name: string, value: number, min: number, max: number): void => {
+    if (!Number.isInteger(value)) throw new TypeError(`${name} must be an integer; got ${value}.`);
+    if (value < min || value > max) throw new RangeError(`${name} must be between ${min} and ${max}; got ${value}.`);
+  };
+  int("port", options.port, 0, 65535);
+  int("idle timeout (ms)", options.idleTimeoutMs, 0, 7 * 24 * 3600 * 1000);
+  int("context size", options.contextSize, 256, 1 << 20);
+  int("max workspaces", options.maxWorkspaces, 1, 64);
+  int("threads", options.threads, 1, 1024);
+  if (!["auto", "cuda", "vulkan", "metal", "off"].includes(options.gpu)) throw new RangeError(`gpu must be auto, cuda, vulkan, metal or off; got ${options.gpu}.`);
+  if (options.modelSource.trim() === "") throw new TypeError("model must name a .gguf path, an hf: URI or generated:NAME.");
+  return options;
+}
+
+function log(message: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+}
+
+export async function runDaemon(options: DaemonOptions): Promise<void> {
+  validateDaemonOptions(options);
+  const releaseLock = acquireLock(options.home);
+  const started = Date.now();
+  const token = newToken();
+  const engine = new Engine({
+    modelSource: options.modelSource,
+    modelsDir: path.join(options.home, "models"),
+    contextSize: options.contextSize,
+    maxWorkspaces: options.maxWorkspaces,
+    threads: options.threads,
+    gpu: options.gpu,
+  });
+  const scheduler = new Scheduler();
+  const metrics = new MetricsLog();
+  const workspaces = new WorkspaceRegistry();
+  const sessions = new Set<Session>();
+  let idleTimer: NodeJS.Timeout | null = null;
+  let stopping: Promise<void> | null = null;
+  let markStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+
+  const status = async (): Promise<StatusResult> => ({
+    version: HEARTH_VERSION,
+    protocolVersion: PROTOCOL_VERSION,
+    pid: process.pid,
+    uptimeMs: Date.now() - started,
+    device: { kind: engine.deviceKind(), name: await engine.deviceName(), threads: options.threads },
+    model: engine.modelInfo(),
+    modelState: engine.state,
+    memory: await engine.memory(),
+    workspaces: workspaces.all().map((w) => ({
+      workspaceId: w.workspaceId,
+      folders: w.folders,
+      cachedTokens: engine.cachedTokens(w.workspaceId),
+      clients: w.clients,
+      lastUsed: w.lastUsed?.toISOString() ?? null,
+    })),
+    clients: sessions.size,
+    recentRequests: metrics.recent(),
+  });
+
+  const armIdleTimer = (): void => {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = null;
+    if (sessions.size > 0 || options.idleTimeoutMs === 0) return;
+    idleTimer = setTimeout(() => {
+      log(`no clients for ${options.idleTimeoutMs} ms: stopping`);
+      void stop();
+    }, options.idleTimeoutMs);
+  };
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log("stopping");
+      if (idleTimer) clearTimeout(idleTimer);
+      removeDiscovery(options.home);
+      await scheduler.close();
+      for (const session of sessions) session.close(1001, "daemon stopping");
+      await server.close();
+      await engine.dispose();
+      releaseLock();
+      log("stopped");
+      markStopped();
+    })();
+    return stopping;
+  };
+
+  const server = new HearthServer({
+    ...defaultServerOptions,
+    port: options.port,
+    token,
+    log,
+    onConnection: (socket) => {
+      if (stopping) return socket.close(1001, "daemon stopping");
+      const session = new Session(socket, {
+        version: HEARTH_VERSION,
+        engine,
+        scheduler,
+        metrics,
+        workspaces,
+        status,
+        requestStop: () => void stop(),
+        log,
+      });
+      sessions.add(session);
+      armIdleTimer();
+      void session.onClose.then(() => {
+        sessions.delete(session);
+        armIdleTimer();
+      });
+      const state = engine.state;
+      if (state.state === "loading") session.notifyModelProgress({ source: options.modelSource, phase: "load", progress: state.progress, message: "Model loading" });
+    },
+  });
+
+  let port: number;
+  try {
+    port = await server.listen();
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+  writeDiscovery(options.home, { port, pid: process.pid, token, version: HEARTH_VERSION });
+  log(`listening on ws://127.0.0.1:${port}/ (pid ${process.pid}, home ${options.home}, threads ${options.threads})`);
+  // One line on stdout tells a spawning client the daemon is ready; the rest goes to stderr.
+  process.stdout.write(`${JSON.stringify({ event: "listening", port, pid: process.pid })}\n`);
+  armIdleTimer();
+
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void stop());
+
+  const broadcast = (params: ModelProgressParams): void => {
+    log(params.message);
+    for (const session of sessions) session.notifyModelProgress(params);
+  };
+  void engine
+    .load((phase, progress, message) => broadcast({ source: options.modelSource, phase, progress, message }))
+    .then(() => {
+      const state = engine.state;
+      if (state.state === "ready") broadcast({ source: options.modelSource, phase: "ready", progress: 1, message: "Model ready" });
+      if (state.state === "failed") broadcast({ source: options.modelSource, phase: "failed", progress: null, message: `${state.message} ${state.hint}` });
+    });
+
+  await stopped;
+}

@@ -1,0 +1,267 @@
+/**
+ * The only owner of node-llama-cpp state: the runtime, the loaded model, its context and
+ * the per-workspace sequences. Callers (the scheduler) run one request at a time through
+ * `complete` and `explain`; loading happens once at start-up, in the background, so that
+ * clients can connect and watch its progress.
+ */
+import os from "node:os";
+import path from "node:path";
+import { getLlama, LlamaLogLevel, resolveChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import { HearthError } from "../errors.js";
+import { ErrorCodes, type DeviceKind, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
+import { decideStop, finalText, firstNonBlankLine, pickMode, type StopContext } from "./completion-stops.js";
+import { explainHistory } from "./explain-prompt.js";
+import { buildFimSegments, type ContextChunk } from "./fim-prompt.js";
+import { generate, type GenerationOutcome } from "./generate.js";
+import { kvCacheBytes, memorySnapshot, modelShape } from "./memory.js";
+import { resolveModelSource, type ProgressReporter } from "./model-source.js";
+import { SequencePool } from "./sequence-pool.js";
+
+export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | "off";
+
+export interface EngineOptions {
+  modelSource: string;
+  modelsDir: string;
+  contextSize: number;
+  /** Workspaces with a live KV cache at once; one more sequence serves explanations. */
+  maxWorkspaces: number;
+  threads: number;
+  gpu: GpuChoice;
+}
+
+export interface CompletionInput {
+  workspaceId: string;
+  text: string;
+  cursorOffset: number;
+  maxTokens: number;
+  mode: "auto" | "line" | "block" | undefined;
+  chunks?: readonly ContextChunk[];
+  signal: AbortSignal;
+  onPrefill?: (evaluated: number, total: number) => void;
+  onText?: (delta: string) => void;
+}
+
+export interface ExplainInput {
+  code: string;
+  languageId: string;
+  fileName: string;
+  maxTokens: number;
+  signal: AbortSignal;
+  onPrefill?: (evaluated: number, total: number) => void;
+  onText?: (delta: string) => void;
+}
+
+const EXPLAIN_SEQUENCE = "\u0000explain";
+
+interface Loaded {
+  llama: Llama;
+  model: LlamaModel;
+  context: LlamaContext;
+  pool: SequencePool;
+  path: string;
+}
+
+export class Engine {
+  private loaded: Loaded | null = null;
+  private modelState: ModelState;
+  private readyPromise: Promise<void> | null = null;
+
+  constructor(private readonly options: EngineOptions) {
+    this.modelState = { state: "loading", source: options.modelSource, progress: null };
+  }
+
+  get state(): ModelState {
+    return this.modelState;
+  }
+
+  /** Starts loading once; every caller awaits the same load. Never rejects: failure is a state. */
+  load(report: ProgressReporter): Promise<void> {
+    this.readyPromise ??= this.loadOnce(report).catch((error: unknown) => {
+      const hearthError =
+        error instanceof HearthError
+          ? error
+          : new HearthError(
+              ErrorCodes.ModelLoadFailed,
+              "HEARTH_ERR_MODEL_LOAD_FAILED",
+              `Could not load ${this.options.modelSource}: ${error instanceof Error ? error.message : String(error)}`,
+              "Check that the file is a GGUF model this version of llama.cpp supports, and that there is enough memory.",
+            );
+      this.modelState = { state: "failed", message: hearthError.message, hint: hearthError.hint };
+    });
+    return this.readyPromise;
+  }
+
+  private async loadOnce(report: ProgressReporter): Promise<void> {
+    const modelPath = await resolveModelSource(this.options.modelSource, {
+      modelsDir: this.options.modelsDir,
+      report: (phase, progress, message) => {
+        this.modelState = { state: "loading", source: this.options.modelSource, progress };
+        report(phase, progress, message);
+      },
+    });
+    report("load", null, `Loading ${modelPath}`);
+    const gpu = this.options.gpu === "off" ? false : this.options.gpu;
+    const llama = await getLlama({ gpu, build: "never", logLevel: LlamaLogLevel.error, maxThreads: this.options.threads });
+    const model = await llama.loadModel({
+      modelPath,
+      onLoadProgress: (progress) => {
+        this.modelState = { state: "loading", source: this.options.modelSource, progress };
+      },
+    });
+    const sequences = this.options.maxWorkspaces + 1;
+    const context = await model.createContext({
+      contextSize: Math.min(this.options.contextSize, model.trainContextSize),
+      sequences,
+      threads: this.options.threads,
+    });
+    this.loaded = { llama, model, context, pool: new SequencePool(context, sequences), path: modelPath };
+    this.modelState = { state: "ready" };
+    report("load", 1, `Model ready: ${path.basename(modelPath)} on ${this.deviceKind()}`);
+  }
+
+  /** Waits for the model; throws a typed error when loading failed. */
+  async ready(): Promise<Loaded> {
+    await this.readyPromise;
+    if (this.loaded) return this.loaded;
+    const state = this.modelState;
+    if (state.state === "failed") {
+      throw new HearthError(ErrorCodes.ModelLoadFailed, "HEARTH_ERR_MODEL_LOAD_FAILED", state.message, state.hint);
+    }
+    throw new HearthError(ErrorCodes.ModelNotReady, "HEARTH_ERR_MODEL_NOT_READY", "The model is not loaded.", "Wait for hearth/modelProgress to report ready.");
+  }
+
+  async complete(input: CompletionInput): Promise<GenerationOutcome> {
+    const { model, pool } = await this.ready();
+    const fim = model.tokens.infill;
+    if (fim.prefix === null || fim.suffix === null || fim.middle === null) {
+      throw new HearthError(
+        ErrorCodes.NoFimSupport,
+        "HEARTH_ERR_NO_FIM",
+        "The loaded model has no fill-in-the-middle tokens, so it cannot complete code at a cursor.",
+        "Configure a FIM code model such as Qwen2.5-Coder (hf:ggml-org/Qwen2.5-Coder-1.5B-Q8_0-GGUF).",
+      );
+    }
+    const segments = buildFimSegments(input.text, input.cursorOffset, input.chunks ?? []);
+    const tokenize = (text: string): Token[] => (text.length === 0 ? [] : model.tokenize(text, false));
+    // Segments are tokenized apart so a keystroke can't change the tokens of an earlier segment.
+    const prompt: Token[] = [
+      fim.prefix,
+      ...tokenize(segments.context),
+      ...tokenize(segments.above),
+      fim.suffix,
+      ...tokenize(segments.suffix),
+      fim.middle,
+      ...tokenize(segments.linePrefix),
+    ];
+    const stopContext: StopContext = {
+      mode: pickMode(segments.lineSuffix, input.mode),
+      indent: segments.indent,
+      nextSuffixLine: firstNonBlankLine(segments.suffix.slice(segments.lineSuffix.length)),
+      maxLines: 16,
+    };
+    const sequence = await pool.acquire(input.workspaceId);
+    return generate(sequence, model, {
+      prompt,
+      maxTokens: input.maxTokens,
+      signal: input.signal,
+      decide: (text) => decideStop(text, stopContext),
+      finish: (text) => finalText(text, stopContext),
+      stable: (text) => {
+        const lastNewline = text.lastIndexOf("\n");
+        return (lastNewline === -1 ? text : text.slice(0, lastNewline)).replace(/\s+$/, "");
+      },
+      ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
+      ...(input.onText ? { onText: input.onText } : {}),
+    });
+  }
+
+  async explain(input: ExplainInput): Promise<GenerationOutcome> {
+    const { model, pool } = await this.ready();
+    const wrapper = resolveChatWrapper(model);
+    const { contextText } = wrapper.generateContextState({ chatHistory: explainHistory(input.code, input.languageId, input.fileName) });
+    const prompt = contextText.tokenize(model.tokenizer);
+    const sequence: LlamaContextSequence = await pool.acquire(EXPLAIN_SEQUENCE);
+    return generate(sequence, model, {
+      prompt,
+      maxTokens: input.maxTokens,
+      signal: input.signal,
+      decide: (text) => ({ text, stop: false }),
+      finish: (text) => text.trim(),
+      stable: (text) => text,
+      ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
+      ...(input.onText ? { onText: input.onText } : {}),
+    });
+  }
+
+  cachedTokens(workspaceId: string): number {
+    return this.loaded?.pool.cachedTokens(workspaceId) ?? 0;
+  }
+
+  deviceKind(): DeviceKind {
+    const gpu = this.loaded?.llama.gpu ?? false;
+    return gpu === false ? "cpu" : gpu;
+  }
+
+  async deviceName(): Promise<string> {
+    if (!this.loaded || this.loaded.llama.gpu === false) return `CPU: ${os.cpus()[0]?.model.trim() ?? "unknown"}`;
+    const names = await this.loaded.llama.getGpuDeviceNames();
+    return names.join(", ") || String(this.loaded.llama.gpu);
+  }
+
+  modelInfo(): ModelInfo {
+    const loaded = this.loaded;
+    const fileType = loaded?.model.fileInfo.metadata.general.file_type;
+    return {
+      source: this.options.modelSource,
+      path: loaded?.path ?? null,
+      name: loaded ? String(loaded.model.fileInfo.metadata.general.name ?? path.basename(loaded.path)) : "",
+      precision: loaded ? precisionName(fileType) : "",
+      kvCacheType: "f16",
+      contextSize: loaded?.context.contextSize ?? this.options.contextSize,
+      fim: loaded ? loaded.model.tokens.infill.prefix !== null && loaded.model.tokens.infill.middle !== null : false,
+      draft: null,
+    };
+  }
+
+  async memory(): Promise<MemoryInfo> {
+    const loaded = this.loaded;
+    if (!loaded) return memorySnapshot(null, 0, 0);
+    const kv = kvCacheBytes(modelShape(loaded.model), loaded.context.contextSize, loaded.context.totalSequences);
+    return memorySnapshot(loaded.llama, loaded.model.size, kv);
+  }
+
+  async dispose(): Promise<void> {
+    const loaded = this.loaded;
+    this.loaded = null;
+    if (!loaded) return;
+    loaded.pool.dispose();
+    await loaded.context.dispose();
+    await loaded.model.dispose();
+    await loaded.llama.dispose();
+  }
+}
+
+/** llama.cpp's LLAMA_FTYPE numbers for the precisions people pick. */
+const FILE_TYPE_NAMES: Record<number, string> = {
+  0: "F32",
+  1: "F16",
+  2: "Q4_0",
+  3: "Q4_1",
+  7: "Q8_0",
+  8: "Q5_0",
+  9: "Q5_1",
+  10: "Q2_K",
+  11: "Q3_K_S",
+  12: "Q3_K_M",
+  13: "Q3_K_L",
+  14: "Q4_K_S",
+  15: "Q4_K_M",
+  16: "Q5_K_S",
+  17: "Q5_K_M",
+  18: "Q6_K",
+  32: "BF16",
+};
+
+export function precisionName(fileType: unknown): string {
+  return typeof fileType === "number" ? (FILE_TYPE_NAMES[fileType] ?? `type ${fileType}`) : "unknown";
+}

@@ -1,0 +1,83 @@
+/**
+ * Lays out a fill-in-the-middle prompt so that the part that changes on each keystroke comes
+ * last. node-llama-cpp re-evaluates from the first token that differs from the KV cache, so
+ * the order is: context from other files, the lines above the cursor, the suffix, the
+ * middle token, and only then the current line's text before the cursor. Typing within a
+ * line then costs the few tokens of that line; the suffix stays cached.
+ *
+ * Pure: text in, segments out. Tokenization happens in the engine.
+ */
+
+export interface FimPromptOptions {
+  /** Lines above the cursor line to include (the window moves in steps of `prefixStepLines`). */
+  maxPrefixLines: number;
+  /** Lines below the cursor line to include. */
+  maxSuffixLines: number;
+  /** The prefix window's first line moves only in steps this big, so the cache survives scrolling. */
+  prefixStepLines: number;
+}
+
+export const defaultFimPromptOptions: FimPromptOptions = { maxPrefixLines: 256, maxSuffixLines: 64, prefixStepLines: 32 };
+
+export interface ContextChunk {
+  /** A label such as the file's path, written before the chunk's text. */
+  name: string;
+  text: string;
+}
+
+export interface FimSegments {
+  /** Other files' chunks, already joined; "" when none. */
+  context: string;
+  /** Whole lines above the cursor's line, each ending in "\n". */
+  above: string;
+  /** Text after the cursor to the end of the suffix window. */
+  suffix: string;
+  /** The cursor line's text before the cursor; goes after the middle token. */
+  linePrefix: string;
+  /** The cursor line's text after the cursor. */
+  lineSuffix: string;
+  /** Leading whitespace of the cursor's line. */
+  indent: string;
+}
+
+function lineStartOffsets(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+export function formatContextChunks(chunks: readonly ContextChunk[]): string {
+  return chunks.map((chunk) => `// ${chunk.name}\n${chunk.text.endsWith("\n") ? chunk.text : `${chunk.text}\n`}`).join("");
+}
+
+export function buildFimSegments(
+  text: string,
+  cursorOffset: number,
+  chunks: readonly ContextChunk[] = [],
+  options: FimPromptOptions = defaultFimPromptOptions,
+): FimSegments {
+  const starts = lineStartOffsets(text);
+  let cursorLine = 0;
+  while (cursorLine + 1 < starts.length && (starts[cursorLine + 1] ?? Infinity) <= cursorOffset) cursorLine++;
+  const lineStart = starts[cursorLine] ?? 0;
+  const nextLineStart = starts[cursorLine + 1];
+  const lineEnd = nextLineStart === undefined ? text.length : nextLineStart - 1;
+
+  const firstWanted = Math.max(0, cursorLine - options.maxPrefixLines);
+  const firstLine = firstWanted - (firstWanted % options.prefixStepLines);
+  const above = text.slice(starts[firstLine] ?? 0, lineStart);
+
+  const suffixEndLine = cursorLine + 1 + options.maxSuffixLines;
+  const suffixEnd = starts[suffixEndLine] ?? text.length;
+  const linePrefix = text.slice(lineStart, cursorOffset);
+  const lineSuffix = text.slice(cursorOffset, lineEnd);
+  const indent = /^[ \t]*/.exec(text.slice(lineStart, lineEnd))?.[0] ?? "";
+  return {
+    context: formatContextChunks(chunks),
+    above,
+    suffix: text.slice(cursorOffset, suffixEnd),
+    linePrefix,
+    lineSuffix,
+    indent,
+  };
+}

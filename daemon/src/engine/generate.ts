@@ -1,0 +1,144 @@
+/**
+ * One request's trip through a context sequence: reuse the longest common prefix with what
+ * the sequence already holds, prefill the rest in chunks (checking for cancellation between
+ * chunks, because node-llama-cpp ignores aborts during a prefill), then decode greedily one
+ * token at a time, asking the caller's stop rule after each token.
+ */
+import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+
+export interface GenerationRequest {
+  prompt: readonly Token[];
+  maxTokens: number;
+  signal: AbortSignal;
+  /** Prefill progress: tokens evaluated so far out of those that need it. */
+  onPrefill?: (evaluated: number, total: number) => void;
+  /** Text that is final and may be shown, as a delta. */
+  onText?: (delta: string) => void;
+  /** Given all text generated so far: what may be shown and whether to stop. */
+  decide: (generated: string) => { text: string; stop: boolean };
+  /** Text to return when generation ends without the stop rule saying so. */
+  finish: (generated: string) => string;
+  /** What `onText` may stream before the end: the part of the generated text no later token can change. */
+  stable: (generated: string) => string;
+}
+
+export type GenerationStop = "eos" | "boundary" | "maxTokens" | "contextFull" | "cancelled";
+
+export interface GenerationOutcome {
+  text: string;
+  stopReason: GenerationStop;
+  promptTokens: number;
+  reusedTokens: number;
+  evaluatedTokens: number;
+  generatedTokens: number;
+  tokensAfterCancel: number;
+  prefillMs: number;
+  /** Milliseconds from the start of this call to the first generated token. */
+  firstTokenMs: number | null;
+}
+
+/** Tokens per prefill step; small enough that a cancel lands within a few ms on a CPU. */
+export const PREFILL_CHUNK_TOKENS = 64;
+
+export async function generate(sequence: LlamaContextSequence, model: LlamaModel, request: GenerationRequest): Promise<GenerationOutcome> {
+  const started = performance.now();
+  const prompt = request.prompt;
+  const outcome: GenerationOutcome = {
+    text: "",
+    stopReason: "eos",
+    promptTokens: prompt.length,
+    reusedTokens: 0,
+    evaluatedTokens: 0,
+    generatedTokens: 0,
+    tokensAfterCancel: 0,
+    prefillMs: 0,
+    firstTokenMs: null,
+  };
+  if (prompt.length === 0) return outcome;
+  if (prompt.length + 1 >= sequence.contextSize) {
+    outcome.stopReason = "contextFull";
+    return outcome;
+  }
+
+  // The last prompt token is always fed to the decoder so that its logits exist.
+  const common = Math.min(sequence.compareContextTokens([...prompt]).firstDifferentIndex, prompt.length - 1);
+  if (sequence.nextTokenIndex > common) {
+    await sequence.eraseContextTokenRanges([{ start: common, end: sequence.nextTokenIndex }]);
+  }
+  outcome.reusedTokens = common;
+
+  const toPrefill = prompt.slice(common, prompt.length - 1);
+  for (let done = 0; done < toPrefill.length; ) {
+    if (request.signal.aborted) {
+      outcome.stopReason = "cancelled";
+      outcome.prefillMs = performance.now() - started;
+      return outcome;
+    }
+    const chunk = toPrefill.slice(done, done + PREFILL_CHUNK_TOKENS);
+    await sequence.evaluateWithoutGeneratingNewTokens([...chunk]);
+    done += chunk.length;
+    outcome.evaluatedTokens = done;
+    request.onPrefill?.(done, toPrefill.length + 1);
+  }
+  outcome.prefillMs = performance.now() - started;
+  if (request.signal.aborted) {
+    outcome.stopReason = "cancelled";
+    return outcome;
+  }
+
+  const generated: Token[] = [];
+  let shown = "";
+  // Counted from the abort event itself, so the metric shows how late a cancel was honoured.
+  let abortSeen: boolean = request.signal.aborted;
+  const onAbort = (): void => {
+    abortSeen = true;
+  };
+  request.signal.addEventListener("abort", onAbort, { once: true });
+  const last = prompt[prompt.length - 1] as Token;
+  outcome.evaluatedTokens += 1;
+  let maxReached = false;
+  const iterator = sequence.evaluate([last], { temperature: 0, yieldEogToken: true });
+  for await (const token of iterator) {
+    if (outcome.firstTokenMs === null) outcome.firstTokenMs = performance.now() - started;
+    if (abortSeen) outcome.tokensAfterCancel++;
+    if (request.signal.aborted) {
+      outcome.stopReason = "cancelled";
+      break;
+    }
+    if (model.isEogToken(token) || model.isSpecialToken(token)) {
+      outcome.stopReason = "eos";
+      break;
+    }
+    generated.push(token);
+    const text = model.detokenize(generated);
+    // A multi-byte character split across tokens detokenizes to U+FFFD until it is whole.
+    if (text.endsWith("\uFFFD") && generated.length < request.maxTokens) continue;
+    const decision = request.decide(text);
+    if (decision.stop) {
+      outcome.text = decision.text;
+      outcome.stopReason = "boundary";
+      break;
+    }
+    const stable = request.stable(text);
+    if (stable.length > shown.length && stable.startsWith(shown)) {
+      request.onText?.(stable.slice(shown.length));
+      shown = stable;
+    }
+    if (generated.length >= request.maxTokens) {
+      maxReached = true;
+      break;
+    }
+    if (sequence.nextTokenIndex + 1 >= sequence.contextSize) {
+      outcome.stopReason = "contextFull";
+      break;
+    }
+  }
+  request.signal.removeEventListener("abort", onAbort);
+  outcome.generatedTokens = generated.length;
+  if (maxReached) outcome.stopReason = "maxTokens";
+  if (outcome.stopReason !== "boundary") outcome.text = request.finish(model.detokenize(generated));
+  if (outcome.stopReason !== "cancelled" && outcome.text.length > shown.length && outcome.text.startsWith(shown)) {
+    request.onText?.(outcome.text.slice(shown.length));
+  }
+  return outcome;
+}

@@ -1,0 +1,67 @@
+/**
+ * Memory figures for status and the precision picker. KV bytes are computed from the
+ * model's shape, exactly as llama.cpp allocates them: every sequence of a context holds
+ * the full context size.
+ */
+import os from "node:os";
+import type { Llama, LlamaModel } from "node-llama-cpp";
+import type { MemoryInfo } from "../protocol.js";
+
+/** Bytes per element of the KV cache types Hearth offers (block formats averaged per element). */
+export const kvTypeBytes: Record<string, number> = { f32: 4, f16: 2, bf16: 2, q8_0: 34 / 32, q4_0: 18 / 32 };
+
+export interface ModelShape {
+  layers: number;
+  embedding: number;
+  heads: number;
+  kvHeads: number;
+  keyLength: number;
+  valueLength: number;
+}
+
+function numberAt(metadata: Record<string, unknown>, key: string): number | undefined {
+  const value = metadata[key];
+  return typeof value === "number" ? value : undefined;
+}
+
+export function modelShape(model: LlamaModel): ModelShape {
+  const metadata = model.fileInfo.metadata as unknown as Record<string, Record<string, unknown>>;
+  const arch = String(model.fileInfo.metadata.general.architecture);
+  const archMeta = metadata[arch] ?? {};
+  const attention = (archMeta.attention ?? {}) as Record<string, unknown>;
+  const embedding = numberAt(archMeta, "embedding_length") ?? 0;
+  const heads = numberAt(attention, "head_count") ?? 1;
+  const kvHeads = numberAt(attention, "head_count_kv") ?? heads;
+  const headDim = heads > 0 ? embedding / heads : 0;
+  return {
+    layers: numberAt(archMeta, "block_count") ?? 0,
+    embedding,
+    heads,
+    kvHeads,
+    keyLength: numberAt(attention, "key_length") ?? headDim,
+    valueLength: numberAt(attention, "value_length") ?? headDim,
+  };
+}
+
+export function kvCacheBytes(shape: ModelShape, contextSize: number, sequences: number, keyType = "f16", valueType = "f16"): number {
+  const perToken =
+    shape.layers * shape.kvHeads * (shape.keyLength * (kvTypeBytes[keyType] ?? 2) + shape.valueLength * (kvTypeBytes[valueType] ?? 2));
+  return Math.round(perToken * contextSize * sequences);
+}
+
+export async function memorySnapshot(llama: Llama | null, modelBytes: number, kvBytes: number): Promise<MemoryInfo> {
+  const vram = llama ? await llama.getVramState() : { total: 0, used: 0, free: 0 };
+  const total = os.totalmem();
+  const free = os.freemem();
+  return {
+    modelBytes,
+    kvBytes,
+    vramUsedBytes: vram.used,
+    vramFreeBytes: vram.free,
+    vramTotalBytes: vram.total,
+    ramUsedBytes: total - free,
+    ramFreeBytes: free,
+    ramTotalBytes: total,
+    daemonRssBytes: process.memoryUsage.rss(),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Turns what the user configured into a local GGUF file:
+ * - a path to a .gguf file;
+ * - an `hf:` URI (or https URL), downloaded through node-llama-cpp into the models folder
+ *   with progress, and found there again offline;
+ * - `generated:NAME`, a deterministic synthetic model the project writes itself (for tests
+ *   and for the out-of-the-box demo when no real model is configured).
+ */
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { resolveModelFile } from "node-llama-cpp";
+import { HearthError } from "../errors.js";
+import { ErrorCodes } from "../protocol.js";
+import { ensureSyntheticModel, syntheticPresets, type SyntheticPrecision } from "../gguf/model-cache.js";
+
+export type ProgressReporter = (phase: "download" | "load", progress: number | null, message: string) => void;
+
+export function isRemoteSource(source: string): boolean {
+  return source.startsWith("hf:") || source.startsWith("https://") || source.startsWith("http://");
+}
+
+function modelLoadFailed(message: string, hint: string): HearthError {
+  return new HearthError(ErrorCodes.ModelLoadFailed, "HEARTH_ERR_MODEL_LOAD_FAILED", message, hint);
+}
+
+const OFFLINE_HINT =
+  "Download the .gguf file on a machine with network access and point Hearth at it: " +
+  "`hearth serve --model /path/to/model.gguf` or the VS Code setting hearth.model.path.";
+
+export async function resolveModelSource(
+  source: string,
+  options: { modelsDir: string; report: ProgressReporter; signal?: AbortSignal },
+): Promise<string> {
+  if (source.startsWith("generated:")) {
+    const [name, precision] = source.slice("generated:".length).split("@") as [string, string | undefined];
+    if (!(name in syntheticPresets)) {
+      throw modelLoadFailed(
+        `Unknown generated model "${name}".`,
+        `Use one of: ${Object.keys(syntheticPresets).map((n) => `generated:${n}`).join(", ")} (optionally @F16, @Q8_0, @Q4_0).`,
+      );
+    }
+    options.report("load", null, `Generating synthetic model ${name}`);
+    return ensureSyntheticModel(syntheticPresets[name as keyof typeof syntheticPresets], {
+      cacheDir: path.join(options.modelsDir, "generated"),
+      precision: (precision ?? "Q8_0") as SyntheticPrecision,
+    });
+  }
+  if (isRemoteSource(source)) {
+    let lastReported = -1;
+    try {
+      return await resolveModelFile(source, {
+        directory: options.modelsDir,
+        cli: false,
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: ({ totalSize, downloadedSize }) => {
+          const fraction = totalSize > 0 ? downloadedSize / totalSize : null;
+          const percent = fraction === null ? -1 : Math.floor(fraction * 100);
+          if (percent === lastReported) return;
+          lastReported = percent;
+          options.report("download", fraction, `Downloading ${source}: ${percent >= 0 ? `${percent}%` : `${downloadedSize} bytes`}`);
+        },
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw modelLoadFailed(`Could not download ${source}: ${reason}`, OFFLINE_HINT);
+    }
+  }
+  const resolved = path.resolve(source);
+  if (!existsSync(resolved) || !statSync(resolved).isFile()) {
+    throw modelLoadFailed(`Model file ${resolved} does not exist.`, `Check the path, or use an hf: URI. ${OFFLINE_HINT}`);
+  }
+  return resolved;
+}

@@ -1,0 +1,424 @@
+// Deterministic synthetic llama-architecture models for tests and benchmarks.
+//
+// Pure random weights give near-uniform logits, so greedy decoding would be
+// arbitrary and nearly constant. Instead the embeddings and output matrix
+// encode a bigram model of the built-in code corpus: each token's embedding
+// points at the output rows of the tokens that followed it in the corpus
+// (weighted by count), so greedy decoding walks code-like token chains and
+// emits newlines and <|endoftext|> where the corpus did. The transformer
+// blocks are random but scaled so their (context-dependent) contribution
+// decides between near-tied successors without drowning the bigram signal.
+// A draft and a target built this way from one vocabulary mostly agree, which
+// is what speculative decoding needs to be exercised realistically.
+
+import { buildBpeVocab, bpeTokenizerMetadata, type BpeVocab } from "./bpe-vocab.js";
+import type { GgmlTensorType } from "./ggml-quant.js";
+import {
+  f32,
+  str,
+  u32,
+  writeGgufFile,
+  type GgufFileContents,
+  type GgufTensor,
+  type GgufValue,
+  type WriteGgufResult,
+} from "./gguf-writer.js";
+import { fillUniform, hashSeed } from "./seeded-random.js";
+
+/** Bump whenever the bytes generated for a given spec/precision/seed change. */
+export const SYNTHETIC_MODEL_VERSION = 1;
+
+export const DEFAULT_SYNTHETIC_SEED = 1;
+
+export type SyntheticPrecision = "F32" | "F16" | "Q8_0" | "Q4_0";
+
+export interface SyntheticModelSpec {
+  /** general.name */
+  readonly name: string;
+  readonly contextLength: number;
+  /** n_embd */
+  readonly embeddingLength: number;
+  /** n_layer */
+  readonly blockCount: number;
+  /** n_ff */
+  readonly feedForwardLength: number;
+  readonly headCount: number;
+  /** Fewer than headCount for grouped-query attention. */
+  readonly headCountKv: number;
+  /** Total tokens; BPE tokens beyond what the corpus yields are UNUSED fillers. */
+  readonly vocabSize: number;
+  readonly ropeFreqBase: number;
+  readonly rmsNormEpsilon: number;
+}
+
+const TINY_VOCAB_SIZE = 1024;
+
+export const SYNTHETIC_MODEL_PRESETS = {
+  "tiny-target": {
+    name: "hearth-tiny-target",
+    contextLength: 4096,
+    embeddingLength: 128,
+    blockCount: 4,
+    feedForwardLength: 352,
+    headCount: 4,
+    headCountKv: 2,
+    vocabSize: TINY_VOCAB_SIZE,
+    ropeFreqBase: 10000,
+    rmsNormEpsilon: 1e-6,
+  },
+  "tiny-draft": {
+    name: "hearth-tiny-draft",
+    contextLength: 4096,
+    embeddingLength: 64,
+    blockCount: 2,
+    feedForwardLength: 192,
+    headCount: 4,
+    headCountKv: 2,
+    vocabSize: TINY_VOCAB_SIZE,
+    ropeFreqBase: 10000,
+    rmsNormEpsilon: 1e-6,
+  },
+  // Qwen2.5-Coder shapes (without Qwen2's attention biases) for realistic
+  // memory and speed measurements; several GB each, never built in unit tests.
+  "qwen2.5-coder-0.5b": {
+    name: "hearth-synthetic-qwen2.5-coder-0.5b",
+    contextLength: 32768,
+    embeddingLength: 896,
+    blockCount: 24,
+    feedForwardLength: 4864,
+    headCount: 14,
+    headCountKv: 2,
+    vocabSize: 151936,
+    ropeFreqBase: 1000000,
+    rmsNormEpsilon: 1e-6,
+  },
+  "qwen2.5-coder-1.5b": {
+    name: "hearth-synthetic-qwen2.5-coder-1.5b",
+    contextLength: 32768,
+    embeddingLength: 1536,
+    blockCount: 28,
+    feedForwardLength: 8960,
+    headCount: 12,
+    headCountKv: 2,
+    vocabSize: 151936,
+    ropeFreqBase: 1000000,
+    rmsNormEpsilon: 1e-6,
+  },
+} as const satisfies Record<string, SyntheticModelSpec>;
+
+export type SyntheticModelPresetName = keyof typeof SYNTHETIC_MODEL_PRESETS;
+
+export interface SyntheticModelOptions {
+  readonly precision: SyntheticPrecision;
+  readonly seed?: number;
+}
+
+// How strongly the model holds its opinions; see the file comment.
+const TUNING = {
+  /** Output scale: a successor with the top count gets a logit of about this. */
+  topLogit: 24,
+  /** Successors per token encoded in its embedding. */
+  successorsPerToken: 3,
+  /** Weight of the token's own random direction in its embedding. */
+  embeddingNoise: 0.5,
+  /** Scale of attn_output / ffn_down, i.e. how much the blocks move the residual stream. */
+  blockGain: 0.35,
+  /** How hard block 0 pushes down tokens by their share of the context. */
+  antiRepetition: 2,
+} as const;
+
+const GGUF_FILE_TYPE: Readonly<Record<SyntheticPrecision, number>> = {
+  F32: 0, // ALL_F32
+  F16: 1, // MOSTLY_F16
+  Q4_0: 2, // MOSTLY_Q4_0
+  Q8_0: 7, // MOSTLY_Q8_0
+};
+
+export function validateSyntheticSpec(spec: SyntheticModelSpec): void {
+  const ints: (keyof SyntheticModelSpec)[] = [
+    "contextLength",
+    "embeddingLength",
+    "blockCount",
+    "feedForwardLength",
+    "headCount",
+    "headCountKv",
+    "vocabSize",
+  ];
+  for (const key of ints) {
+    const value = spec[key];
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(`spec.${key} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  if (spec.embeddingLength % spec.headCount !== 0) throw new RangeError("embeddingLength must be a multiple of headCount");
+  if (spec.headCount % spec.headCountKv !== 0) throw new RangeError("headCount must be a multiple of headCountKv");
+  if ((spec.embeddingLength / spec.headCount) % 2 !== 0) throw new RangeError("head dimension must be even for RoPE");
+  if (!(spec.ropeFreqBase > 0) || !(spec.rmsNormEpsilon > 0)) throw new RangeError("ropeFreqBase and rmsNormEpsilon must be > 0");
+}
+
+function headDim(spec: SyntheticModelSpec): number {
+  return spec.embeddingLength / spec.headCount;
+}
+
+/** Storage type for a 2-D weight with rows of `rowLength`; norms are always F32. */
+function matrixType(precision: SyntheticPrecision, rowLength: number, isVocabMatrix: boolean): GgmlTensorType {
+  if (precision === "F32" || precision === "F16") return precision;
+  if (rowLength % 32 !== 0) return "F16";
+  // As llama-quantize does for Q4_0 files, keep the vocabulary matrices at 8 bits.
+  if (precision === "Q4_0" && isVocabMatrix) return "Q8_0";
+  return precision;
+}
+
+export interface SyntheticTensorLayout {
+  readonly name: string;
+  readonly dimensions: readonly number[];
+  readonly type: GgmlTensorType;
+}
+
+/** Tensor names, ggml shapes (fastest-first) and types, in file order. */
+export function syntheticTensorLayout(spec: SyntheticModelSpec, precision: SyntheticPrecision): SyntheticTensorLayout[] {
+  validateSyntheticSpec(spec);
+  const nEmbd = spec.embeddingLength;
+  const nKv = spec.headCountKv * headDim(spec);
+  const nFf = spec.feedForwardLength;
+  const layout: SyntheticTensorLayout[] = [
+    { name: "token_embd.weight", dimensions: [nEmbd, spec.vocabSize], type: matrixType(precision, nEmbd, true) },
+  ];
+  for (let b = 0; b < spec.blockCount; b++) {
+    layout.push(
+      { name: `blk.${b}.attn_norm.weight`, dimensions: [nEmbd], type: "F32" },
+      { name: `blk.${b}.attn_q.weight`, dimensions: [nEmbd, nEmbd], type: matrixType(precision, nEmbd, false) },
+      { name: `blk.${b}.attn_k.weight`, dimensions: [nEmbd, nKv], type: matrixType(precision, nEmbd, false) },
+      { name: `blk.${b}.attn_v.weight`, dimensions: [nEmbd, nKv], type: matrixType(precision, nEmbd, false) },
+      { name: `blk.${b}.attn_output.weight`, dimensions: [nEmbd, nEmbd], type: matrixType(precision, nEmbd, false) },
+      { name: `blk.${b}.ffn_norm.weight`, dimensions: [nEmbd], type: "F32" },
+      { name: `blk.${b}.ffn_gate.weight`, dimensions: [nEmbd, nFf], type: matrixType(precision, nEmbd, false) },
+      { name: `blk.${b}.ffn_up.weight`, dimensions: [nEmbd, nFf], type: matrixType(precision, nEmbd, false) },
+      { name: `blk.${b}.ffn_down.weight`, dimensions: [nFf, nEmbd], type: matrixType(precision, nFf, false) },
+    );
+  }
+  layout.push(
+    { name: "output_norm.weight", dimensions: [nEmbd], type: "F32" },
+    { name: "output.weight", dimensions: [nEmbd, spec.vocabSize], type: matrixType(precision, nEmbd, true) },
+  );
+  return layout;
+}
+
+interface Successor {
+  readonly token: number;
+  readonly weight: number;
+}
+
+/**
+ * For each token, its most frequent corpus successors (self-successions left
+ * out so greedy decoding cannot stick on one token), weighted by count
+ * relative to the most frequent one. Documents end in <|endoftext|>.
+ */
+function corpusSuccessors(vocab: BpeVocab): Map<number, Successor[]> {
+  const counts = new Map<number, Map<number, number>>();
+  const eos = vocab.specialIds.endOfText;
+  for (const doc of vocab.corpusTokenIds) {
+    const sequence = [...doc, eos];
+    for (let i = 0; i + 1 < sequence.length; i++) {
+      const from = sequence[i] ?? 0;
+      const to = sequence[i + 1] ?? 0;
+      if (from === to) continue;
+      let row = counts.get(from);
+      if (!row) counts.set(from, (row = new Map()));
+      row.set(to, (row.get(to) ?? 0) + 1);
+    }
+  }
+  const successors = new Map<number, Successor[]>();
+  for (const [from, row] of counts) {
+    const ranked = [...row].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, TUNING.successorsPerToken);
+    const top = ranked[0]?.[1] ?? 1;
+    successors.set(from, ranked.map(([token, count]) => ({ token, weight: count / top })));
+  }
+  return successors;
+}
+
+/** Yields a [rowLength, rowCount] matrix in chunks of whole rows (~256 KiB of floats). */
+function* rowChunks(rowLength: number, rowCount: number, fillRow: (row: number, out: Float32Array, offset: number) => void): Generator<Float32Array> {
+  const rowsPerChunk = Math.max(1, Math.floor(65536 / rowLength));
+  for (let first = 0; first < rowCount; first += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, rowCount - first);
+    const chunk = new Float32Array(rows * rowLength);
+    for (let r = 0; r < rows; r++) fillRow(first + r, chunk, r * rowLength);
+    yield chunk;
+  }
+}
+
+function randomMatrix(seed: number, tag: string, rowLength: number, rowCount: number, std: number): () => Iterable<Float32Array> {
+  return () => rowChunks(rowLength, rowCount, (row, out, offset) => fillUniform(out, hashSeed(seed, tag, row), std, offset, rowLength));
+}
+
+function ones(length: number): () => Iterable<Float32Array> {
+  return function* () {
+    yield new Float32Array(length).fill(1);
+  };
+}
+
+/**
+ * How the residual stream is split: the first `nextDims` coordinates carry
+ * "what should come next" (the only part output.weight reads); the last
+ * `selfDims` carry the token's own output direction, which block 0's
+ * attention averages over the context and subtracts from the "next" part.
+ */
+interface StreamLayout {
+  readonly nEmbd: number;
+  readonly nextDims: number;
+  readonly selfDims: number;
+}
+
+function streamLayout(spec: SyntheticModelSpec): StreamLayout {
+  const kvDims = spec.headCountKv * headDim(spec);
+  const selfDims = Math.min(kvDims, Math.floor(spec.embeddingLength / 2));
+  return { nEmbd: spec.embeddingLength, nextDims: spec.embeddingLength - selfDims, selfDims };
+}
+
+/** The direction (in the "next" part) that token's output row reads. */
+function outputDirection(seed: number, token: number, out: Float32Array, offset: number, length: number): void {
+  fillUniform(out, hashSeed(seed, "output-direction", token), 1, offset, length);
+}
+
+function embeddingRows(seed: number, stream: StreamLayout, vocabSize: number, successors: ReadonlyMap<number, Successor[]>): () => Iterable<Float32Array> {
+  const { nEmbd, nextDims, selfDims } = stream;
+  const scratch = new Float32Array(nextDims);
+  return () =>
+    rowChunks(nEmbd, vocabSize, (token, out, offset) => {
+      fillUniform(out, hashSeed(seed, "token", token), 1, offset, nextDims);
+      const next = successors.get(token);
+      if (next) {
+        for (let i = 0; i < nextDims; i++) out[offset + i] = (out[offset + i] ?? 0) * TUNING.embeddingNoise;
+        for (const { token: successor, weight } of next) {
+          outputDirection(seed, successor, scratch, 0, nextDims);
+          for (let i = 0; i < nextDims; i++) out[offset + i] = (out[offset + i] ?? 0) + weight * (scratch[i] ?? 0);
+        }
+      }
+      outputDirection(seed, token, scratch, 0, nextDims);
+      out.set(scratch.subarray(0, selfDims), offset + nextDims);
+      // Unit RMS keeps the blocks' relative contribution the same for every token.
+      let sumSquares = 0;
+      for (let i = 0; i < nEmbd; i++) sumSquares += (out[offset + i] ?? 0) ** 2;
+      const scale = 1 / Math.sqrt(sumSquares / nEmbd || 1);
+      for (let i = 0; i < nEmbd; i++) out[offset + i] = (out[offset + i] ?? 0) * scale;
+    });
+}
+
+function outputRows(seed: number, stream: StreamLayout, vocabSize: number): () => Iterable<Float32Array> {
+  // logit(v) = topLogit/nextDims * <dir(v), h>: about topLogit when h (unit
+  // RMS after output_norm) is dir(v), noise of std topLogit/sqrt(nextDims) otherwise.
+  const scale = TUNING.topLogit / stream.nextDims;
+  return () =>
+    rowChunks(stream.nEmbd, vocabSize, (token, out, offset) => {
+      outputDirection(seed, token, out, offset, stream.nextDims);
+      for (let i = 0; i < stream.nextDims; i++) out[offset + i] = (out[offset + i] ?? 0) * scale;
+    });
+}
+
+/** A matrix with at most one non-zero per row: `pick(row)` gives [column, value] or null. */
+function sparseRows(rowLength: number, rowCount: number, pick: (row: number) => readonly [number, number] | null): () => Iterable<Float32Array> {
+  return () =>
+    rowChunks(rowLength, rowCount, (row, out, offset) => {
+      const entry = pick(row);
+      if (entry) out[offset + entry[0]] = entry[1];
+    });
+}
+
+/**
+ * Block 0's attention is an anti-repetition head: zero Q and K make it attend
+ * uniformly to the whole context, V copies the "self" part of the residual
+ * (the tokens' own output directions), and O subtracts that average from the
+ * "next" part. Tokens that dominate the context (a loop) get pushed down in
+ * proportion to their share, so greedy decoding escapes cycles and depends on
+ * everything it has seen.
+ */
+function antiRepetitionAttention(spec: SyntheticModelSpec, stream: StreamLayout, tensor: "q" | "k" | "v" | "output"): () => Iterable<Float32Array> {
+  const nEmbd = spec.embeddingLength;
+  const hd = headDim(spec);
+  const kvDims = spec.headCountKv * hd;
+  const headsPerKv = spec.headCount / spec.headCountKv;
+  switch (tensor) {
+    case "q":
+      return sparseRows(nEmbd, nEmbd, () => null);
+    case "k":
+      return sparseRows(nEmbd, kvDims, () => null);
+    case "v":
+      // Row = kv channel k, reading residual coordinate nextDims + k.
+      return sparseRows(nEmbd, kvDims, (k) => (k < stream.selfDims ? [stream.nextDims + k, 1] : null));
+    case "output":
+      // Row = residual coordinate i of the "next" part; the first query head
+      // of kv group g = floor(i / hd) saw kv channel i, at output column h*hd + i%hd.
+      return sparseRows(nEmbd, nEmbd, (i) => {
+        if (i >= stream.selfDims) return null;
+        const head = Math.floor(i / hd) * headsPerKv;
+        return [head * hd + (i % hd), -TUNING.antiRepetition];
+      });
+  }
+}
+
+function architectureMetadata(spec: SyntheticModelSpec, precision: SyntheticPrecision, seed: number): [string, GgufValue][] {
+  return [
+    ["general.architecture", str("llama")],
+    ["general.name", str(spec.name)],
+    ["general.file_type", u32(GGUF_FILE_TYPE[precision])],
+    ["general.quantization_version", u32(2)],
+    ["hearth.synthetic.generator_version", u32(SYNTHETIC_MODEL_VERSION)],
+    ["hearth.synthetic.seed", u32(seed >>> 0)],
+    ["llama.vocab_size", u32(spec.vocabSize)],
+    ["llama.context_length", u32(spec.contextLength)],
+    ["llama.embedding_length", u32(spec.embeddingLength)],
+    ["llama.block_count", u32(spec.blockCount)],
+    ["llama.feed_forward_length", u32(spec.feedForwardLength)],
+    ["llama.attention.head_count", u32(spec.headCount)],
+    ["llama.attention.head_count_kv", u32(spec.headCountKv)],
+    ["llama.rope.dimension_count", u32(headDim(spec))],
+    ["llama.rope.freq_base", f32(spec.ropeFreqBase)],
+    ["llama.attention.layer_norm_rms_epsilon", f32(spec.rmsNormEpsilon)],
+  ];
+}
+
+/** The complete GGUF description of a synthetic model; tensor data is generated lazily. */
+export function syntheticModelContents(spec: SyntheticModelSpec, options: SyntheticModelOptions): GgufFileContents {
+  validateSyntheticSpec(spec);
+  const seed = options.seed ?? DEFAULT_SYNTHETIC_SEED;
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+  const vocab = buildBpeVocab(spec.vocabSize);
+  const successors = corpusSuccessors(vocab);
+  const stream = streamLayout(spec);
+  const nEmbd = spec.embeddingLength;
+  const nFf = spec.feedForwardLength;
+  const inStd = 1 / Math.sqrt(nEmbd);
+
+  const data = (name: string, rowLength: number, rowCount: number): (() => Iterable<Float32Array>) => {
+    if (name === "token_embd.weight") return embeddingRows(seed, stream, spec.vocabSize, successors);
+    if (name === "output.weight") return outputRows(seed, stream, spec.vocabSize);
+    if (name.endsWith("_norm.weight")) return ones(rowLength);
+    const blockZeroAttention = /^blk\.0\.attn_(q|k|v|output)\.weight$/.exec(name)?.[1];
+    if (blockZeroAttention === "q" || blockZeroAttention === "k" || blockZeroAttention === "v" || blockZeroAttention === "output") {
+      return antiRepetitionAttention(spec, stream, blockZeroAttention);
+    }
+    if (name.endsWith(".attn_output.weight")) return randomMatrix(seed, name, rowLength, rowCount, TUNING.blockGain / Math.sqrt(nEmbd));
+    if (name.endsWith(".ffn_down.weight")) return randomMatrix(seed, name, rowLength, rowCount, TUNING.blockGain / Math.sqrt(nFf));
+    return randomMatrix(seed, name, rowLength, rowCount, inStd);
+  };
+
+  const tensors: GgufTensor[] = syntheticTensorLayout(spec, options.precision).map((t) => ({
+    ...t,
+    data: data(t.name, t.dimensions[0] ?? 0, t.dimensions[1] ?? 1),
+  }));
+  return {
+    metadata: [...architectureMetadata(spec, options.precision, seed), ...bpeTokenizerMetadata(vocab)],
+    tensors,
+  };
+}
+
+/** Writes a synthetic model to `path` (atomically, streaming the tensor data). */
+export async function writeSyntheticModel(
+  path: string,
+  spec: SyntheticModelSpec,
+  options: SyntheticModelOptions & { readonly onProgress?: (bytesWritten: number, totalBytes: number) => void },
+): Promise<WriteGgufResult> {
+  const contents = syntheticModelContents(spec, options);
+  return writeGgufFile(path, contents, options.onProgress ? { onProgress: options.onProgress } : {});
+}

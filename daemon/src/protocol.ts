@@ -1,0 +1,388 @@
+/**
+ * The Hearth wire protocol: every method the daemon answers, with its parameter and result
+ * types. Shared by the daemon, the CLI and the VS Code extension; it imports only
+ * vscode-jsonrpc so each side can build typed connections from the same constants.
+ *
+ * Transport: JSON-RPC 2.0, one message per WebSocket text frame, on ws://127.0.0.1:PORT/
+ * with `Authorization: Bearer <token>`. Standard LSP shapes where LSP has a method for the
+ * job (initialize, document sync, textDocument/inlineCompletion from LSP 3.18, $/progress,
+ * $/cancelRequest, shutdown); `hearth/*` methods for the rest.
+ *
+ * Streaming follows LSP partial results: a request that carries `partialResultToken`
+ * receives `$/progress` notifications `{token, value: TextDelta}` as text is generated,
+ * and the response still carries the whole result. A request that carries
+ * `workDoneToken` receives LSP work-done progress (`begin`/`report`/`end`) during prompt
+ * prefill, which is also the earliest point a client can observe (and cancel) the work.
+ */
+import { NotificationType, NotificationType0, ProgressType, RequestType, RequestType0 } from "vscode-jsonrpc";
+
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------
+// LSP base shapes (the subset Hearth uses; field names and meaning as in LSP 3.18)
+
+export type DocumentUri = string;
+export type ProgressToken = number | string;
+
+/** Zero-based line and UTF-16 code-unit character offset, as in LSP. */
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export interface TextDocumentIdentifier {
+  uri: DocumentUri;
+}
+
+export interface VersionedTextDocumentIdentifier extends TextDocumentIdentifier {
+  version: number;
+}
+
+export interface TextDocumentItem {
+  uri: DocumentUri;
+  languageId: string;
+  version: number;
+  text: string;
+}
+
+export interface WorkspaceFolder {
+  uri: DocumentUri;
+  name: string;
+}
+
+export interface WorkDoneProgressParams {
+  workDoneToken?: ProgressToken;
+}
+
+export interface PartialResultParams {
+  partialResultToken?: ProgressToken;
+}
+
+// ---------------------------------------------------------------------------------------
+// Lifecycle
+
+export interface ClientInfo {
+  name: string;
+  version?: string;
+}
+
+export interface InitializeParams extends WorkDoneProgressParams {
+  processId: number | null;
+  clientInfo?: ClientInfo;
+  /** Accepted for LSP compatibility; Hearth reads no client capability yet. */
+  capabilities: object;
+  /** The folders that make up this client's workspace; they key its KV cache. */
+  workspaceFolders?: WorkspaceFolder[] | null;
+}
+
+export interface ServerCapabilities {
+  textDocumentSync: { openClose: true; change: TextDocumentSyncKind };
+  inlineCompletionProvider: true;
+  experimental: { hearth: { protocolVersion: number; methods: string[] } };
+}
+
+export interface InitializeResult {
+  capabilities: ServerCapabilities;
+  serverInfo: { name: string; version: string };
+  /** The workspace id this connection's requests are cached under. */
+  workspaceId: string;
+}
+
+export const TextDocumentSyncKind = { Full: 1, Incremental: 2 } as const;
+export type TextDocumentSyncKind = (typeof TextDocumentSyncKind)[keyof typeof TextDocumentSyncKind];
+
+export const InitializeRequest = new RequestType<InitializeParams, InitializeResult, void>("initialize");
+export const InitializedNotification = new NotificationType<object>("initialized");
+export const ShutdownRequest = new RequestType0<null, void>("shutdown");
+export const ExitNotification = new NotificationType0("exit");
+
+// ---------------------------------------------------------------------------------------
+// Document synchronisation (LSP)
+
+export interface DidOpenTextDocumentParams {
+  textDocument: TextDocumentItem;
+}
+
+/** A change with a range is incremental; one without replaces the whole text. */
+export interface TextDocumentContentChangeEvent {
+  range?: Range;
+  text: string;
+}
+
+export interface DidChangeTextDocumentParams {
+  textDocument: VersionedTextDocumentIdentifier;
+  contentChanges: TextDocumentContentChangeEvent[];
+}
+
+export interface DidCloseTextDocumentParams {
+  textDocument: TextDocumentIdentifier;
+}
+
+export const DidOpenTextDocumentNotification = new NotificationType<DidOpenTextDocumentParams>("textDocument/didOpen");
+export const DidChangeTextDocumentNotification = new NotificationType<DidChangeTextDocumentParams>("textDocument/didChange");
+export const DidCloseTextDocumentNotification = new NotificationType<DidCloseTextDocumentParams>("textDocument/didClose");
+
+// ---------------------------------------------------------------------------------------
+// Streaming and metrics
+
+/** The partial-result value of every streamed Hearth request: text appended since the last one. */
+export interface TextDelta {
+  delta: string;
+}
+
+export const TextDeltaProgress = new ProgressType<TextDelta>();
+
+/** LSP work-done progress values; Hearth reports prompt prefill with them. */
+export type WorkDoneProgressValue =
+  | { kind: "begin"; title: string; cancellable?: boolean; message?: string; percentage?: number }
+  | { kind: "report"; cancellable?: boolean; message?: string; percentage?: number }
+  | { kind: "end"; message?: string };
+
+export const WorkDoneProgress = new ProgressType<WorkDoneProgressValue>();
+
+export type StopReason =
+  | "eos" // the model ended generation
+  | "boundary" // a line or block boundary fitting the request was reached
+  | "maxTokens"
+  | "contextFull"
+  | "cancelled" // $/cancelRequest or the socket closed
+  | "superseded" // a newer completion request for the same document arrived
+  | "error";
+
+/** What one request cost. Times are milliseconds measured in the daemon. */
+export interface RequestMetrics {
+  requestId: number;
+  kind: "completion" | "explain";
+  workspaceId: string;
+  /** Tokens in the prompt the model saw. */
+  promptTokens: number;
+  /** Prompt tokens already in the workspace's KV cache: not evaluated again. */
+  reusedTokens: number;
+  /** Prompt tokens evaluated for this request (promptTokens - reusedTokens when it finished prefill). */
+  evaluatedTokens: number;
+  generatedTokens: number;
+  /** Tokens generated after cancellation was signalled (0 or 1 when cancellation works). */
+  tokensAfterCancel: number;
+  queueMs: number;
+  prefillMs: number;
+  /** From the request's arrival to its first generated token; null when none was generated. */
+  firstTokenMs: number | null;
+  totalMs: number;
+  stopReason: StopReason;
+  /** Speculative decoding: tokens drafted and accepted (0 when speculation is off). */
+  draftTokens: number;
+  acceptedTokens: number;
+  finishedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// Inline completion (LSP 3.18) with Hearth's optional knobs
+
+export const InlineCompletionTriggerKind = { Invoked: 1, Automatic: 2 } as const;
+export type InlineCompletionTriggerKind = (typeof InlineCompletionTriggerKind)[keyof typeof InlineCompletionTriggerKind];
+
+export interface SelectedCompletionInfo {
+  range: Range;
+  text: string;
+}
+
+export interface InlineCompletionContext {
+  triggerKind: InlineCompletionTriggerKind;
+  selectedCompletionInfo?: SelectedCompletionInfo;
+}
+
+/** Hearth's extension of the LSP params; every field optional. */
+export interface HearthCompletionOptions {
+  /** Upper bound on generated tokens (1..1024). */
+  maxTokens?: number;
+  /** "line" stops at the end of the line, "block" at the end of the block; "auto" picks by the cursor's place. */
+  mode?: "auto" | "line" | "block";
+}
+
+export interface InlineCompletionParams extends WorkDoneProgressParams, PartialResultParams {
+  textDocument: TextDocumentIdentifier;
+  position: Position;
+  context: InlineCompletionContext;
+  hearth?: HearthCompletionOptions;
+}
+
+export interface InlineCompletionItem {
+  insertText: string;
+  range?: Range;
+}
+
+/** LSP's InlineCompletionList plus the request's metrics (clients that don't know it ignore it). */
+export interface InlineCompletionList {
+  items: InlineCompletionItem[];
+  metrics: RequestMetrics;
+}
+
+export const InlineCompletionRequest = new RequestType<InlineCompletionParams, InlineCompletionList, void>(
+  "textDocument/inlineCompletion",
+);
+
+// ---------------------------------------------------------------------------------------
+// hearth/explain
+
+export interface ExplainParams extends WorkDoneProgressParams, PartialResultParams {
+  textDocument: TextDocumentIdentifier;
+  range: Range;
+  /** Upper bound on generated tokens (1..4096). */
+  maxTokens?: number;
+}
+
+export interface ExplainResult {
+  markdown: string;
+  metrics: RequestMetrics;
+}
+
+export const ExplainRequest = new RequestType<ExplainParams, ExplainResult, void>("hearth/explain");
+
+// ---------------------------------------------------------------------------------------
+// hearth/status
+
+export type DeviceKind = "cuda" | "vulkan" | "metal" | "cpu";
+
+export interface MemoryInfo {
+  /** Bytes of model weights resident (RAM or VRAM). */
+  modelBytes: number;
+  /** Bytes of KV cache allocated for all sequences. */
+  kvBytes: number;
+  vramUsedBytes: number;
+  vramFreeBytes: number;
+  vramTotalBytes: number;
+  ramUsedBytes: number;
+  ramFreeBytes: number;
+  ramTotalBytes: number;
+  /** Resident set size of the daemon process. */
+  daemonRssBytes: number;
+}
+
+export type ModelState =
+  | { state: "loading"; source: string; progress: number | null }
+  | { state: "ready" }
+  | { state: "failed"; message: string; hint: string };
+
+export interface ModelInfo {
+  /** What the user configured: a path, an hf: URI or generated:NAME. */
+  source: string;
+  /** The local file it resolved to (null until resolved). */
+  path: string | null;
+  name: string;
+  /** The weights' type, e.g. Q8_0, F16. */
+  precision: string;
+  /** KV cache element type, e.g. f16. */
+  kvCacheType: string;
+  contextSize: number;
+  fim: boolean;
+  draft: string | null;
+}
+
+export interface WorkspaceInfo {
+  workspaceId: string;
+  folders: string[];
+  /** Tokens currently held in the workspace's KV cache. */
+  cachedTokens: number;
+  clients: number;
+  lastUsed: string | null;
+}
+
+export interface StatusResult {
+  version: string;
+  protocolVersion: number;
+  pid: number;
+  uptimeMs: number;
+  device: { kind: DeviceKind; name: string; threads: number };
+  model: ModelInfo;
+  modelState: ModelState;
+  memory: MemoryInfo;
+  workspaces: WorkspaceInfo[];
+  clients: number;
+  /** Newest last, bounded. */
+  recentRequests: RequestMetrics[];
+}
+
+export const StatusRequest = new RequestType0<StatusResult, void>("hearth/status");
+
+/** Sent to every client while a model is downloading or loading; also written to the daemon's stderr. */
+export interface ModelProgressParams {
+  source: string;
+  phase: "download" | "load" | "ready" | "failed";
+  /** 0..1 when known. */
+  progress: number | null;
+  message: string;
+}
+
+export const ModelProgressNotification = new NotificationType<ModelProgressParams>("hearth/modelProgress");
+
+/** Stops the whole daemon (saving what it must) after answering; used by `hearth stop`. */
+export const StopDaemonRequest = new RequestType0<null, void>("hearth/stopDaemon");
+
+/** Every method name the daemon handles, for capabilities and documentation. */
+export const HEARTH_METHODS: readonly string[] = [
+  InitializeRequest.method,
+  InitializedNotification.method,
+  ShutdownRequest.method,
+  ExitNotification.method,
+  DidOpenTextDocumentNotification.method,
+  DidChangeTextDocumentNotification.method,
+  DidCloseTextDocumentNotification.method,
+  InlineCompletionRequest.method,
+  ExplainRequest.method,
+  StatusRequest.method,
+  StopDaemonRequest.method,
+  "$/cancelRequest",
+];
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+/**
+ * JSON-RPC error codes. The standard ones as JSON-RPC and LSP define them; Hearth's own lie
+ * below -32899 so they collide with neither. Every Hearth error carries `data: ErrorData`.
+ */
+export const ErrorCodes = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  ServerNotInitialized: -32002,
+  RequestCancelled: -32800,
+  MessageTooLarge: -33000,
+  ModelNotReady: -33001,
+  ModelLoadFailed: -33002,
+  DocumentNotOpen: -33003,
+  DocumentTooLarge: -33004,
+  ShuttingDown: -33005,
+  Superseded: -33006,
+  NoFimSupport: -33007,
+  BusyQueueFull: -33008,
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Machine-readable name and a sentence that says what to do. */
+export interface ErrorData {
+  code: string;
+  hint: string;
+}
+
+/** Limits the daemon enforces on what clients send; exported so clients can stay inside them. */
+export const Limits = {
+  /** Largest JSON-RPC message accepted, in bytes (UTF-8). */
+  maxMessageBytes: 8 * 1024 * 1024,
+  /** Largest document text the daemon keeps. */
+  maxDocumentChars: 4 * 1024 * 1024,
+  maxOpenDocumentsPerClient: 512,
+  maxUriLength: 4096,
+  maxCompletionTokens: 1024,
+  maxExplainTokens: 4096,
+  maxQueuedRequests: 64,
+  maxWorkspaceFolders: 64,
+} as const;

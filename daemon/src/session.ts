@@ -1,0 +1,350 @@
+/**
+ * One client connection: its JSON-RPC handlers, its open documents and its in-flight jobs.
+ * Parameters are validated before use; every failure leaves as a typed JSON-RPC error and
+ * the session (and daemon) carry on.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createMessageConnection, ResponseError, type CancellationToken, type MessageConnection } from "vscode-jsonrpc";
+import type WebSocket from "ws";
+import { DocumentStore, offsetAt } from "./documents.js";
+import type { Engine } from "./engine/engine.js";
+import type { GenerationOutcome } from "./engine/generate.js";
+import { HearthError, cancelledError, toHearthError } from "./errors.js";
+import type { MetricsLog } from "./metrics.js";
+import {
+  DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  ErrorCodes,
+  ExitNotification,
+  ExplainRequest,
+  HEARTH_METHODS,
+  InitializedNotification,
+  InitializeRequest,
+  InlineCompletionRequest,
+  ModelProgressNotification,
+  PROTOCOL_VERSION,
+  ShutdownRequest,
+  StatusRequest,
+  StopDaemonRequest,
+  TextDeltaProgress,
+  TextDocumentSyncKind,
+  WorkDoneProgress,
+  type ExplainResult,
+  type InitializeResult,
+  type InlineCompletionList,
+  type ModelProgressParams,
+  type ProgressToken,
+  type RequestMetrics,
+  type StatusResult,
+} from "./protocol.js";
+import type { JobHandle, Scheduler } from "./scheduler.js";
+import { WsMessageReader, WsMessageWriter } from "./transport/ws-transport.js";
+import * as validate from "./validate.js";
+import type { WorkspaceRegistry } from "./workspaces.js";
+
+export interface SessionServices {
+  version: string;
+  engine: Engine;
+  scheduler: Scheduler;
+  metrics: MetricsLog;
+  workspaces: WorkspaceRegistry;
+  status(): Promise<StatusResult>;
+  requestStop(): void;
+  log(message: string): void;
+}
+
+const DEFAULT_COMPLETION_TOKENS = 128;
+const DEFAULT_EXPLAIN_TOKENS = 512;
+
+export class Session {
+  private readonly connection: MessageConnection;
+  private readonly documents = new DocumentStore();
+  private readonly jobs = new Set<JobHandle>();
+  private workspaceId: string | null = null;
+  private shutDown = false;
+  private closed = false;
+  readonly onClose: Promise<void>;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly services: SessionServices,
+  ) {
+    const reader = new WsMessageReader(socket, { answerInvalid: true });
+    const writer = new WsMessageWriter(socket);
+    this.connection = createMessageConnection(reader, writer, {
+      error: (m) => services.log(`rpc error: ${m}`),
+      warn: (m) => services.log(`rpc warn: ${m}`),
+      info: () => undefined,
+      log: () => undefined,
+    });
+    this.onClose = new Promise((resolve) => socket.once("close", () => resolve()));
+    socket.once("close", () => this.dispose());
+    this.register();
+    this.connection.listen();
+  }
+
+  get workspace(): string | null {
+    return this.workspaceId;
+  }
+
+  notifyModelProgress(params: ModelProgressParams): void {
+    if (!this.closed) void this.connection.sendNotification(ModelProgressNotification, params).catch(() => undefined);
+  }
+
+  /** Ends the session: aborts its jobs and closes the socket with the given WebSocket code. */
+  close(code = 1000, reason = ""): void {
+    this.dispose();
+    if (this.socket.readyState === this.socket.OPEN) this.socket.close(code, reason);
+  }
+
+  private dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const job of this.jobs) job.abort("cancelled");
+    if (this.workspaceId !== null) this.services.workspaces.leave(this.workspaceId);
+    this.connection.dispose();
+  }
+
+  private register(): void {
+    const c = this.connection;
+    c.onRequest(InitializeRequest.method, (params: unknown) => this.guard(() => this.initialize(params), false));
+    c.onNotification(InitializedNotification.method, () => undefined);
+    c.onRequest(ShutdownRequest.method, () =>
+      this.guard(async () => {
+        this.shutDown = true;
+        for (const job of this.jobs) job.abort("cancelled");
+        return null;
+      }),
+    );
+    c.onNotification(ExitNotification.method, () => this.close(1000, "exit"));
+    c.onNotification(DidOpenTextDocumentNotification.method, (params: unknown) =>
+      this.notification(() => {
+        const { textDocument } = validate.didOpenParams(params);
+        this.documents.open(textDocument);
+      }),
+    );
+    c.onNotification(DidChangeTextDocumentNotification.method, (params: unknown) =>
+      this.notification(() => {
+        const p = validate.didChangeParams(params);
+        this.documents.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
+      }),
+    );
+    c.onNotification(DidCloseTextDocumentNotification.method, (params: unknown) =>
+      this.notification(() => this.documents.close(validate.didCloseParams(params).textDocument.uri)),
+    );
+    c.onRequest(InlineCompletionRequest.method, (params: unknown, token: CancellationToken) => this.guard(() => this.inlineCompletion(params, token)));
+    c.onRequest(ExplainRequest.method, (params: unknown, token: CancellationToken) => this.guard(() => this.explain(params, token)));
+    c.onRequest(StatusRequest.method, () => this.guard(() => this.services.status()));
+    c.onRequest(StopDaemonRequest.method, () =>
+      this.guard(async () => {
+        // Answer first, then stop: the caller learns the request was taken.
+        setImmediate(() => this.services.requestStop());
+        return null;
+      }, false),
+    );
+  }
+
+  /** Runs a handler, turning any failure into a ResponseError with Hearth's code and hint. */
+  private async guard<T>(work: () => Promise<T>, needsInitialize = true): Promise<T | ResponseError<unknown>> {
+    try {
+      if (needsInitialize && this.workspaceId === null) {
+        throw new HearthError(ErrorCodes.ServerNotInitialized, "HEARTH_ERR_NOT_INITIALIZED", "The session is not initialized.", "Send initialize first.");
+      }
+      if (this.shutDown) {
+        throw new HearthError(ErrorCodes.InvalidRequest, "HEARTH_ERR_SHUT_DOWN", "This session has received shutdown.", "Send exit and open a new connection.");
+      }
+      return await work();
+    } catch (error) {
+      const hearthError = toHearthError(error);
+      if (hearthError.rpcCode === ErrorCodes.InternalError) this.services.log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
+      return new ResponseError(hearthError.rpcCode, hearthError.message, hearthError.data);
+    }
+  }
+
+  /** Notifications have no response; a bad one is logged and answered with nothing. */
+  private notification(work: () => void): void {
+    try {
+      if (this.workspaceId === null) throw new Error("notification before initialize");
+      work();
+    } catch (error) {
+      this.services.log(`ignored notification: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async initialize(params: unknown): Promise<InitializeResult> {
+    const p = validate.initializeParams(params);
+    if (this.workspaceId !== null) {
+      throw new HearthError(ErrorCodes.InvalidRequest, "HEARTH_ERR_ALREADY_INITIALIZED", "initialize was already sent on this connection.", "Open a new connection for another workspace.");
+    }
+    this.workspaceId = this.services.workspaces.join(p.workspaceFolders).workspaceId;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        inlineCompletionProvider: true,
+        experimental: { hearth: { protocolVersion: PROTOCOL_VERSION, methods: [...HEARTH_METHODS] } },
+      },
+      serverInfo: { name: "hearth", version: this.services.version },
+      workspaceId: this.workspaceId,
+    };
+  }
+
+  private async inlineCompletion(params: unknown, token: CancellationToken): Promise<InlineCompletionList> {
+    const p = validate.inlineCompletionParams(params);
+    const document = this.documents.require(p.textDocument.uri);
+    const cursorOffset = offsetAt(document.text, p.position);
+    const text = document.text;
+    const workspaceId = this.requireWorkspace();
+    const outcome = await this.runJob("completion", `${p.textDocument.uri}`, token, p.workDoneToken, p.partialResultToken, (handle, hooks) =>
+      this.services.engine.complete({
+        workspaceId,
+        text,
+        cursorOffset,
+        maxTokens: p.hearth?.maxTokens ?? DEFAULT_COMPLETION_TOKENS,
+        mode: p.hearth?.mode,
+        signal: handle.signal,
+        ...hooks,
+      }),
+    );
+    const cursor = p.position;
+    return {
+      items: outcome.result.text.length > 0 ? [{ insertText: outcome.result.text, range: { start: cursor, end: cursor } }] : [],
+      metrics: outcome.metrics,
+    };
+  }
+
+  private async explain(params: unknown, token: CancellationToken): Promise<ExplainResult> {
+    const p = validate.explainParams(params);
+    const document = this.documents.require(p.textDocument.uri);
+    const code = document.text.slice(offsetAt(document.text, p.range.start), offsetAt(document.text, p.range.end));
+    if (code.trim().length === 0) throw validate.emptyRange();
+    const fileName = fileNameOf(document.uri);
+    const outcome = await this.runJob("explain", null, token, p.workDoneToken, p.partialResultToken, (handle, hooks) =>
+      this.services.engine.explain({
+        code,
+        languageId: document.languageId,
+        fileName,
+        maxTokens: p.maxTokens ?? DEFAULT_EXPLAIN_TOKENS,
+        signal: handle.signal,
+        ...hooks,
+      }),
+    );
+    return { markdown: outcome.result.text, metrics: outcome.metrics };
+  }
+
+  private requireWorkspace(): string {
+    if (this.workspaceId === null) throw new Error("unreachable: guarded by initialize");
+    return this.workspaceId;
+  }
+
+  /**
+   * Queues a generation, wires cancellation and progress to it, records its metrics, and
+   * turns an aborted job into LSP's RequestCancelled error.
+   */
+  private async runJob(
+    kind: RequestMetrics["kind"],
+    documentUri: string | null,
+    token: CancellationToken,
+    workDoneToken: ProgressToken | undefined,
+    partialResultToken: ProgressToken | undefined,
+    work: (handle: JobHandle, hooks: { onPrefill: (done: number, total: number) => void; onText: (delta: string) => void }) => Promise<GenerationOutcome>,
+  ): Promise<{ result: GenerationOutcome; metrics: RequestMetrics }> {
+    const arrived = performance.now();
+    const requestId = this.services.metrics.newRequestId();
+    const workspaceId = kind === "explain" ? "explain" : this.requireWorkspace();
+    const supersedeKey = documentUri === null ? null : `${this.requireWorkspace()}\u0000${documentUri}`;
+    // Assigned by the scheduler's callback, which TypeScript's flow analysis can't see.
+    let handle = null as JobHandle | null;
+    const hooks = {
+      onPrefill: (done: number, total: number): void => {
+        if (workDoneToken === undefined) return;
+        const percentage = Math.floor((100 * done) / total);
+        void this.connection.sendProgress(WorkDoneProgress, workDoneToken, { kind: "report", message: `prefill ${done}/${total} tokens`, percentage }).catch(() => undefined);
+      },
+      onText: (delta: string): void => {
+        if (partialResultToken !== undefined) void this.connection.sendProgress(TextDeltaProgress, partialResultToken, { delta }).catch(() => undefined);
+      },
+    };
+    const outcome = await this.services.scheduler.submit(
+      supersedeKey,
+      (h) => {
+        handle = h;
+        this.jobs.add(h);
+        token.onCancellationRequested(() => h.abort("cancelled"));
+      },
+      async (h) => {
+        if (h.signal.aborted) return null;
+        this.services.workspaces.touch(workspaceId);
+        if (workDoneToken !== undefined) {
+          await this.connection.sendProgress(WorkDoneProgress, workDoneToken, { kind: "begin", title: kind === "explain" ? "Explaining" : "Completing", cancellable: true }).catch(() => undefined);
+        }
+        try {
+          return await work(h, hooks);
+        } finally {
+          if (workDoneToken !== undefined) void this.connection.sendProgress(WorkDoneProgress, workDoneToken, { kind: "end" }).catch(() => undefined);
+        }
+      },
+    ).finally(() => {
+      if (handle) this.jobs.delete(handle);
+    });
+    const finished: JobHandle = handle ?? unreachable();
+    const aborted = finished.abortReason;
+    const result: GenerationOutcome = outcome ?? emptyOutcome();
+    const stopReason = aborted === "superseded" ? "superseded" : aborted !== null ? "cancelled" : result.stopReason;
+    const metrics: RequestMetrics = {
+      requestId,
+      kind,
+      workspaceId,
+      promptTokens: result.promptTokens,
+      reusedTokens: result.reusedTokens,
+      evaluatedTokens: result.evaluatedTokens,
+      generatedTokens: result.generatedTokens,
+      tokensAfterCancel: result.tokensAfterCancel,
+      queueMs: round(finished.queueMs),
+      prefillMs: round(result.prefillMs),
+      firstTokenMs: result.firstTokenMs === null ? null : round(finished.queueMs + result.firstTokenMs),
+      totalMs: round(performance.now() - arrived),
+      stopReason,
+      draftTokens: 0,
+      acceptedTokens: 0,
+      finishedAt: new Date().toISOString(),
+    };
+    this.services.metrics.record(metrics);
+    if (aborted !== null) {
+      throw cancelledError(aborted);
+    }
+    return { result, metrics };
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+function emptyOutcome(): GenerationOutcome {
+  return {
+    text: "",
+    stopReason: "cancelled",
+    promptTokens: 0,
+    reusedTokens: 0,
+    evaluatedTokens: 0,
+    generatedTokens: 0,
+    tokensAfterCancel: 0,
+    prefillMs: 0,
+    firstTokenMs: null,
+  };
+}
+
+function unreachable(): never {
+  throw new Error("unreachable: the scheduler hands out a job handle before running it");
+}
+
+function fileNameOf(uri: string): string {
+  try {
+    return uri.startsWith("file:") ? path.basename(fileURLToPath(uri)) : (uri.split("/").pop() ?? uri);
+  } catch {
+    return uri;
+  }
+}
+

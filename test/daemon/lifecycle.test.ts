@@ -1,0 +1,81 @@
+/**
+ * Daemon lifecycle: one daemon per home, clean exit on SIGTERM and after an idle time,
+ * and a clear failure for a model that cannot be had.
+ */
+import assert from "node:assert/strict";
+import { existsSync, rmSync } from "node:fs";
+import { discoveryPath } from "../../daemon/src/discovery.js";
+import { runCli, startDaemon, tempHome } from "../helpers/daemon-process.js";
+import { testModels } from "../helpers/test-models.js";
+
+describe("daemon lifecycle", function () {
+  this.timeout(120_000);
+
+  it("refuses a second daemon on the same home", async () => {
+    const model = (await testModels()).target;
+    const first = await startDaemon({ model });
+    try {
+      const second = await runCli(["serve", "--home", first.home, "--model", model]);
+      assert.equal(second.code, 1);
+      assert.match(second.stderr, new RegExp(`already runs.*pid ${first.info.pid}`));
+      assert.equal(first.child.exitCode, null, "the first daemon keeps running");
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it("exits cleanly on SIGTERM and removes its discovery file", async () => {
+    const daemon = await startDaemon({ model: (await testModels()).target });
+    const client = await daemon.connect();
+    const code = await daemon.stop({ keepHome: true });
+    assert.equal(code, 0);
+    assert.equal(existsSync(discoveryPath(daemon.home)), false);
+    assert.match(daemon.stderr(), /stopped/);
+    client.dispose();
+    rmSync(daemon.home, { recursive: true, force: true });
+  });
+
+  it("exits after its idle time once the last client leaves", async () => {
+    const daemon = await startDaemon({ model: (await testModels()).target, args: ["--idle-timeout", "1"] });
+    const client = await daemon.connect();
+    assert.equal(daemon.child.exitCode, null);
+    client.dispose();
+    assert.equal(await daemon.exited, 0);
+    assert.match(daemon.stderr(), /no clients for 1000 ms: stopping/);
+    await daemon.stop();
+  });
+
+  it("reports a model it cannot load as a failed state with a hint, and stays up", async () => {
+    const daemon = await startDaemon({ model: "/nonexistent/model.gguf" });
+    try {
+      const client = await daemon.connect();
+      await client.open({ uri: "file:///workspace/a/x.ts", languageId: "typescript", version: 1, text: "const x = 1;\n" });
+      await assert.rejects(
+        client.complete({ textDocument: { uri: "file:///workspace/a/x.ts" }, position: { line: 0, character: 5 }, context: { triggerKind: 1 } }),
+        (e: Error & { data?: { code: string; hint: string } }) => e.data?.code === "HEARTH_ERR_MODEL_LOAD_FAILED" && /--model/.test(e.data.hint),
+      );
+      const status = await client.status();
+      assert.equal(status.modelState.state, "failed");
+      client.dispose();
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it("says how to use a local file when an hf: model cannot be downloaded", async () => {
+    const daemon = await startDaemon({ model: "hf:hearth-test/does-not-exist-GGUF:Q8_0", env: { HTTPS_PROXY: "http://127.0.0.1:9", https_proxy: "http://127.0.0.1:9" } });
+    try {
+      const client = await daemon.connect();
+      const status = await client.status();
+      // The download fails fast (no network here; a dead proxy elsewhere); wait for its verdict through a request.
+      await client.open({ uri: "file:///workspace/a/x.ts", languageId: "typescript", version: 1, text: "x" });
+      await assert.rejects(client.complete({ textDocument: { uri: "file:///workspace/a/x.ts" }, position: { line: 0, character: 1 }, context: { triggerKind: 1 } }), (e: Error & { data?: { hint: string } }) =>
+        /local|\.gguf/.test(e.data?.hint ?? ""),
+      );
+      assert.ok(["loading", "failed"].includes(status.modelState.state));
+      client.dispose();
+    } finally {
+      await daemon.stop();
+    }
+  });
+});

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { buildFimSegments } from "../../../daemon/src/engine/fim-prompt.js";
+
+describe("fim-prompt", () => {
+  const file = ["import x from 'y';", "", "function add(a, b) {", "  return a + b;", "}", "", "const z = add(1, 2);", ""].join("\n");
+
+  it("puts the cursor line's text before the cursor last, and the rest of the file around it", () => {
+    const cursor = file.indexOf("a + b") + 2;
+    const s = buildFimSegments(file, cursor);
+    assert.equal(s.above, "import x from 'y';\n\nfunction add(a, b) {\n");
+    assert.equal(s.linePrefix, "  return a ");
+    assert.equal(s.lineSuffix, "+ b;");
+    assert.equal(s.suffix, file.slice(cursor));
+    assert.equal(s.indent, "  ");
+  });
+
+  it("keeps every segment but the line prefix unchanged while typing within a line", () => {
+    const base = "function f() {\n  const value = 1;\n  ret\n}\n";
+    const at = base.indexOf("ret") + 3;
+    const before = buildFimSegments(base, at);
+    const typed = base.slice(0, at) + "u" + base.slice(at);
+    const after = buildFimSegments(typed, at + 1);
+    assert.equal(after.above, before.above);
+    assert.equal(after.suffix, before.suffix);
+    assert.equal(after.context, before.context);
+    assert.equal(after.linePrefix, before.linePrefix + "u");
+  });
+
+  it("moves the prefix window's start in steps, so scrolling keeps the cache's first tokens", () => {
+    const lines = Array.from({ length: 400 }, (_, i) => `line ${i}`).join("\n");
+    const options = { maxPrefixLines: 100, maxSuffixLines: 10, prefixStepLines: 32 };
+    const at = (line: number): number => lines.split("\n").slice(0, line).join("\n").length + 1;
+    const a = buildFimSegments(lines, at(200), [], options);
+    const b = buildFimSegments(lines, at(201), [], options);
+    assert.ok(a.above.startsWith("line 96\n"), a.above.slice(0, 20));
+    assert.ok(b.above.startsWith("line 96\n"));
+    assert.equal(a.suffix.split("\n").length, 12);
+  });
+
+  it("places other files' chunks before the file, labelled", () => {
+    const s = buildFimSegments("x", 1, [{ name: "src/util.ts", text: "export const one = 1;" }]);
+    assert.equal(s.context, "// src/util.ts\nexport const one = 1;\n");
+  });
+});

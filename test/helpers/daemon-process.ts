@@ -1,0 +1,83 @@
+/**
+ * Starts a real `hearth serve` process (the bundled CLI, as users run it) on a temporary
+ * home and connects real WebSocket clients to it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { openSocket } from "../../daemon/src/client/connect.js";
+import { HearthClient } from "../../daemon/src/client/hearth-client.js";
+import { readDiscovery, type DiscoveryInfo } from "../../daemon/src/discovery.js";
+import type { WorkspaceFolder } from "../../daemon/src/protocol.js";
+import { packageRoot } from "../../daemon/src/version.js";
+
+export const repoRoot = packageRoot();
+export const hearthBin = path.join(repoRoot, "bin", "hearth.mjs");
+
+export interface RunningDaemon {
+  home: string;
+  info: DiscoveryInfo;
+  child: ChildProcess;
+  stderr: () => string;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
+  connect(folders?: WorkspaceFolder[] | null): Promise<HearthClient>;
+  /** SIGTERM, wait for exit, remove the home (unless keepHome). */
+  stop(options?: { keepHome?: boolean }): Promise<number | null>;
+}
+
+export function tempHome(prefix = "hearth-test-"): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startDaemon(options: { model: string; home?: string; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<RunningDaemon> {
+  const home = options.home ?? tempHome();
+  const child = spawn(process.execPath, [hearthBin, "serve", "--home", home, "--model", options.model, "--idle-timeout", "0", "--threads", "2", ...(options.args ?? [])], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...options.env },
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  const lines = createInterface({ input: child.stdout! });
+  const listening = new Promise<void>((resolve, reject) => {
+    lines.on("line", (line) => line.includes('"listening"') && resolve());
+    void exited.then((code) => reject(new Error(`daemon exited with ${code} before listening:\n${stderr}`)));
+  });
+  await listening;
+  const info = readDiscovery(home);
+  if (!info) throw new Error("daemon listens but wrote no daemon.json");
+  const daemon: RunningDaemon = {
+    home,
+    info,
+    child,
+    stderr: () => stderr,
+    exited,
+    async connect(folders = [{ uri: "file:///workspace/a", name: "a" }]) {
+      const client = new HearthClient(await openSocket(info));
+      await client.initialize(folders, "hearth-test");
+      return client;
+    },
+    async stop(stopOptions = {}) {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const code = await exited;
+      if (!stopOptions.keepHome) rmSync(home, { recursive: true, force: true });
+      return code;
+    },
+  };
+  return daemon;
+}
+
+/** Runs the CLI to completion; never throws for a non-zero exit. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [hearthBin, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code, stdout, stderr };
+}

@@ -1,0 +1,42 @@
+'use strict';
+// Test-side half of screenshots. The extension host runs server-side (code-server), so it
+// cannot reach the browser page; it logs a marker line instead, run-vscode-tests.mjs sees it
+// in the workbench log, saves page.screenshot() to <dir>/<name>.png, and we wait for the file.
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const POLL_MS = 100;
+const DEFAULT_WAIT_MS = 15000;
+
+/**
+ * @param {string} name file name without .png; letters, digits, '.', '_' and '-' only
+ * @param {string} [dir] where to save; defaults to the runner's --screenshots folder
+ *   (HEARTH_SCREENSHOTS_DIR, which the runner sets)
+ * @param {number} [waitMs]
+ * @returns {Promise<string|null>} the PNG's path; null when no runner is there to take it
+ */
+async function screenshot(name, dir, waitMs = DEFAULT_WAIT_MS) {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`screenshot: bad name ${JSON.stringify(name)}`);
+  // Under @vscode/test-electron nobody watches the log: skip instead of failing the test.
+  if (!process.env.HEARTH_SCREENSHOTS_DIR) {
+    console.log(`screenshot ${name}: skipped (not run by run-vscode-tests.mjs)`);
+    return null;
+  }
+  dir = path.resolve(dir || process.env.HEARTH_SCREENSHOTS_DIR);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.png`);
+  // A file left from an earlier run would end the wait before the new screenshot exists.
+  fs.rmSync(file, { force: true });
+  // The folder rides along so the runner saves where we wait.
+  console.log(`HEARTH_SCREENSHOT ${name} ${dir}`);
+  const deadline = Date.now() + waitMs;
+  // The runner writes to a temp name and renames, so existence means complete.
+  while (!fs.existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`screenshot: ${file} did not appear within ${waitMs} ms`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return file;
+}
+
+module.exports = { screenshot };
