@@ -150,8 +150,15 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   }
   writeDiscovery(options.home, { port, pid: process.pid, token, version: HEARTH_VERSION });
   log(`listening on ws://127.0.0.1:${port}/ (pid ${process.pid}, home ${options.home}, threads ${options.threads})`);
-  // One line on stdout tells a spawning client the daemon is ready; the rest goes to stderr.
-  process.stdout.write(`${JSON.stringify({ event: "listening", port, pid: process.pid })}\n`);
+  // Tell whoever started us that we listen: over the IPC channel when a client spawned us
+  // detached (then let the channel go, so nothing of the spawner keeps this process alive),
+  // else as one line on stdout. Everything else goes to stderr.
+  const ready = { event: "listening", port, pid: process.pid };
+  if (process.send) {
+    process.send(ready, () => process.disconnect());
+  } else {
+    process.stdout.write(`${JSON.stringify(ready)}\n`);
+  }
   armIdleTimer();
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void stop());

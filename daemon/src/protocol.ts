@@ -14,7 +14,7 @@
  * `workDoneToken` receives LSP work-done progress (`begin`/`report`/`end`) during prompt
  * prefill, which is also the earliest point a client can observe (and cancel) the work.
  */
-import { NotificationType, NotificationType0, ProgressType, RequestType, RequestType0 } from "vscode-jsonrpc";
+import { NotificationType, NotificationType0, ProgressType, RequestType, RequestType0 } from "vscode-jsonrpc/node";
 
 export const PROTOCOL_VERSION = 1;
 

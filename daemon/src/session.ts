@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createMessageConnection, ResponseError, type CancellationToken, type MessageConnection } from "vscode-jsonrpc";
+import { createMessageConnection, ResponseError, type CancellationToken, type MessageConnection, type ProgressType, type RequestParam } from "vscode-jsonrpc/node";
 import type WebSocket from "ws";
 import { DocumentStore, offsetAt } from "./documents.js";
 import type { Engine } from "./engine/engine.js";
@@ -136,7 +136,8 @@ export class Session {
     );
     c.onRequest(InlineCompletionRequest.method, (params: unknown, token: CancellationToken) => this.guard(() => this.inlineCompletion(params, token)));
     c.onRequest(ExplainRequest.method, (params: unknown, token: CancellationToken) => this.guard(() => this.explain(params, token)));
-    c.onRequest(StatusRequest.method, () => this.guard(() => this.services.status()));
+    // Daemon-wide, not about a workspace: allowed before initialize (hearth status, hearth stop).
+    c.onRequest(StatusRequest.method, () => this.guard(() => this.services.status(), false));
     c.onRequest(StopDaemonRequest.method, () =>
       this.guard(async () => {
         // Answer first, then stop: the caller learns the request was taken.
@@ -144,6 +145,16 @@ export class Session {
         return null;
       }, false),
     );
+  }
+
+  /** Progress is best effort: a client that left can't receive it, and that must not stop the job. */
+  private progress<P extends object>(type: ProgressType<P>, token: ProgressToken, value: P): void {
+    if (this.closed) return;
+    try {
+        void this.connection.sendProgress(type, token, value as RequestParam<P>).catch(() => undefined);
+    } catch {
+      // The connection closed between the check and the send.
+    }
   }
 
   /** Runs a handler, turning any failure into a ResponseError with Hearth's code and hint. */
@@ -256,14 +267,15 @@ export class Session {
     const supersedeKey = documentUri === null ? null : `${this.requireWorkspace()}\u0000${documentUri}`;
     // Assigned by the scheduler's callback, which TypeScript's flow analysis can't see.
     let handle = null as JobHandle | null;
+    let failure: unknown = null;
     const hooks = {
       onPrefill: (done: number, total: number): void => {
         if (workDoneToken === undefined) return;
         const percentage = Math.floor((100 * done) / total);
-        void this.connection.sendProgress(WorkDoneProgress, workDoneToken, { kind: "report", message: `prefill ${done}/${total} tokens`, percentage }).catch(() => undefined);
+        this.progress(WorkDoneProgress, workDoneToken, { kind: "report", message: `prefill ${done}/${total} tokens`, percentage });
       },
       onText: (delta: string): void => {
-        if (partialResultToken !== undefined) void this.connection.sendProgress(TextDeltaProgress, partialResultToken, { delta }).catch(() => undefined);
+        if (partialResultToken !== undefined) this.progress(TextDeltaProgress, partialResultToken, { delta });
       },
     };
     const outcome = await this.services.scheduler.submit(
@@ -276,13 +288,14 @@ export class Session {
       async (h) => {
         if (h.signal.aborted) return null;
         this.services.workspaces.touch(workspaceId);
-        if (workDoneToken !== undefined) {
-          await this.connection.sendProgress(WorkDoneProgress, workDoneToken, { kind: "begin", title: kind === "explain" ? "Explaining" : "Completing", cancellable: true }).catch(() => undefined);
-        }
+        if (workDoneToken !== undefined) this.progress(WorkDoneProgress, workDoneToken, { kind: "begin", title: kind === "explain" ? "Explaining" : "Completing", cancellable: true });
         try {
           return await work(h, hooks);
+        } catch (error) {
+          failure = error;
+          return null;
         } finally {
-          if (workDoneToken !== undefined) void this.connection.sendProgress(WorkDoneProgress, workDoneToken, { kind: "end" }).catch(() => undefined);
+          if (workDoneToken !== undefined) this.progress(WorkDoneProgress, workDoneToken, { kind: "end" });
         }
       },
     ).finally(() => {
@@ -291,7 +304,7 @@ export class Session {
     const finished: JobHandle = handle ?? unreachable();
     const aborted = finished.abortReason;
     const result: GenerationOutcome = outcome ?? emptyOutcome();
-    const stopReason = aborted === "superseded" ? "superseded" : aborted !== null ? "cancelled" : result.stopReason;
+    const stopReason = aborted === "superseded" ? "superseded" : aborted !== null ? "cancelled" : failure !== null ? "error" : result.stopReason;
     const metrics: RequestMetrics = {
       requestId,
       kind,
@@ -311,9 +324,8 @@ export class Session {
       finishedAt: new Date().toISOString(),
     };
     this.services.metrics.record(metrics);
-    if (aborted !== null) {
-      throw cancelledError(aborted);
-    }
+    if (aborted !== null) throw cancelledError(aborted);
+    if (failure !== null) throw failure;
     return { result, metrics };
   }
 }

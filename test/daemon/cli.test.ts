@@ -58,7 +58,7 @@ describe("hearth CLI", function () {
   });
 
   it("starts a detached daemon on first use and completes FILE:LINE:COL", async () => {
-    const result = await runCli(["complete", `${file}:4:5`, "--home", home, "--model", model, "--max-tokens", "12", "--json", "--workspace", work]);
+    const result = await runCli(["complete", `${file}:4:5`, "--home", home, "--model", model, "--threads", "1", "--max-tokens", "12", "--json", "--workspace", work]);
     assert.equal(result.code, 0, result.stderr);
     const output = JSON.parse(result.stdout) as { completion: string; metrics: { promptTokens: number; generatedTokens: number } };
     assert.ok(output.metrics.promptTokens > 0);

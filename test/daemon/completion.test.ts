@@ -4,7 +4,7 @@
  * superseding.
  */
 import assert from "node:assert/strict";
-import { CancellationTokenSource, ResponseError } from "vscode-jsonrpc";
+import { CancellationTokenSource, ResponseError } from "vscode-jsonrpc/node";
 import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
 import { ErrorCodes, type RequestMetrics } from "../../daemon/src/protocol.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon-process.js";
@@ -88,18 +88,20 @@ describe("daemon completion and explanation", function () {
 
   it("reuses the KV cache: a repeat evaluates one token, a keystroke a handful", async () => {
     const uri = "file:///workspace/a/reuse.ts";
-    await openDoc(client, uri, SOURCE);
+    // Text no earlier test sent, so the first request finds nothing cached.
+    await openDoc(client, uri, `// reuse\n${SOURCE}`);
+    const line = CURSOR.line + 1;
     const ask = (character: number) =>
-      client.complete({ textDocument: { uri }, position: { line: CURSOR.line, character }, context: { triggerKind: 2 }, hearth: { maxTokens: 4, mode: "line" } });
+      client.complete({ textDocument: { uri }, position: { line, character }, context: { triggerKind: 2 }, hearth: { maxTokens: 4, mode: "line" } });
     const first = await ask(4);
-    assert.ok(first.metrics.evaluatedTokens > 100, `first request evaluates the prompt (${first.metrics.evaluatedTokens})`);
+    assert.ok(first.metrics.evaluatedTokens > 50, `first request evaluates the prompt (${first.metrics.evaluatedTokens})`);
     const repeat = await ask(4);
     assert.equal(repeat.metrics.evaluatedTokens, 1);
     assert.equal(repeat.metrics.reusedTokens, repeat.metrics.promptTokens - 1);
 
     await client.change({
       textDocument: { uri, version: 2 },
-      contentChanges: [{ range: { start: { line: CURSOR.line, character: 4 }, end: { line: CURSOR.line, character: 4 } }, text: "re" }],
+      contentChanges: [{ range: { start: { line, character: 4 }, end: { line, character: 4 } }, text: "re" }],
     });
     const typed = await ask(6);
     assert.ok(typed.metrics.evaluatedTokens <= 4, `a keystroke re-evaluated ${typed.metrics.evaluatedTokens} tokens`);
@@ -188,7 +190,7 @@ describe("daemon completion and explanation", function () {
     await client.complete({ textDocument: { uri }, position: CURSOR, context: { triggerKind: 1 }, hearth: { maxTokens: 1 } });
     const status = await client.status();
     const abandoned = status.recentRequests.find((r) => r.kind === "explain" && r.requestId > before);
-    assert.equal(abandoned?.stopReason, "cancelled");
+    assert.equal(abandoned?.stopReason, "cancelled", JSON.stringify(status.recentRequests.map((r) => [r.requestId, r.kind, r.stopReason]).concat([[before]])));
     assert.ok((abandoned?.generatedTokens ?? 0) < 2000);
   });
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
 import { discoveryPath } from "../../daemon/src/discovery.js";
-import { runCli, startDaemon, tempHome } from "../helpers/daemon-process.js";
+import { runCli, startDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
 describe("daemon lifecycle", function () {
@@ -17,7 +17,7 @@ describe("daemon lifecycle", function () {
     try {
       const second = await runCli(["serve", "--home", first.home, "--model", model]);
       assert.equal(second.code, 1);
-      assert.match(second.stderr, new RegExp(`already runs.*pid ${first.info.pid}`));
+      assert.match(second.stderr, new RegExp(`pid ${first.info.pid}\\) already runs`));
       assert.equal(first.child.exitCode, null, "the first daemon keeps running");
     } finally {
       await first.stop();

@@ -31,6 +31,8 @@ async function rawSocket(daemon: RunningDaemon): Promise<{ send: (frame: string)
   const waiters: ((m: Record<string, unknown>) => void)[] = [];
   socket.on("message", (data) => {
     const message = JSON.parse(String(data)) as Record<string, unknown>;
+    // Notifications (model progress) may arrive at any time; the tests read responses.
+    if (typeof message.method === "string") return;
     const waiter = waiters.shift();
     if (waiter) waiter(message);
     else queue.push(message);

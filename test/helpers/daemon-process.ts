@@ -35,7 +35,7 @@ export function tempHome(prefix = "hearth-test-"): string {
 
 export async function startDaemon(options: { model: string; home?: string; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<RunningDaemon> {
   const home = options.home ?? tempHome();
-  const child = spawn(process.execPath, [hearthBin, "serve", "--home", home, "--model", options.model, "--idle-timeout", "0", "--threads", "2", ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [hearthBin, "serve", "--home", home, "--model", options.model, "--idle-timeout", "0", "--threads", "1", ...(options.args ?? [])], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...options.env },
   });

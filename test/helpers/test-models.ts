@@ -6,6 +6,7 @@ import { repoRoot } from "./daemon-process.js";
 let models: Promise<{ target: string; draft: string }> | null = null;
 
 export function testModels(): Promise<{ target: string; draft: string }> {
-  models ??= ensureTestModels(path.join(repoRoot, ".cache", "test-models"));
-  return models;
+  const pending = models ?? ensureTestModels(path.join(repoRoot, ".cache", "test-models"));
+  models = pending;
+  return pending;
 }

@@ -1,12 +1,11 @@
 /**
  * How a client (the CLI, the extension, the bench) reaches the daemon: read the discovery
  * file, open the WebSocket with the token, and, when no daemon answers, start one detached
- * with UV_THREADPOOL_SIZE=1 and wait for its "listening" line.
+ * with UV_THREADPOOL_SIZE=1 and wait for its "listening" message.
  */
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import WebSocket from "ws";
 import { discoveryPath, isProcessAlive, readDiscovery, type DiscoveryInfo } from "../discovery.js";
 import { Limits } from "../protocol.js";
@@ -54,26 +53,26 @@ export function spawnDaemon(options: ConnectOptions): Promise<void> {
   const logFd = openSync(daemonLogPath(options.home), "a", 0o600);
   const child = spawn(process.execPath, [options.entry, "serve", "--home", options.home, ...(options.serveArgs ?? [])], {
     detached: true,
-    stdio: ["ignore", "pipe", logFd],
+    stdio: ["ignore", "ignore", logFd, "ipc"],
     env: { ...(options.env ?? process.env), UV_THREADPOOL_SIZE: "1" },
   });
   closeSync(logFd);
+  const timeoutMs = options.spawnTimeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => fail(new DaemonUnavailableError(`the daemon did not start within ${options.spawnTimeoutMs ?? 30_000} ms; see ${daemonLogPath(options.home)}`)), options.spawnTimeoutMs ?? 30_000);
+    const timer = setTimeout(() => fail(new DaemonUnavailableError(`the daemon did not start within ${timeoutMs} ms; see ${daemonLogPath(options.home)}`)), timeoutMs);
     const done = (): void => {
       clearTimeout(timer);
-      lines.close();
-      child.stdout?.destroy();
       child.removeAllListeners("exit");
+      child.removeAllListeners("message");
+      if (child.connected) child.disconnect();
       child.unref();
     };
     const fail = (error: Error): void => {
       done();
       reject(error);
     };
-    lines.on("line", (line) => {
-      if (line.includes('"listening"')) {
+    child.on("message", (message: unknown) => {
+      if (typeof message === "object" && message !== null && (message as { event?: unknown }).event === "listening") {
         done();
         resolve();
       }

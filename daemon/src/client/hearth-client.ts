@@ -2,7 +2,7 @@
  * A typed JSON-RPC client over one daemon socket, for the CLI, the bench and the tests
  * (the extension speaks through vscode-languageclient instead, over the same transport).
  */
-import { createMessageConnection, CancellationTokenSource, type MessageConnection } from "vscode-jsonrpc";
+import { createMessageConnection, CancellationTokenSource, type MessageConnection } from "vscode-jsonrpc/node";
 import type WebSocket from "ws";
 import {
   DidChangeTextDocumentNotification,
@@ -45,6 +45,8 @@ export class HearthClient {
   constructor(readonly socket: WebSocket) {
     this.connection = createMessageConnection(new WsMessageReader(socket), new WsMessageWriter(socket));
     this.connection.listen();
+    // Pending requests fail at once when the daemon goes away, instead of waiting forever.
+    socket.once("close", () => this.connection.dispose());
   }
 
   onModelProgress(handler: (params: ModelProgressParams) => void): void {
@@ -86,8 +88,8 @@ export class HearthClient {
   }
 
   dispose(): void {
-    this.connection.dispose();
     this.socket.close();
+    this.connection.dispose();
   }
 
   private async streamed<P extends object, R>(type: { method: string }, params: P, hooks: StreamHooks): Promise<R> {

@@ -11,7 +11,7 @@ import { HearthError } from "../errors.js";
 import { ErrorCodes, type DeviceKind, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
 import { decideStop, finalText, firstNonBlankLine, pickMode, type StopContext } from "./completion-stops.js";
 import { explainHistory } from "./explain-prompt.js";
-import { buildFimSegments, type ContextChunk } from "./fim-prompt.js";
+import { buildFimSegments, fitSegments, type ContextChunk } from "./fim-prompt.js";
 import { generate, type GenerationOutcome } from "./generate.js";
 import { kvCacheBytes, memorySnapshot, modelShape } from "./memory.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
@@ -141,8 +141,10 @@ export class Engine {
         "Configure a FIM code model such as Qwen2.5-Coder (hf:ggml-org/Qwen2.5-Coder-1.5B-Q8_0-GGUF).",
       );
     }
-    const segments = buildFimSegments(input.text, input.cursorOffset, input.chunks ?? []);
     const tokenize = (text: string): Token[] => (text.length === 0 ? [] : model.tokenize(text, false));
+    // Room for the answer and the FIM tokens; the rest of the context holds the prompt.
+    const budget = sequenceContextSize(this.loaded) - input.maxTokens - 8;
+    const segments = fitSegments(buildFimSegments(input.text, input.cursorOffset, input.chunks ?? []), (text) => tokenize(text).length, budget);
     // Segments are tokenized apart so a keystroke can't change the tokens of an earlier segment.
     const prompt: Token[] = [
       fim.prefix,
@@ -178,8 +180,17 @@ export class Engine {
   async explain(input: ExplainInput): Promise<GenerationOutcome> {
     const { model, pool } = await this.ready();
     const wrapper = resolveChatWrapper(model);
-    const { contextText } = wrapper.generateContextState({ chatHistory: explainHistory(input.code, input.languageId, input.fileName) });
-    const prompt = contextText.tokenize(model.tokenizer);
+    const budget = sequenceContextSize(this.loaded) - input.maxTokens - 8;
+    const render = (code: string): Token[] =>
+      wrapper.generateContextState({ chatHistory: explainHistory(code, input.languageId, input.fileName) }).contextText.tokenize(model.tokenizer);
+    let code = input.code;
+    let prompt = render(code);
+    // A selection too long for the context is cut at a line end, and the model is told so.
+    for (let i = 0; i < 8 && prompt.length > budget; i++) {
+      const keep = Math.floor(code.length * (budget / prompt.length) * 0.9);
+      code = `${code.slice(0, Math.max(0, code.lastIndexOf("\n", keep)))}\n/* … selection truncated … */`;
+      prompt = render(code);
+    }
     const sequence: LlamaContextSequence = await pool.acquire(EXPLAIN_SEQUENCE);
     return generate(sequence, model, {
       prompt,
@@ -231,6 +242,8 @@ export class Engine {
   }
 
   async dispose(): Promise<void> {
+    // A load still under way would leave native threads behind that keep the process alive.
+    await this.readyPromise;
     const loaded = this.loaded;
     this.loaded = null;
     if (!loaded) return;
@@ -239,6 +252,10 @@ export class Engine {
     await loaded.model.dispose();
     await loaded.llama.dispose();
   }
+}
+
+function sequenceContextSize(loaded: Loaded | null): number {
+  return loaded?.context.contextSize ?? 0;
 }
 
 /** llama.cpp's LLAMA_FTYPE numbers for the precisions people pick. */

@@ -81,3 +81,28 @@ export function buildFimSegments(
     indent,
   };
 }
+
+/**
+ * Shrinks the segments until their tokens fit `budget`: the suffix to a quarter of it (cut
+ * at line ends), other files' context next, then whole lines off the top of `above`, in
+ * steps of `stepLines` so the prompt's first tokens (and the cache) stay put while the
+ * cursor moves down a few lines.
+ */
+export function fitSegments(segments: FimSegments, countTokens: (text: string) => number, budget: number, stepLines = defaultFimPromptOptions.prefixStepLines): FimSegments {
+  const fitted = { ...segments };
+  let suffixLines = fitted.suffix.split("\n");
+  while (suffixLines.length > 1 && countTokens(fitted.suffix) > budget / 4) {
+    suffixLines = suffixLines.slice(0, Math.max(1, Math.floor(suffixLines.length * 0.75)));
+    fitted.suffix = suffixLines.join("\n");
+  }
+  const fixed = (): number => countTokens(fitted.suffix) + countTokens(fitted.linePrefix) + 3;
+  if (countTokens(fitted.context) + countTokens(fitted.above) + fixed() > budget) fitted.context = "";
+  let aboveLines = fitted.above.split("\n");
+  while (aboveLines.length > 1 && countTokens(fitted.above) + fixed() > budget) {
+    const drop = aboveLines.length > stepLines * 2 ? stepLines : 1;
+    aboveLines = aboveLines.slice(drop);
+    fitted.above = aboveLines.join("\n");
+  }
+  if (countTokens(fitted.above) + fixed() > budget) fitted.above = "";
+  return fitted;
+}

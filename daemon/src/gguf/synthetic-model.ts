@@ -26,7 +26,7 @@ import {
 import { fillUniform, hashSeed } from "./seeded-random.js";
 
 /** Bump whenever the bytes generated for a given spec/precision/seed change. */
-export const SYNTHETIC_MODEL_VERSION = 1;
+export const SYNTHETIC_MODEL_VERSION = 2;
 
 export const DEFAULT_SYNTHETIC_SEED = 1;
 
@@ -118,13 +118,21 @@ const TUNING = {
   /** Output scale: a successor with the top count gets a logit of about this. */
   topLogit: 24,
   /** Successors per token encoded in its embedding. */
-  successorsPerToken: 3,
+  successorsPerToken: 4,
+  /** Weight of the other successors (times their count relative to the top one). */
+  secondaryWeight: 0.6,
   /** Weight of the token's own random direction in its embedding. */
   embeddingNoise: 0.5,
   /** Scale of attn_output / ffn_down, i.e. how much the blocks move the residual stream. */
-  blockGain: 0.35,
+  blockGain: 0.2,
   /** How hard block 0 pushes down tokens by their share of the context. */
-  antiRepetition: 2,
+  antiRepetition: 1,
+  /** Weight of <|endoftext|> among every token's successors. */
+  endOfTextWeight: 0.45,
+  /** ...and after a blank line, where it competes with the top successor. */
+  endOfTextAfterBlankLine: 0.9,
+  /** Output row scale for tokens that never occur in the corpus. */
+  unseenOutputScale: 0.35,
 } as const;
 
 const GGUF_FILE_TYPE: Readonly<Record<SyntheticPrecision, number>> = {
@@ -209,32 +217,72 @@ interface Successor {
   readonly weight: number;
 }
 
+interface CorpusStatistics {
+  /** Most frequent successors per token (see corpusStatistics). */
+  readonly successors: ReadonlyMap<number, readonly Successor[]>;
+  /** Successors for tokens the corpus never continues: the most frequent tokens overall. */
+  readonly fallback: readonly Successor[];
+  /** Tokens that occur in the corpus (including <|endoftext|> at document ends). */
+  readonly seen: ReadonlySet<number>;
+  readonly endOfText: number;
+  /** Tokens that end a blank line ("\n\n"), where a completion may well stop. */
+  readonly blankLineTokens: ReadonlySet<number>;
+}
+
+function topWeighted(counts: ReadonlyMap<number, number>): Successor[] {
+  const ranked = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, TUNING.successorsPerToken);
+  const top = ranked[0]?.[1] ?? 1;
+  return ranked.map(([token, count]) => ({ token, weight: count / top }));
+}
+
 /**
  * For each token, its most frequent corpus successors (self-successions left
  * out so greedy decoding cannot stick on one token), weighted by count
  * relative to the most frequent one. Documents end in <|endoftext|>.
  */
-function corpusSuccessors(vocab: BpeVocab): Map<number, Successor[]> {
-  const counts = new Map<number, Map<number, number>>();
+function corpusStatistics(vocab: BpeVocab): CorpusStatistics {
+  const pairCounts = new Map<number, Map<number, number>>();
+  const unigramCounts = new Map<number, number>();
   const eos = vocab.specialIds.endOfText;
   for (const doc of vocab.corpusTokenIds) {
     const sequence = [...doc, eos];
-    for (let i = 0; i + 1 < sequence.length; i++) {
+    for (let i = 0; i < sequence.length; i++) {
       const from = sequence[i] ?? 0;
-      const to = sequence[i + 1] ?? 0;
-      if (from === to) continue;
-      let row = counts.get(from);
-      if (!row) counts.set(from, (row = new Map()));
+      unigramCounts.set(from, (unigramCounts.get(from) ?? 0) + 1);
+      const to = sequence[i + 1];
+      if (to === undefined || from === to) continue;
+      let row = pairCounts.get(from);
+      if (!row) pairCounts.set(from, (row = new Map()));
       row.set(to, (row.get(to) ?? 0) + 1);
     }
   }
   const successors = new Map<number, Successor[]>();
-  for (const [from, row] of counts) {
-    const ranked = [...row].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, TUNING.successorsPerToken);
+  // The most frequent successors of most tokens are the same few tokens
+  // (newline, indentation, ")"), so "always the top successor" funnels every
+  // greedy run into one loop. Each token instead leads, among its observed
+  // successors, with the one fewest tokens lead to so far (ties: higher
+  // count, then lower id), visiting frequent tokens first. Runs then follow
+  // real corpus transitions but spread across the corpus.
+  const inDegree = new Map<number, number>();
+  const byFrequency = [...pairCounts.keys()].sort((a, b) => (unigramCounts.get(b) ?? 0) - (unigramCounts.get(a) ?? 0) || a - b);
+  for (const from of byFrequency) {
+    const row = pairCounts.get(from) ?? new Map<number, number>();
+    const ranked = [...row].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    const [lead] = [...ranked].sort((a, b) => (inDegree.get(a[0]) ?? 0) - (inDegree.get(b[0]) ?? 0) || b[1] - a[1] || a[0] - b[0]);
+    if (!lead) continue;
+    inDegree.set(lead[0], (inDegree.get(lead[0]) ?? 0) + 1);
     const top = ranked[0]?.[1] ?? 1;
-    successors.set(from, ranked.map(([token, count]) => ({ token, weight: count / top })));
+    const others = ranked
+      .filter(([token]) => token !== lead[0])
+      .slice(0, TUNING.successorsPerToken - 1)
+      .map(([token, count]) => ({ token, weight: TUNING.secondaryWeight * (count / top) }));
+    successors.set(from, [{ token: lead[0], weight: 1 }, ...others]);
   }
-  return successors;
+  const blankLineTokens = new Set<number>();
+  vocab.tokens.forEach((text, id) => {
+    if (id < vocab.normalTokenCount && text.endsWith("ĊĊ")) blankLineTokens.add(id);
+  });
+  return { successors, fallback: topWeighted(unigramCounts), seen: new Set(unigramCounts.keys()), endOfText: eos, blankLineTokens };
 }
 
 /** Yields a [rowLength, rowCount] matrix in chunks of whole rows (~256 KiB of floats). */
@@ -281,19 +329,16 @@ function outputDirection(seed: number, token: number, out: Float32Array, offset:
   fillUniform(out, hashSeed(seed, "output-direction", token), 1, offset, length);
 }
 
-function embeddingRows(seed: number, stream: StreamLayout, vocabSize: number, successors: ReadonlyMap<number, Successor[]>): () => Iterable<Float32Array> {
+function embeddingRows(seed: number, stream: StreamLayout, vocabSize: number, corpus: CorpusStatistics): () => Iterable<Float32Array> {
   const { nEmbd, nextDims, selfDims } = stream;
   const scratch = new Float32Array(nextDims);
   return () =>
     rowChunks(nEmbd, vocabSize, (token, out, offset) => {
       fillUniform(out, hashSeed(seed, "token", token), 1, offset, nextDims);
-      const next = successors.get(token);
-      if (next) {
-        for (let i = 0; i < nextDims; i++) out[offset + i] = (out[offset + i] ?? 0) * TUNING.embeddingNoise;
-        for (const { token: successor, weight } of next) {
-          outputDirection(seed, successor, scratch, 0, nextDims);
-          for (let i = 0; i < nextDims; i++) out[offset + i] = (out[offset + i] ?? 0) + weight * (scratch[i] ?? 0);
-        }
+      for (let i = 0; i < nextDims; i++) out[offset + i] = (out[offset + i] ?? 0) * TUNING.embeddingNoise;
+      for (const { token: successor, weight } of embeddedSuccessors(token, corpus)) {
+        outputDirection(seed, successor, scratch, 0, nextDims);
+        for (let i = 0; i < nextDims; i++) out[offset + i] = (out[offset + i] ?? 0) + weight * (scratch[i] ?? 0);
       }
       outputDirection(seed, token, scratch, 0, nextDims);
       out.set(scratch.subarray(0, selfDims), offset + nextDims);
@@ -305,15 +350,32 @@ function embeddingRows(seed: number, stream: StreamLayout, vocabSize: number, su
     });
 }
 
-function outputRows(seed: number, stream: StreamLayout, vocabSize: number): () => Iterable<Float32Array> {
+function outputRows(seed: number, stream: StreamLayout, vocabSize: number, corpus: CorpusStatistics): () => Iterable<Float32Array> {
   // logit(v) = topLogit/nextDims * <dir(v), h>: about topLogit when h (unit
-  // RMS after output_norm) is dir(v), noise of std topLogit/sqrt(nextDims) otherwise.
-  const scale = TUNING.topLogit / stream.nextDims;
+  // RMS after output_norm) is dir(v), noise of std topLogit/sqrt(nextDims)
+  // otherwise. Tokens the corpus never uses get quieter rows, so the noise
+  // floor rarely surfaces them.
   return () =>
     rowChunks(stream.nEmbd, vocabSize, (token, out, offset) => {
+      const scale = (TUNING.topLogit / stream.nextDims) * (corpus.seen.has(token) ? 1 : TUNING.unseenOutputScale);
       outputDirection(seed, token, out, offset, stream.nextDims);
       for (let i = 0; i < stream.nextDims; i++) out[offset + i] = (out[offset + i] ?? 0) * scale;
     });
+}
+
+/**
+ * The successors a token's embedding points at: its corpus successors plus,
+ * weakly, <|endoftext|> after every token. The weak end-of-text vote wins
+ * once block 0 has pushed the real successors down, i.e. when generation
+ * has fallen into a short loop, so greedy runs stop instead of cycling.
+ */
+function embeddedSuccessors(token: number, corpus: CorpusStatistics): Successor[] {
+  const successors = [...(corpus.successors.get(token) ?? corpus.fallback)];
+  const weight = corpus.blankLineTokens.has(token) ? TUNING.endOfTextAfterBlankLine : TUNING.endOfTextWeight;
+  const eos = successors.findIndex((s) => s.token === corpus.endOfText);
+  if (eos < 0) successors.push({ token: corpus.endOfText, weight });
+  else successors[eos] = { token: corpus.endOfText, weight: Math.max(successors[eos]?.weight ?? 0, weight) };
+  return successors;
 }
 
 /** A matrix with at most one non-zero per row: `pick(row)` gives [column, value] or null. */
@@ -349,6 +411,9 @@ function antiRepetitionAttention(spec: SyntheticModelSpec, stream: StreamLayout,
     case "output":
       // Row = residual coordinate i of the "next" part; the first query head
       // of kv group g = floor(i / hd) saw kv channel i, at output column h*hd + i%hd.
+      // Where selfDims < nextDims (wide models with few kv heads) only part
+      // of each direction is penalised: weaker, but scaling it up would make
+      // the penalty dominate the RMS norm and drown the bigram signal.
       return sparseRows(nEmbd, nEmbd, (i) => {
         if (i >= stream.selfDims) return null;
         const head = Math.floor(i / hd) * headsPerKv;
@@ -384,15 +449,15 @@ export function syntheticModelContents(spec: SyntheticModelSpec, options: Synthe
   const seed = options.seed ?? DEFAULT_SYNTHETIC_SEED;
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   const vocab = buildBpeVocab(spec.vocabSize);
-  const successors = corpusSuccessors(vocab);
+  const corpus = corpusStatistics(vocab);
   const stream = streamLayout(spec);
   const nEmbd = spec.embeddingLength;
   const nFf = spec.feedForwardLength;
   const inStd = 1 / Math.sqrt(nEmbd);
 
   const data = (name: string, rowLength: number, rowCount: number): (() => Iterable<Float32Array>) => {
-    if (name === "token_embd.weight") return embeddingRows(seed, stream, spec.vocabSize, successors);
-    if (name === "output.weight") return outputRows(seed, stream, spec.vocabSize);
+    if (name === "token_embd.weight") return embeddingRows(seed, stream, spec.vocabSize, corpus);
+    if (name === "output.weight") return outputRows(seed, stream, spec.vocabSize, corpus);
     if (name.endsWith("_norm.weight")) return ones(rowLength);
     const blockZeroAttention = /^blk\.0\.attn_(q|k|v|output)\.weight$/.exec(name)?.[1];
     if (blockZeroAttention === "q" || blockZeroAttention === "k" || blockZeroAttention === "v" || blockZeroAttention === "output") {

@@ -4,7 +4,7 @@
  * JSON-RPC message, or too large are answered with a JSON-RPC error on the spot and never
  * reach the connection, so a bad client can't take the session down.
  */
-import { AbstractMessageReader, AbstractMessageWriter, type DataCallback, type Disposable, type Message } from "vscode-jsonrpc";
+import { AbstractMessageReader, AbstractMessageWriter, type DataCallback, type Disposable, type Message } from "vscode-jsonrpc/node";
 import WebSocket from "ws";
 import { ErrorCodes, Limits } from "../protocol.js";
 

@@ -39,7 +39,8 @@ describe("scheduler", () => {
     const scheduler = new Scheduler();
     let handle: JobHandle | null = null;
     const running = scheduler.submit(null, (h) => (handle = h), async (h) => {
-      await new Promise((r) => h.signal.addEventListener("abort", r));
+      // The job may start after close() already aborted it: check before waiting.
+      if (!h.signal.aborted) await new Promise((r) => h.signal.addEventListener("abort", r));
       return "aborted";
     });
     await scheduler.close();

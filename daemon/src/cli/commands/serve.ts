@@ -2,7 +2,7 @@ import path from "node:path";
 import { runDaemon } from "../../daemon.js";
 import { hearthHome } from "../../discovery.js";
 import type { GpuChoice } from "../../engine/engine.js";
-import { physicalCoreCount } from "../../engine/hardware.js";
+import { defaultThreadCount } from "../../engine/hardware.js";
 import { intFlag, parseArgs, stringFlag, UsageError } from "../args.js";
 
 /** llama.vscode's default model: small, FIM-trained, Q8_0. Needs network once (or a local copy). */
@@ -21,7 +21,7 @@ Options:
   --idle-timeout S   exit after S seconds with no client; 0 never (default: 900)
   --ctx N            context size in tokens per workspace (default: 4096)
   --workspaces N     workspaces with a live KV cache at once (default: 3)
-  --threads N        CPU threads (default: physical cores)
+  --threads N        CPU threads (default: physical cores not kept busy by other processes)
   --gpu G            auto, cuda, vulkan, metal or off (default: auto)
 `;
 
@@ -42,8 +42,10 @@ export async function serve(argv: readonly string[]): Promise<number> {
     idleTimeoutMs: intFlag(args, "idle-timeout", 900, 0, 7 * 24 * 3600) * 1000,
     contextSize: intFlag(args, "ctx", 4096, 256, 1 << 20),
     maxWorkspaces: intFlag(args, "workspaces", 3, 1, 64),
-    threads: intFlag(args, "threads", physicalCoreCount(), 1, 1024),
+    threads: intFlag(args, "threads", defaultThreadCount(), 1, 1024),
     gpu: gpu as GpuChoice,
   });
-  return 0;
+  // Everything is saved and closed by now, but node-llama-cpp's native side can hold the
+  // event loop open after its objects are disposed (seen after a generation): exit outright.
+  process.exit(0);
 }

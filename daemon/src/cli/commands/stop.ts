@@ -29,6 +29,12 @@ export async function stop(argv: readonly string[]): Promise<number> {
   // The daemon closes every socket as its last act before exiting.
   await closed;
   client.dispose();
+  // The socket closes before the model is freed; report success once the process is gone.
+  const deadline = Date.now() + 15_000;
+  while (isProcessAlive(info.pid)) {
+    if (Date.now() > deadline) throw new Error(`daemon pid ${info.pid} is still running 15 s after it was asked to stop`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   process.stderr.write(`hearth: stopped daemon pid ${info.pid}\n`);
   return 0;
 }
