@@ -4,8 +4,8 @@
  * - line mode (the cursor sits before other text on its line): the first newline ends it.
  * - block mode (the cursor is at the end of its line): whole lines follow until the code
  *   leaves the cursor's block (a line indented less than the cursor's line, or a closing
- *   line back at its level after deeper lines), repeats the suffix's next line, or runs
- *   past `maxLines`.
+ *   line back at its level after deeper lines), repeats the suffix's next line or the line
+ *   before it, or runs past `maxLines`.
  */
 
 export type CompletionMode = "line" | "block";
@@ -73,6 +73,8 @@ export function decideStop(generated: string, context: StopContext): StopDecisio
     blankRun = 0;
     const width = indentWidth(line);
     if (context.nextSuffixLine !== "" && trimmed === context.nextSuffixLine) return keep(i);
+    // A model stuck in a loop repeats lines; the first repeat ends the suggestion.
+    if (i >= 1 && line === lines[i - 1] && trimmed.length > 1) return keep(i);
     if (width < base) return keep(i);
     if (width > base) wentDeeper = true;
     else if (wentDeeper) return CLOSING_LINE.test(trimmed) ? keep(i + 1) : keep(i);

@@ -30,6 +30,10 @@ describe("completion-stops", () => {
     assert.deepEqual(decideStop(generated, block("", "return a;")), { text: "a = 1;", stop: true });
   });
 
+  it("stops at the first repeated line", () => {
+    assert.deepEqual(decideStop("x++;\n    return x;\n    return x;\n", block("    ")), { text: "x++;\n    return x;", stop: true });
+  });
+
   it("does not stop on a line that is still being generated", () => {
     assert.equal(decideStop("x = 1;\n}", block("  ")).stop, false);
   });
