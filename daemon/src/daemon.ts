@@ -41,6 +41,8 @@ export function validateDaemonOptions(options: DaemonOptions): DaemonOptions {
   return options;
 }
 
+const IDLE_SAVE_MS = 3000;
+
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`);
 }
@@ -53,12 +55,25 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const engine = new Engine({
     modelSource: options.modelSource,
     modelsDir: path.join(options.home, "models"),
+    home: options.home,
     contextSize: options.contextSize,
     maxWorkspaces: options.maxWorkspaces,
     threads: options.threads,
     gpu: options.gpu,
-  });
+  }, log);
   const scheduler = new Scheduler();
+  // A workspace's KV state goes to disk once its requests pause, so a crash or a kill
+  // loses at most the last few seconds; the save runs as a job, between requests.
+  const idleSaves = new Map<string, NodeJS.Timeout>();
+  const scheduleSave = (workspaceId: string): void => {
+    clearTimeout(idleSaves.get(workspaceId));
+    const timer = setTimeout(() => {
+      idleSaves.delete(workspaceId);
+      scheduler.submit(null, () => undefined, () => engine.saveWorkspace(workspaceId)).catch((error: unknown) => log(`warning: saving workspace ${workspaceId} failed: ${String(error)}`));
+    }, IDLE_SAVE_MS);
+    timer.unref();
+    idleSaves.set(workspaceId, timer);
+  };
   const metrics = new MetricsLog();
   const workspaces = new WorkspaceRegistry();
   const sessions = new Set<Session>();
@@ -83,6 +98,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       clients: w.clients,
       lastUsed: w.lastUsed?.toISOString() ?? null,
     })),
+    kvCache: engine.kvStoreInfo(),
     clients: sessions.size,
     recentRequests: metrics.recent(),
   });
@@ -103,7 +119,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       if (idleTimer) clearTimeout(idleTimer);
       removeDiscovery(options.home);
       await scheduler.close();
+      for (const timer of idleSaves.values()) clearTimeout(timer);
       for (const session of sessions) session.close(1001, "daemon stopping");
+      await engine.saveAll().catch((error: unknown) => log(`warning: saving KV state failed: ${String(error)}`));
       await server.close();
       await engine.dispose();
       releaseLock();
@@ -128,6 +146,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         workspaces,
         status,
         requestStop: () => void stop(),
+        requestFinished: scheduleSave,
         log,
       });
       sessions.add(session);

@@ -292,6 +292,16 @@ export interface WorkspaceInfo {
   lastUsed: string | null;
 }
 
+export interface KvCacheInfo {
+  /** Where this model's saved workspace states live. */
+  directory: string;
+  fingerprint: string;
+  saves: number;
+  loads: number;
+  /** Saved states refused (wrong fingerprint, truncated, unloadable) and deleted. */
+  discarded: number;
+}
+
 export interface StatusResult {
   version: string;
   protocolVersion: number;
@@ -302,6 +312,8 @@ export interface StatusResult {
   modelState: ModelState;
   memory: MemoryInfo;
   workspaces: WorkspaceInfo[];
+  /** Null until the model is loaded, or when persistence is off. */
+  kvCache: KvCacheInfo | null;
   clients: number;
   /** Newest last, bounded. */
   recentRequests: RequestMetrics[];

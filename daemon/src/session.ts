@@ -52,6 +52,8 @@ export interface SessionServices {
   workspaces: WorkspaceRegistry;
   status(): Promise<StatusResult>;
   requestStop(): void;
+  /** Called after each completion, with its workspace: the daemon saves idle workspaces. */
+  requestFinished(workspaceId: string): void;
   log(message: string): void;
 }
 
@@ -324,6 +326,7 @@ export class Session {
       finishedAt: new Date().toISOString(),
     };
     this.services.metrics.record(metrics);
+    if (kind === "completion") this.services.requestFinished(workspaceId);
     if (aborted !== null) throw cancelledError(aborted);
     if (failure !== null) throw failure;
     return { result, metrics };

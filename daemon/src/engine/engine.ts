@@ -6,11 +6,13 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { getLlama, LlamaLogLevel, resolveChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import { getLlama, getModuleVersion, LlamaLogLevel, resolveChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { HearthError } from "../errors.js";
 import { ErrorCodes, type DeviceKind, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
 import { decideStop, finalText, firstNonBlankLine, pickMode, type StopContext } from "./completion-stops.js";
 import { explainHistory } from "./explain-prompt.js";
+import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
+import { KvStore } from "./kv-store.js";
 import { buildFimSegments, fitSegments, type ContextChunk } from "./fim-prompt.js";
 import { generate, type GenerationOutcome } from "./generate.js";
 import { kvCacheBytes, memorySnapshot, modelShape } from "./memory.js";
@@ -22,6 +24,10 @@ export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | "off";
 export interface EngineOptions {
   modelSource: string;
   modelsDir: string;
+  /** The daemon's home: KV state files and the model hash cache live under it. */
+  home: string;
+  /** Save and restore workspaces' KV state (default true). */
+  persistKv?: boolean;
   contextSize: number;
   /** Workspaces with a live KV cache at once; one more sequence serves explanations. */
   maxWorkspaces: number;
@@ -51,14 +57,15 @@ export interface ExplainInput {
   onText?: (delta: string) => void;
 }
 
-const EXPLAIN_SEQUENCE = "\u0000explain";
-
 interface Loaded {
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
   pool: SequencePool;
+  /** Explanations get a sequence of their own so they never evict a workspace's cache. */
+  explainSequence: LlamaContextSequence;
   path: string;
+  store: KvStore | null;
 }
 
 export class Engine {
@@ -66,7 +73,10 @@ export class Engine {
   private modelState: ModelState;
   private readyPromise: Promise<void> | null = null;
 
-  constructor(private readonly options: EngineOptions) {
+  constructor(
+    private readonly options: EngineOptions,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {
     this.modelState = { state: "loading", source: options.modelSource, progress: null };
   }
 
@@ -114,7 +124,21 @@ export class Engine {
       sequences,
       threads: this.options.threads,
     });
-    this.loaded = { llama, model, context, pool: new SequencePool(context, sequences), path: modelPath };
+    const store =
+      this.options.persistKv === false
+        ? null
+        : new KvStore(
+            path.join(this.options.home, "kv"),
+            fingerprintOf({
+              modelSha256: await modelFileSha256(modelPath, this.options.home),
+              contextSize: context.contextSize,
+              kvKeyType: String(context.kvCacheKeyType),
+              kvValueType: String(context.kvCacheValueType),
+              runtimeVersion: await getModuleVersion(),
+            }),
+            this.log,
+          );
+    this.loaded = { llama, model, context, pool: new SequencePool(context, this.options.maxWorkspaces, store), explainSequence: context.getSequence(), path: modelPath, store };
     this.modelState = { state: "ready" };
     report("load", 1, `Model ready: ${path.basename(modelPath)} on ${this.deviceKind()}`);
   }
@@ -161,7 +185,8 @@ export class Engine {
       nextSuffixLine: firstNonBlankLine(segments.suffix.slice(segments.lineSuffix.length)),
       maxLines: 16,
     };
-    const sequence = await pool.acquire(input.workspaceId);
+    const { sequence, restored } = await pool.acquire(input.workspaceId);
+    if (restored) this.log(`restored the saved KV cache of workspace ${input.workspaceId} (${sequence.nextTokenIndex} tokens)`);
     return generate(sequence, model, {
       prompt,
       maxTokens: input.maxTokens,
@@ -178,7 +203,7 @@ export class Engine {
   }
 
   async explain(input: ExplainInput): Promise<GenerationOutcome> {
-    const { model, pool } = await this.ready();
+    const { model, explainSequence: sequence } = await this.ready();
     const wrapper = resolveChatWrapper(model);
     const budget = sequenceContextSize(this.loaded) - input.maxTokens - 8;
     const render = (code: string): Token[] =>
@@ -191,7 +216,6 @@ export class Engine {
       code = `${code.slice(0, Math.max(0, code.lastIndexOf("\n", keep)))}\n/* … selection truncated … */`;
       prompt = render(code);
     }
-    const sequence: LlamaContextSequence = await pool.acquire(EXPLAIN_SEQUENCE);
     return generate(sequence, model, {
       prompt,
       maxTokens: input.maxTokens,
@@ -202,6 +226,20 @@ export class Engine {
       ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
       ...(input.onText ? { onText: input.onText } : {}),
     });
+  }
+
+  /** Writes the workspace's KV state to disk if it changed; run it between requests. */
+  async saveWorkspace(workspaceId: string): Promise<void> {
+    await this.loaded?.pool.save(workspaceId);
+  }
+
+  async saveAll(): Promise<void> {
+    await this.loaded?.pool.saveAll();
+  }
+
+  kvStoreInfo(): { directory: string; fingerprint: string; saves: number; loads: number; discarded: number } | null {
+    const store = this.loaded?.store;
+    return store ? { directory: store.dir, fingerprint: store.fingerprint, ...store.stats } : null;
   }
 
   cachedTokens(workspaceId: string): number {
@@ -248,6 +286,7 @@ export class Engine {
     this.loaded = null;
     if (!loaded) return;
     loaded.pool.dispose();
+    loaded.explainSequence.dispose();
     await loaded.context.dispose();
     await loaded.model.dispose();
     await loaded.llama.dispose();

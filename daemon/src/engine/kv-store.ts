@@ -1,0 +1,105 @@
+/**
+ * Per-workspace KV state on disk: `<dir>/<fingerprint>/<workspaceId>.state` (llama.cpp's
+ * sequence state, which includes the token list) and a sidecar `.json` that names the
+ * fingerprint and the state file's size. Writes are atomic (temp + rename, sidecar last);
+ * a state file is loaded only when its sidecar names the current fingerprint and its size
+ * matches, and any file that fails to load is discarded with a warning.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { LlamaContextSequence } from "node-llama-cpp";
+
+interface Sidecar {
+  format: 1;
+  fingerprint: string;
+  workspaceId: string;
+  tokens: number;
+  bytes: number;
+  savedAt: string;
+}
+
+export interface KvStoreStats {
+  saves: number;
+  loads: number;
+  discarded: number;
+}
+
+const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class KvStore {
+  readonly dir: string;
+  readonly stats: KvStoreStats = { saves: 0, loads: 0, discarded: 0 };
+
+  constructor(
+    root: string,
+    readonly fingerprint: string,
+    private readonly log: (message: string) => void,
+  ) {
+    this.dir = path.join(root, fingerprint);
+  }
+
+  private files(workspaceId: string): { state: string; sidecar: string } {
+    if (!SAFE_ID.test(workspaceId)) throw new Error(`unsafe workspace id for a file name: ${JSON.stringify(workspaceId)}`);
+    return { state: path.join(this.dir, `${workspaceId}.state`), sidecar: path.join(this.dir, `${workspaceId}.json`) };
+  }
+
+  static persistable(workspaceId: string): boolean {
+    return SAFE_ID.test(workspaceId);
+  }
+
+  async save(workspaceId: string, sequence: LlamaContextSequence): Promise<void> {
+    const { state, sidecar } = this.files(workspaceId);
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const temp = `${state}.${process.pid}.tmp`;
+    const tokens = sequence.nextTokenIndex;
+    if (tokens === 0) return;
+    const { fileSize } = await sequence.saveStateToFile(temp);
+    renameSync(temp, state);
+    const record: Sidecar = { format: 1, fingerprint: this.fingerprint, workspaceId, tokens, bytes: fileSize, savedAt: new Date().toISOString() };
+    writeFileSync(`${sidecar}.tmp`, JSON.stringify(record), { mode: 0o600 });
+    renameSync(`${sidecar}.tmp`, sidecar);
+    this.stats.saves++;
+  }
+
+  /** Loads the workspace's saved state into `sequence`; false when there is none worth loading. */
+  async load(workspaceId: string, sequence: LlamaContextSequence): Promise<boolean> {
+    const { state, sidecar } = this.files(workspaceId);
+    let record: Sidecar;
+    try {
+      record = JSON.parse(readFileSync(sidecar, "utf8")) as Sidecar;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+      return this.discard(workspaceId, `unreadable sidecar (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (record.fingerprint !== this.fingerprint) return this.discard(workspaceId, `fingerprint ${record.fingerprint} is not the loaded model's ${this.fingerprint}`);
+    let size: number;
+    try {
+      size = statSync(state).size;
+    } catch {
+      return this.discard(workspaceId, "state file missing");
+    }
+    if (size !== record.bytes) return this.discard(workspaceId, `state file is ${size} bytes, expected ${record.bytes} (truncated?)`);
+    if (record.tokens > sequence.contextSize) return this.discard(workspaceId, `state holds ${record.tokens} tokens, more than the context's ${sequence.contextSize}`);
+    try {
+      await sequence.loadStateFromFile(state, { acceptRisk: true });
+    } catch (error) {
+      await sequence.clearHistory();
+      return this.discard(workspaceId, `llama.cpp could not load it (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (sequence.nextTokenIndex !== record.tokens) {
+      await sequence.clearHistory();
+      return this.discard(workspaceId, `loaded ${sequence.nextTokenIndex} tokens, expected ${record.tokens}`);
+    }
+    this.stats.loads++;
+    return true;
+  }
+
+  private discard(workspaceId: string, reason: string): false {
+    const { state, sidecar } = this.files(workspaceId);
+    this.log(`warning: discarded saved KV state of workspace ${workspaceId}: ${reason}`);
+    rmSync(state, { force: true });
+    rmSync(sidecar, { force: true });
+    this.stats.discarded++;
+    return false;
+  }
+}
