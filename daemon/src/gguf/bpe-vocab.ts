@@ -225,16 +225,24 @@ export function bpeDecode(vocab: BpeVocab, ids: readonly number[]): string {
 
 const vocabCache = new Map<number, BpeVocab>();
 
+/** buildBpeVocab, memoized per size: models of one size share one vocabulary object. */
+export function buildBpeVocab(vocabSize: number): BpeVocab {
+  let vocab = vocabCache.get(vocabSize);
+  if (!vocab) {
+    vocab = createBpeVocab(vocabSize);
+    vocabCache.set(vocabSize, vocab);
+  }
+  return vocab;
+}
+
 /**
- * Builds (and memoizes) the vocabulary of exactly `vocabSize` tokens: byte
+ * Builds the vocabulary of exactly `vocabSize` tokens: byte
  * tokens and learned merges first, then the special tokens, then — when the
  * corpus runs out of merges before the requested size (realistic shapes such
  * as vocab 151936) — "[PADn]" filler tokens of type UNUSED, as llama.cpp's
  * converter pads Qwen's vocabulary.
  */
-export function buildBpeVocab(vocabSize: number): BpeVocab {
-  const cached = vocabCache.get(vocabSize);
-  if (cached) return cached;
+export function createBpeVocab(vocabSize: number): BpeVocab {
   const specialCount = SPECIAL_TOKEN_NAMES.length;
   if (!Number.isInteger(vocabSize) || vocabSize < 256 + specialCount) {
     throw new RangeError(`vocabSize must be an integer >= ${256 + specialCount}, got ${vocabSize}`);
@@ -256,9 +264,7 @@ export function buildBpeVocab(vocabSize: number): BpeVocab {
   }
 
   const corpusTokenIds = CODE_CORPUS.map((doc) => encodeWith(learned.tokens, learned.merges, doc));
-  const vocab: BpeVocab = { tokens, tokenTypes, merges: learned.merges, normalTokenCount, specialIds, corpusTokenIds };
-  vocabCache.set(vocabSize, vocab);
-  return vocab;
+  return { tokens, tokenTypes, merges: learned.merges, normalTokenCount, specialIds, corpusTokenIds };
 }
 
 /**

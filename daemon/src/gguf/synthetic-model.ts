@@ -1,15 +1,17 @@
 // Deterministic synthetic llama-architecture models for tests and benchmarks.
 //
 // Pure random weights give near-uniform logits, so greedy decoding would be
-// arbitrary and nearly constant. Instead the embeddings and output matrix
-// encode a bigram model of the built-in code corpus: each token's embedding
-// points at the output rows of the tokens that followed it in the corpus
-// (weighted by count), so greedy decoding walks code-like token chains and
-// emits newlines and <|endoftext|> where the corpus did. The transformer
-// blocks are random but scaled so their (context-dependent) contribution
-// decides between near-tied successors without drowning the bigram signal.
-// A draft and a target built this way from one vocabulary mostly agree, which
-// is what speculative decoding needs to be exercised realistically.
+// arbitrary and nearly constant. Instead the weights hold a small opinion:
+// - token_embd and output.weight encode a bigram model of the built-in code
+//   corpus: a token's embedding points at the output rows of tokens that
+//   followed it there, so greedy runs walk real (if jumbled) code, with
+//   newlines, and reach <|endoftext|> where documents end or after blank lines;
+// - block 0's attention subtracts the average of the context's own tokens,
+//   so greedy output depends on the whole input and escapes loops;
+// - the remaining blocks are random and small: context-dependent noise that
+//   breaks near-ties without drowning the bigram signal.
+// A draft and a target built from one vocabulary share the bigram, so they
+// agree on many (not all) greedy tokens, as speculative decoding needs.
 
 import { buildBpeVocab, bpeTokenizerMetadata, type BpeVocab } from "./bpe-vocab.js";
 import type { GgmlTensorType } from "./ggml-quant.js";
@@ -110,6 +112,7 @@ export type SyntheticModelPresetName = keyof typeof SYNTHETIC_MODEL_PRESETS;
 
 export interface SyntheticModelOptions {
   readonly precision: SyntheticPrecision;
+  /** uint32; defaults to DEFAULT_SYNTHETIC_SEED. */
   readonly seed?: number;
 }
 
@@ -236,9 +239,8 @@ function topWeighted(counts: ReadonlyMap<number, number>): Successor[] {
 }
 
 /**
- * For each token, its most frequent corpus successors (self-successions left
- * out so greedy decoding cannot stick on one token), weighted by count
- * relative to the most frequent one. Documents end in <|endoftext|>.
+ * Successor statistics of the corpus (documents end in <|endoftext|>;
+ * self-successions are left out so greedy decoding cannot stick on a token).
  */
 function corpusStatistics(vocab: BpeVocab): CorpusStatistics {
   const pairCounts = new Map<number, Map<number, number>>();
@@ -429,7 +431,7 @@ function architectureMetadata(spec: SyntheticModelSpec, precision: SyntheticPrec
     ["general.file_type", u32(GGUF_FILE_TYPE[precision])],
     ["general.quantization_version", u32(2)],
     ["hearth.synthetic.generator_version", u32(SYNTHETIC_MODEL_VERSION)],
-    ["hearth.synthetic.seed", u32(seed >>> 0)],
+    ["hearth.synthetic.seed", u32(seed)],
     ["llama.vocab_size", u32(spec.vocabSize)],
     ["llama.context_length", u32(spec.contextLength)],
     ["llama.embedding_length", u32(spec.embeddingLength)],
@@ -447,7 +449,7 @@ function architectureMetadata(spec: SyntheticModelSpec, precision: SyntheticPrec
 export function syntheticModelContents(spec: SyntheticModelSpec, options: SyntheticModelOptions): GgufFileContents {
   validateSyntheticSpec(spec);
   const seed = options.seed ?? DEFAULT_SYNTHETIC_SEED;
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be a uint32, got ${seed}`);
   const vocab = buildBpeVocab(spec.vocabSize);
   const corpus = corpusStatistics(vocab);
   const stream = streamLayout(spec);
