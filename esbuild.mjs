@@ -24,7 +24,7 @@ const builds = [
     entryPoints: ["daemon/src/cli/main.ts"],
     outfile: "dist/hearth.mjs",
     format: "esm",
-    external: [...common.external, "node-llama-cpp"],
+    external: [...common.external, "node-llama-cpp", "koffi"],
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: { js: "import { createRequire as __hearthCreateRequire } from 'node:module'; const require = __hearthCreateRequire(import.meta.url);" },
   },
