@@ -6,12 +6,14 @@
 import path from "node:path";
 import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
 import { Engine, type GpuChoice } from "./engine/engine.js";
+import { SPECULATION_MODES, type SpeculationMode } from "./engine/speculation.js";
 import { MetricsLog } from "./metrics.js";
 import { PROTOCOL_VERSION, type ModelProgressParams, type StatusResult } from "./protocol.js";
 import { Scheduler } from "./scheduler.js";
 import { defaultServerOptions, HearthServer } from "./server.js";
 import { Session } from "./session.js";
-import { HEARTH_VERSION } from "./version.js";
+import { HEARTH_VERSION, packageRoot } from "./version.js";
+import { PrecisionService } from "./precision-service.js";
 import { WorkspaceRegistry } from "./workspaces.js";
 
 export interface DaemonOptions {
@@ -24,6 +26,9 @@ export interface DaemonOptions {
   maxWorkspaces: number;
   threads: number;
   gpu: GpuChoice;
+  /** Speculative decoding (default lookup); draft needs `draftModelSource`. */
+  speculation?: SpeculationMode;
+  draftModelSource?: string | null;
 }
 
 export function validateDaemonOptions(options: DaemonOptions): DaemonOptions {
@@ -38,6 +43,8 @@ export function validateDaemonOptions(options: DaemonOptions): DaemonOptions {
   int("threads", options.threads, 1, 1024);
   if (!["auto", "cuda", "vulkan", "metal", "off"].includes(options.gpu)) throw new RangeError(`gpu must be auto, cuda, vulkan, metal or off; got ${options.gpu}.`);
   if (options.modelSource.trim() === "") throw new TypeError("model must name a .gguf path, an hf: URI or generated:NAME.");
+  if (options.speculation !== undefined && !SPECULATION_MODES.includes(options.speculation)) throw new RangeError(`speculation must be ${SPECULATION_MODES.join(", ")}; got ${options.speculation}.`);
+  if (options.speculation === "draft" && !options.draftModelSource) throw new TypeError("speculation draft needs a draft model.");
   return options;
 }
 
@@ -60,6 +67,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     maxWorkspaces: options.maxWorkspaces,
     threads: options.threads,
     gpu: options.gpu,
+    speculation: options.speculation ?? "lookup",
+    draftModelSource: options.draftModelSource ?? null,
   }, log);
   const scheduler = new Scheduler();
   // A workspace's KV state goes to disk once its requests pause, so a crash or a kill
@@ -131,6 +140,21 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     return stopping;
   };
 
+  const broadcast = (params: ModelProgressParams): void => {
+    log(params.message);
+    for (const session of sessions) session.notifyModelProgress(params);
+  };
+
+  const precision = new PrecisionService({
+    engine,
+    scheduler,
+    home: options.home,
+    entryScript: path.join(packageRoot(), "bin", "hearth.mjs"),
+    threads: options.threads,
+    report: (phase, progress, message) => broadcast({ source: engine.current.source, phase, progress, message }),
+    log,
+  });
+
   const server = new HearthServer({
     ...defaultServerOptions,
     port: options.port,
@@ -147,6 +171,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         status,
         requestStop: () => void stop(),
         requestFinished: scheduleSave,
+        precision,
         log,
       });
       sessions.add(session);
@@ -182,10 +207,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void stop());
 
-  const broadcast = (params: ModelProgressParams): void => {
-    log(params.message);
-    for (const session of sessions) session.notifyModelProgress(params);
-  };
+
   void engine
     .load((phase, progress, message) => broadcast({ source: options.modelSource, phase, progress, message }))
     .then(() => {

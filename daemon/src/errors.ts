@@ -26,7 +26,15 @@ export function invalidParams(message: string, hint = "Check the request's param
   return new HearthError(ErrorCodes.InvalidParams, "HEARTH_ERR_INVALID_PARAMS", message, hint);
 }
 
-export function cancelledError(reason: "cancelled" | "superseded" | "shutdown"): HearthError {
+export function cancelledError(reason: "cancelled" | "superseded" | "shutdown" | "switching"): HearthError {
+  if (reason === "switching") {
+    return new HearthError(
+      ErrorCodes.RequestCancelled,
+      "HEARTH_ERR_SWITCHING_MODEL",
+      "Request cancelled: the daemon is switching to another precision variant.",
+      "Send the request again; it runs on the new variant once it is loaded.",
+    );
+  }
   if (reason === "superseded") {
     return new HearthError(
       ErrorCodes.RequestCancelled,
@@ -39,7 +47,7 @@ export function cancelledError(reason: "cancelled" | "superseded" | "shutdown"):
     return new HearthError(
       ErrorCodes.RequestCancelled,
       "HEARTH_ERR_SHUTTING_DOWN",
-      "The daemon is shutting down or switching models.",
+      "The daemon is shutting down.",
       "Send the request again; the client restarts or reconnects to the daemon.",
     );
   }

@@ -276,8 +276,10 @@ export interface ModelInfo {
   name: string;
   /** The weights' type, e.g. Q8_0, F16. */
   precision: string;
-  /** KV cache element type, e.g. f16. */
-  kvCacheType: string;
+  /** KV cache element type. */
+  kvCacheType: KvCacheType;
+  /** The precision variant's id as hearth/precision/set takes it. */
+  variant: string;
   contextSize: number;
   fim: boolean;
   draft: string | null;
@@ -335,6 +337,56 @@ export const ModelProgressNotification = new NotificationType<ModelProgressParam
 /** Stops the whole daemon (saving what it must) after answering; used by `hearth stop`. */
 export const StopDaemonRequest = new RequestType0<null, void>("hearth/stopDaemon");
 
+// ---------------------------------------------------------------------------------------
+// hearth/precision/list and hearth/precision/set
+
+export const KV_CACHE_TYPES = ["f16", "q8_0", "q4_0"] as const;
+export type KvCacheType = (typeof KV_CACHE_TYPES)[number];
+
+export interface PrecisionVariant {
+  /** The quantization, e.g. "Q8_0", "Q4_K_M", "F16"; what hearth/precision/set takes. */
+  id: string;
+  /** Where it comes from: a file beside the configured one, an hf: URI, derived locally with llama.cpp's quantizer, or generated. */
+  origin: "file" | "hf" | "derived" | "generated";
+  /** The model source it resolves to (a path, an hf: URI or generated:NAME@TYPE). */
+  source: string;
+  /** On disk now (a derived or hf variant that isn't is made or downloaded when chosen). */
+  available: boolean;
+  fileBytes: number | null;
+  /** Weights plus the KV cache at the current context size and KV type. */
+  estimatedMemoryBytes: number | null;
+  /** Decode speed measured on this machine since the daemon started; null until used. */
+  tokensPerSecond: number | null;
+  current: boolean;
+}
+
+export interface KvCacheTypeInfo {
+  type: KvCacheType;
+  supported: boolean;
+  /** Why not, when not supported. */
+  reason?: string;
+  estimatedKvBytes: number;
+}
+
+export interface PrecisionListResult {
+  current: { variant: string; kvCacheType: KvCacheType };
+  variants: PrecisionVariant[];
+  kvCacheTypes: KvCacheTypeInfo[];
+}
+
+export interface PrecisionSetParams extends WorkDoneProgressParams {
+  variant: string;
+  kvCacheType?: KvCacheType;
+}
+
+export interface PrecisionSetResult {
+  model: ModelInfo;
+  memory: MemoryInfo;
+}
+
+export const PrecisionListRequest = new RequestType0<PrecisionListResult, void>("hearth/precision/list");
+export const PrecisionSetRequest = new RequestType<PrecisionSetParams, PrecisionSetResult, void>("hearth/precision/set");
+
 /** Every method name the daemon handles, for capabilities and documentation. */
 export const HEARTH_METHODS: readonly string[] = [
   InitializeRequest.method,
@@ -348,6 +400,8 @@ export const HEARTH_METHODS: readonly string[] = [
   ExplainRequest.method,
   StatusRequest.method,
   StopDaemonRequest.method,
+  PrecisionListRequest.method,
+  PrecisionSetRequest.method,
   "$/cancelRequest",
 ];
 
@@ -375,6 +429,8 @@ export const ErrorCodes = {
   Superseded: -33006,
   NoFimSupport: -33007,
   BusyQueueFull: -33008,
+  UnknownVariant: -33009,
+  UnsupportedKvCacheType: -33010,
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

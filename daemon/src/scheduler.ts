@@ -6,7 +6,7 @@
 import { HearthError } from "./errors.js";
 import { ErrorCodes, Limits } from "./protocol.js";
 
-export type AbortReason = "cancelled" | "superseded" | "shutdown";
+export type AbortReason = "cancelled" | "superseded" | "shutdown" | "switching";
 
 export interface JobHandle {
   readonly signal: AbortSignal;
@@ -70,6 +70,11 @@ export class Scheduler {
     });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** Aborts every queued and running job; new jobs are still taken. */
+  abortAll(reason: AbortReason): void {
+    for (const job of this.live) job.abort(reason);
   }
 
   get pending(): number {

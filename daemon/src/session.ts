@@ -24,6 +24,8 @@ import {
   InitializeRequest,
   InlineCompletionRequest,
   ModelProgressNotification,
+  PrecisionListRequest,
+  PrecisionSetRequest,
   PROTOCOL_VERSION,
   ShutdownRequest,
   StatusRequest,
@@ -39,6 +41,7 @@ import {
   type RequestMetrics,
   type StatusResult,
 } from "./protocol.js";
+import type { PrecisionService } from "./precision-service.js";
 import type { JobHandle, Scheduler } from "./scheduler.js";
 import { WsMessageReader, WsMessageWriter } from "./transport/ws-transport.js";
 import * as validate from "./validate.js";
@@ -55,6 +58,7 @@ export interface SessionServices {
   /** Called after each completion, with its workspace: the daemon saves idle workspaces. */
   requestFinished(workspaceId: string): void;
   log(message: string): void;
+  precision: PrecisionService;
 }
 
 const DEFAULT_COMPLETION_TOKENS = 128;
@@ -140,6 +144,8 @@ export class Session {
     c.onRequest(ExplainRequest.method, (params: unknown, token: CancellationToken) => this.guard(() => this.explain(params, token)));
     // Daemon-wide, not about a workspace: allowed before initialize (hearth status, hearth stop).
     c.onRequest(StatusRequest.method, () => this.guard(() => this.services.status(), false));
+    c.onRequest(PrecisionListRequest.method, () => this.guard(() => this.services.precision.list()));
+    c.onRequest(PrecisionSetRequest.method, (params: unknown) => this.guard(() => this.services.precision.set(validate.precisionSetParams(params))));
     c.onRequest(StopDaemonRequest.method, () =>
       this.guard(async () => {
         // Answer first, then stop: the caller learns the request was taken.
@@ -214,6 +220,7 @@ export class Session {
         workspaceId,
         text,
         cursorOffset,
+        documentUri: p.textDocument.uri,
         maxTokens: p.hearth?.maxTokens ?? DEFAULT_COMPLETION_TOKENS,
         mode: p.hearth?.mode,
         signal: handle.signal,
@@ -321,8 +328,8 @@ export class Session {
       firstTokenMs: result.firstTokenMs === null ? null : round(finished.queueMs + result.firstTokenMs),
       totalMs: round(performance.now() - arrived),
       stopReason,
-      draftTokens: 0,
-      acceptedTokens: 0,
+      draftTokens: result.draftTokens,
+      acceptedTokens: result.acceptedTokens,
       finishedAt: new Date().toISOString(),
     };
     this.services.metrics.record(metrics);
@@ -348,6 +355,8 @@ function emptyOutcome(): GenerationOutcome {
     tokensAfterCancel: 0,
     prefillMs: 0,
     firstTokenMs: null,
+    draftTokens: 0,
+    acceptedTokens: 0,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { invalidParams } from "./errors.js";
 import {
+  KV_CACHE_TYPES,
   Limits,
   type DidChangeTextDocumentParams,
   type DidCloseTextDocumentParams,
@@ -13,6 +14,7 @@ import {
   type InitializeParams,
   type InlineCompletionParams,
   type Position,
+  type PrecisionSetParams,
   type ProgressToken,
   type Range,
   type TextDocumentContentChangeEvent,
@@ -187,4 +189,19 @@ export function explainParams(value: unknown): ExplainParams {
 
 export function emptyRange() {
   return invalidParams("params.range selects no code.", "Select the code to explain, or put the cursor inside a function.");
+}
+
+export function precisionSetParams(value: unknown): PrecisionSetParams {
+  const p = object(value, "params");
+  const result: PrecisionSetParams = { variant: string(p.variant, "params.variant", 64) };
+  if (result.variant.trim() === "") throw invalidParams("params.variant is empty.", "Pick a variant from hearth/precision/list.");
+  if (p.kvCacheType !== undefined) {
+    if (!(KV_CACHE_TYPES as readonly unknown[]).includes(p.kvCacheType)) {
+      throw invalidParams(`params.kvCacheType must be one of ${KV_CACHE_TYPES.join(", ")}; got ${JSON.stringify(p.kvCacheType)}.`, "Use f16 (default), q8_0 or q4_0.");
+    }
+    result.kvCacheType = p.kvCacheType as PrecisionSetParams["kvCacheType"] & string;
+  }
+  const workDoneToken = progressToken(p.workDoneToken, "params.workDoneToken");
+  if (workDoneToken !== undefined) result.workDoneToken = workDoneToken;
+  return result;
 }

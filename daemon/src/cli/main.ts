@@ -4,6 +4,7 @@
 import { UsageError } from "./args.js";
 import { complete, completeHelp } from "./commands/complete.js";
 import { explain, explainHelp } from "./commands/explain.js";
+import { precision, precisionHelp } from "./commands/precision.js";
 import { quantize, quantizeHelp } from "./commands/quantize.js";
 import { serve, serveHelp } from "./commands/serve.js";
 import { status, statusHelp } from "./commands/status.js";
@@ -17,6 +18,7 @@ const commands: Record<string, Command> = {
   explain: { run: explain, help: explainHelp, summary: "explain FILE[:START-END] in Markdown" },
   status: { run: status, help: statusHelp, summary: "show device, model, memory and request metrics" },
   stop: { run: stop, help: stopHelp, summary: "stop the daemon" },
+  precision: { run: precision, help: precisionHelp, summary: "list or switch the model's precision variants" },
   quantize: { run: quantize, help: quantizeHelp, summary: "derive a precision variant of a .gguf file" },
 };
 

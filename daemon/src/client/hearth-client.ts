@@ -13,6 +13,8 @@ import {
   InitializeRequest,
   InlineCompletionRequest,
   ModelProgressNotification,
+  PrecisionListRequest,
+  PrecisionSetRequest,
   StatusRequest,
   StopDaemonRequest,
   TextDeltaProgress,
@@ -24,6 +26,9 @@ import {
   type InlineCompletionList,
   type InlineCompletionParams,
   type ModelProgressParams,
+  type PrecisionListResult,
+  type PrecisionSetParams,
+  type PrecisionSetResult,
   type StatusResult,
   type TextDocumentItem,
   type WorkDoneProgressValue,
@@ -81,6 +86,14 @@ export class HearthClient {
 
   status(): Promise<StatusResult> {
     return this.connection.sendRequest(StatusRequest);
+  }
+
+  precisionList(): Promise<PrecisionListResult> {
+    return this.connection.sendRequest(PrecisionListRequest);
+  }
+
+  precisionSet(params: PrecisionSetParams): Promise<PrecisionSetResult> {
+    return this.connection.sendRequest(PrecisionSetRequest, params);
   }
 
   stopDaemon(): Promise<null> {

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { getLlama, getModuleVersion, LlamaLogLevel, resolveChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { HearthError } from "../errors.js";
-import { ErrorCodes, type DeviceKind, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
+import { ErrorCodes, type DeviceKind, type KvCacheType, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
 import { decideStop, finalText, firstNonBlankLine, pickMode, type StopContext } from "./completion-stops.js";
 import { explainHistory } from "./explain-prompt.js";
 import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
@@ -17,12 +17,15 @@ import { buildFimSegments, fitSegments, type ContextChunk } from "./fim-prompt.j
 import { generate, type GenerationOutcome } from "./generate.js";
 import { kvCacheBytes, memorySnapshot, modelShape } from "./memory.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
+import { quantTagOf } from "./precision/variants.js";
 import { SequencePool } from "./sequence-pool.js";
+import { Speculation, type SpeculationMode } from "./speculation.js";
 
 export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | "off";
 
 export interface EngineOptions {
   modelSource: string;
+  kvCacheType?: KvCacheType;
   modelsDir: string;
   /** The daemon's home: KV state files and the model hash cache live under it. */
   home: string;
@@ -33,6 +36,10 @@ export interface EngineOptions {
   maxWorkspaces: number;
   threads: number;
   gpu: GpuChoice;
+  /** Speculative decoding: prompt lookup (the default), a draft model, or none. */
+  speculation?: SpeculationMode;
+  /** The draft model for speculation "draft": a .gguf path, an hf: URI or generated:NAME. */
+  draftModelSource?: string | null;
 }
 
 export interface CompletionInput {
@@ -42,6 +49,8 @@ export interface CompletionInput {
   maxTokens: number;
   mode: "auto" | "line" | "block" | undefined;
   chunks?: readonly ContextChunk[];
+  /** The document completed in; prompt lookup searches the workspace's other documents. */
+  documentUri?: string;
   signal: AbortSignal;
   onPrefill?: (evaluated: number, total: number) => void;
   onText?: (delta: string) => void;
@@ -57,6 +66,9 @@ export interface ExplainInput {
   onText?: (delta: string) => void;
 }
 
+/** Explanations' speculation gate and recent text, apart from every workspace's. */
+const EXPLAIN_GATE = "\u0000explain";
+
 interface Loaded {
   llama: Llama;
   model: LlamaModel;
@@ -66,18 +78,40 @@ interface Loaded {
   explainSequence: LlamaContextSequence;
   path: string;
   store: KvStore | null;
+  speculation: Speculation;
+  /** The loaded file's precision (from its GGUF metadata). */
+  precision: string;
 }
+
+/** What is (to be) loaded: the model source and the KV cache type. */
+export interface Selection {
+  source: string;
+  kvCacheType: KvCacheType;
+}
+
+/** GGUF type names node-llama-cpp takes for each KV cache type Hearth offers. */
+const KV_GGML_TYPE: Record<KvCacheType, "F16" | "Q8_0" | "Q4_0"> = { f16: "F16", q8_0: "Q8_0", q4_0: "Q4_0" };
 
 export class Engine {
   private loaded: Loaded | null = null;
+  private llama: Llama | null = null;
   private modelState: ModelState;
   private readyPromise: Promise<void> | null = null;
+  private selection: Selection;
+  private family: { source: string; path: string; precision: string } | null = null;
+  /** Decode tokens/s per model file and KV type, measured on real requests. */
+  private readonly speeds = new Map<string, number>();
 
   constructor(
     private readonly options: EngineOptions,
     private readonly log: (message: string) => void = () => undefined,
   ) {
+    this.selection = { source: options.modelSource, kvCacheType: options.kvCacheType ?? "f16" };
     this.modelState = { state: "loading", source: options.modelSource, progress: null };
+  }
+
+  get current(): Selection {
+    return { ...this.selection };
   }
 
   get state(): ModelState {
@@ -93,7 +127,7 @@ export class Engine {
           : new HearthError(
               ErrorCodes.ModelLoadFailed,
               "HEARTH_ERR_MODEL_LOAD_FAILED",
-              `Could not load ${this.options.modelSource}: ${error instanceof Error ? error.message : String(error)}`,
+              `Could not load ${this.selection.source}: ${error instanceof Error ? error.message : String(error)}`,
               "Check that the file is a GGUF model this version of llama.cpp supports, and that there is enough memory.",
             );
       this.modelState = { state: "failed", message: hearthError.message, hint: hearthError.hint };
@@ -102,20 +136,21 @@ export class Engine {
   }
 
   private async loadOnce(report: ProgressReporter): Promise<void> {
-    const modelPath = await resolveModelSource(this.options.modelSource, {
+    const modelPath = await resolveModelSource(this.selection.source, {
       modelsDir: this.options.modelsDir,
       report: (phase, progress, message) => {
-        this.modelState = { state: "loading", source: this.options.modelSource, progress };
+        this.modelState = { state: "loading", source: this.selection.source, progress };
         report(phase, progress, message);
       },
     });
     report("load", null, `Loading ${modelPath}`);
     const gpu = this.options.gpu === "off" ? false : this.options.gpu;
-    const llama = await getLlama({ gpu, build: "never", logLevel: LlamaLogLevel.error, maxThreads: this.options.threads });
+    this.llama ??= await getLlama({ gpu, build: "never", logLevel: LlamaLogLevel.error, maxThreads: this.options.threads });
+    const llama = this.llama;
     const model = await llama.loadModel({
       modelPath,
       onLoadProgress: (progress) => {
-        this.modelState = { state: "loading", source: this.options.modelSource, progress };
+        this.modelState = { state: "loading", source: this.selection.source, progress };
       },
     });
     const sequences = this.options.maxWorkspaces + 1;
@@ -123,6 +158,10 @@ export class Engine {
       contextSize: Math.min(this.options.contextSize, model.trainContextSize),
       sequences,
       threads: this.options.threads,
+      experimentalKvCacheKeyType: KV_GGML_TYPE[this.selection.kvCacheType],
+      experimentalKvCacheValueType: KV_GGML_TYPE[this.selection.kvCacheType],
+      // llama.cpp can only quantize the V cache with flash attention.
+      ...(this.selection.kvCacheType === "f16" ? {} : { flashAttention: true }),
     });
     const store =
       this.options.persistKv === false
@@ -138,7 +177,24 @@ export class Engine {
             }),
             this.log,
           );
-    this.loaded = { llama, model, context, pool: new SequencePool(context, this.options.maxWorkspaces, store), explainSequence: context.getSequence(), path: modelPath, store };
+    const speculation = await Speculation.create(llama, model, context, {
+      mode: this.options.speculation ?? "lookup",
+      draftSource: this.options.draftModelSource ?? null,
+      modelsDir: this.options.modelsDir,
+      report,
+      sequences,
+      threads: this.options.threads,
+    }).catch(async (error: unknown) => {
+      // A refused draft fails the load: free the target rather than leak it.
+      await context.dispose();
+      await model.dispose();
+      throw error;
+    });
+    const pool = new SequencePool(context, this.options.maxWorkspaces, store, () => speculation.predictor());
+    const explainSequence = context.getSequence({ tokenPredictor: speculation.predictor() });
+    this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type) };
+    // The configured model anchors its precision family, whichever variant is loaded later.
+    if (this.selection.source === this.options.modelSource) this.family = { source: this.options.modelSource, path: modelPath, precision: this.loaded.precision };
     this.modelState = { state: "ready" };
     report("load", 1, `Model ready: ${path.basename(modelPath)} on ${this.deviceKind()}`);
   }
@@ -187,7 +243,10 @@ export class Engine {
     };
     const { sequence, restored } = await pool.acquire(input.workspaceId);
     if (restored) this.log(`restored the saved KV cache of workspace ${input.workspaceId} (${sequence.nextTokenIndex} tokens)`);
-    return generate(sequence, model, {
+    const documentKey = input.documentUri ?? "";
+    this.loaded?.speculation.begin(sequence, input.workspaceId, documentKey);
+    const started = performance.now();
+    const outcome = await generate(sequence, model, {
       prompt,
       maxTokens: input.maxTokens,
       signal: input.signal,
@@ -200,6 +259,9 @@ export class Engine {
       ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
       ...(input.onText ? { onText: input.onText } : {}),
     });
+    this.recordSpeed(outcome.generatedTokens, performance.now() - started - (outcome.firstTokenMs ?? 0));
+    this.loaded?.speculation.end(sequence, input.workspaceId, documentKey, prompt, outcome);
+    return outcome;
   }
 
   async explain(input: ExplainInput): Promise<GenerationOutcome> {
@@ -216,7 +278,8 @@ export class Engine {
       code = `${code.slice(0, Math.max(0, code.lastIndexOf("\n", keep)))}\n/* … selection truncated … */`;
       prompt = render(code);
     }
-    return generate(sequence, model, {
+    this.loaded?.speculation.begin(sequence, EXPLAIN_GATE, EXPLAIN_GATE);
+    const outcome = await generate(sequence, model, {
       prompt,
       maxTokens: input.maxTokens,
       signal: input.signal,
@@ -226,6 +289,8 @@ export class Engine {
       ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
       ...(input.onText ? { onText: input.onText } : {}),
     });
+    this.loaded?.speculation.end(sequence, EXPLAIN_GATE, EXPLAIN_GATE, prompt, outcome);
+    return outcome;
   }
 
   /** Writes the workspace's KV state to disk if it changed; run it between requests. */
@@ -257,44 +322,111 @@ export class Engine {
     return names.join(", ") || String(this.loaded.llama.gpu);
   }
 
+  /** Whether this KV type can be used with the loaded model; null when it can, else why not. */
+  kvCacheTypeProblem(type: KvCacheType): string | null {
+    if (type === "f16") return null;
+    const model = this.loaded?.model;
+    if (model && !model.flashAttentionSupported) return `${type} needs flash attention, which this model/backend does not support`;
+    return null;
+  }
+
+  /**
+   * Unloads the current model and loads `next`. The workspaces' KV states are saved first
+   * (under the old fingerprint, for when it comes back). If `next` fails to load, the
+   * previous selection is loaded again and the failure is thrown.
+   */
+  async switchTo(next: Selection, report: ProgressReporter): Promise<void> {
+    await this.readyPromise;
+    const previous = this.selection;
+    await this.saveAll();
+    await this.unload();
+    this.selection = next;
+    this.modelState = { state: "loading", source: next.source, progress: null };
+    this.readyPromise = null;
+    await this.load(report);
+    // Re-read through a function: TypeScript narrowed modelState to "loading" above.
+    const state = this.state;
+    if (state.state !== "failed") return;
+    this.selection = previous;
+    this.readyPromise = null;
+    await this.load(report);
+    throw new HearthError(ErrorCodes.ModelLoadFailed, "HEARTH_ERR_MODEL_LOAD_FAILED", `${state.message} The previous model is loaded again.`, state.hint);
+  }
+
+  /** Records a finished request's decode speed for the precision picker. */
+  recordSpeed(generatedTokens: number, decodeMs: number): void {
+    if (!this.loaded || generatedTokens < 4 || decodeMs <= 0) return;
+    const key = `${this.loaded.path}\u0000${this.selection.kvCacheType}`;
+    const measured = (1000 * generatedTokens) / decodeMs;
+    const previous = this.speeds.get(key);
+    this.speeds.set(key, previous === undefined ? measured : previous * 0.7 + measured * 0.3);
+  }
+
+  measuredSpeed(file: string, kvCacheType: KvCacheType): number | null {
+    return this.speeds.get(`${file}\u0000${kvCacheType}`) ?? null;
+  }
+
+  /** The configured model (the family's anchor): its source, file and precision once loaded. */
+  familyAnchor(): { source: string; path: string; precision: string } | null {
+    return this.family;
+  }
+
+  /** The loaded model's file, precision and shape, for listing variants. */
+  loadedModel(): { path: string; precision: string; model: LlamaModel; contextSize: number; sequences: number } | null {
+    const loaded = this.loaded;
+    return loaded ? { path: loaded.path, precision: loaded.precision, model: loaded.model, contextSize: loaded.context.contextSize, sequences: loaded.context.totalSequences } : null;
+  }
+
   modelInfo(): ModelInfo {
     const loaded = this.loaded;
-    const fileType = loaded?.model.fileInfo.metadata.general.file_type;
     return {
-      source: this.options.modelSource,
+      source: this.selection.source,
       path: loaded?.path ?? null,
       name: loaded ? String(loaded.model.fileInfo.metadata.general.name ?? path.basename(loaded.path)) : "",
-      precision: loaded ? precisionName(fileType) : "",
-      kvCacheType: "f16",
+      precision: loaded?.precision ?? "",
+      variant: loaded ? variantIdOf(this.selection.source, loaded.path, loaded.precision) : "",
+      kvCacheType: this.selection.kvCacheType,
       contextSize: loaded?.context.contextSize ?? this.options.contextSize,
       fim: loaded ? loaded.model.tokens.infill.prefix !== null && loaded.model.tokens.infill.middle !== null : false,
-      draft: null,
+      draft: loaded?.speculation.draftSource ?? null,
     };
   }
 
   async memory(): Promise<MemoryInfo> {
     const loaded = this.loaded;
     if (!loaded) return memorySnapshot(null, 0, 0);
-    const kv = kvCacheBytes(modelShape(loaded.model), loaded.context.contextSize, loaded.context.totalSequences);
+    const kv = kvCacheBytes(modelShape(loaded.model), loaded.context.contextSize, loaded.context.totalSequences, this.selection.kvCacheType, this.selection.kvCacheType);
     return memorySnapshot(loaded.llama, loaded.model.size, kv);
   }
 
-  async dispose(): Promise<void> {
-    // A load still under way would leave native threads behind that keep the process alive.
-    await this.readyPromise;
+  private async unload(): Promise<void> {
     const loaded = this.loaded;
     this.loaded = null;
     if (!loaded) return;
     loaded.pool.dispose();
     loaded.explainSequence.dispose();
     await loaded.context.dispose();
+    await loaded.speculation.dispose();
     await loaded.model.dispose();
-    await loaded.llama.dispose();
+  }
+
+  async dispose(): Promise<void> {
+    // A load still under way would leave native threads behind that keep the process alive.
+    await this.readyPromise;
+    await this.unload();
+    await this.llama?.dispose();
+    this.llama = null;
   }
 }
 
 function sequenceContextSize(loaded: Loaded | null): number {
   return loaded?.context.contextSize ?? 0;
+}
+
+/** The variant id of what is loaded: the source's tag when it has one, else the file's precision. */
+function variantIdOf(source: string, file: string, precision: string): string {
+  if (source.startsWith("generated:")) return source.split("@")[1] ?? "Q8_0";
+  return quantTagOf(path.basename(file)) ?? quantTagOf(source.split(":").pop() ?? "") ?? precision;
 }
 
 /** llama.cpp's LLAMA_FTYPE numbers for the precisions people pick. */

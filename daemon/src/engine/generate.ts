@@ -35,6 +35,9 @@ export interface GenerationOutcome {
   prefillMs: number;
   /** Milliseconds from the start of this call to the first generated token. */
   firstTokenMs: number | null;
+  /** Speculative decoding: drafted tokens the target checked, and those it agreed with. */
+  draftTokens: number;
+  acceptedTokens: number;
 }
 
 /** Tokens per prefill step; small enough that a cancel lands within a few ms on a CPU. */
@@ -53,6 +56,8 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
     tokensAfterCancel: 0,
     prefillMs: 0,
     firstTokenMs: null,
+    draftTokens: 0,
+    acceptedTokens: 0,
   };
   if (prompt.length === 0) return outcome;
   if (prompt.length + 1 >= sequence.contextSize) {
@@ -97,6 +102,8 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
   const last = prompt[prompt.length - 1] as Token;
   outcome.evaluatedTokens += 1;
   let maxReached = false;
+  // The sequence's predictor (when it has one) counts for its whole life: this request's share is the difference.
+  const predictionsBefore = sequence.tokenPredictions;
   const iterator = sequence.evaluate([last], { temperature: 0, yieldEogToken: true });
   for await (const token of iterator) {
     if (outcome.firstTokenMs === null) outcome.firstTokenMs = performance.now() - started;
@@ -134,6 +141,9 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
     }
   }
   request.signal.removeEventListener("abort", onAbort);
+  const predictionsAfter = sequence.tokenPredictions;
+  outcome.acceptedTokens = predictionsAfter.validated - predictionsBefore.validated;
+  outcome.draftTokens = outcome.acceptedTokens + predictionsAfter.refuted - predictionsBefore.refuted;
   outcome.generatedTokens = generated.length;
   if (maxReached) outcome.stopReason = "maxTokens";
   if (outcome.stopReason !== "boundary") outcome.text = request.finish(model.detokenize(generated));

@@ -4,7 +4,7 @@
  * recently used workspace gives up its sequence: its state is saved to disk first, and is
  * loaded back on its next request. Everything is also saved at idle and at shutdown.
  */
-import type { LlamaContext, LlamaContextSequence } from "node-llama-cpp";
+import type { LlamaContext, LlamaContextSequence, TokenPredictor } from "node-llama-cpp";
 import { KvStore } from "./kv-store.js";
 
 interface Slot {
@@ -30,8 +30,10 @@ export class SequencePool {
     context: LlamaContext,
     size: number,
     private readonly store: KvStore | null,
+    /** Speculation's predictor for each sequence: node-llama-cpp takes it only at creation. */
+    predictorFor: () => TokenPredictor | undefined = () => undefined,
   ) {
-    for (let i = 0; i < size; i++) this.slots.push({ sequence: context.getSequence(), workspaceId: null, lastUsed: 0, version: 0, savedVersion: 0 });
+    for (let i = 0; i < size; i++) this.slots.push({ sequence: context.getSequence({ tokenPredictor: predictorFor() }), workspaceId: null, lastUsed: 0, version: 0, savedVersion: 0 });
   }
 
   /** The workspace's sequence, taking over the least recently used one when it has none. */

@@ -3,6 +3,7 @@ import { runDaemon } from "../../daemon.js";
 import { hearthHome } from "../../discovery.js";
 import type { GpuChoice } from "../../engine/engine.js";
 import { defaultThreadCount } from "../../engine/hardware.js";
+import { SPECULATION_MODES, type SpeculationMode } from "../../engine/speculation.js";
 import { intFlag, parseArgs, stringFlag, UsageError } from "../args.js";
 
 /** llama.vscode's default model: small, FIM-trained, Q8_0. Needs network once (or a local copy). */
@@ -23,10 +24,15 @@ Options:
   --workspaces N     workspaces with a live KV cache at once (default: 3)
   --threads N        CPU threads (default: physical cores not kept busy by other processes)
   --gpu G            auto, cuda, vulkan, metal or off (default: auto)
+  --spec S           speculative decoding: off, lookup (prompt n-grams, free) or
+                     draft (a draft model) (default: draft when --draft is
+                     given, else lookup)
+  --draft M          the draft model for --spec draft: a smaller model with the
+                     same vocabulary (.gguf path, hf: URI or generated:NAME)
 `;
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu"] });
+  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft"] });
   if (args.flags.has("help")) {
     process.stdout.write(serveHelp);
     return 0;
@@ -34,6 +40,10 @@ export async function serve(argv: readonly string[]): Promise<number> {
   if (args.positional.length > 0) throw new UsageError(`serve takes no arguments, got "${args.positional.join(" ")}"`);
   const gpu = stringFlag(args, "gpu") ?? "auto";
   if (!["auto", "cuda", "vulkan", "metal", "off"].includes(gpu)) throw new UsageError(`--gpu must be auto, cuda, vulkan, metal or off; got "${gpu}"`);
+  const draft = stringFlag(args, "draft") ?? null;
+  const spec = stringFlag(args, "spec") ?? (draft !== null ? "draft" : "lookup");
+  if (!(SPECULATION_MODES as readonly string[]).includes(spec)) throw new UsageError(`--spec must be ${SPECULATION_MODES.join(", ")}; got "${spec}"`);
+  if (spec === "draft" && draft === null) throw new UsageError("--spec draft needs --draft MODEL");
   const home = stringFlag(args, "home");
   await runDaemon({
     home: home ? path.resolve(home) : hearthHome(),
@@ -44,6 +54,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
     maxWorkspaces: intFlag(args, "workspaces", 3, 1, 64),
     threads: intFlag(args, "threads", defaultThreadCount(), 1, 1024),
     gpu: gpu as GpuChoice,
+    speculation: spec as SpeculationMode,
+    draftModelSource: draft,
   });
   // Everything is saved and closed by now, but node-llama-cpp's native side can hold the
   // event loop open after its objects are disposed (seen after a generation): exit outright.

@@ -22,13 +22,22 @@ export interface DraftOptions {
   maxTokens: number;
   /** The draft stops at a token it is less sure of than this: such tokens are mostly refuted. */
   minConfidence: number;
+  /**
+   * Most tokens the draft evaluates to catch up before a step. Further behind (a first
+   * request, a restored cache, another workspace's tokens in the sequence) it drafts from the
+   * last `maxCatchUp` tokens only: a draft is a guess, and a guess from the recent context
+   * is nearly as good and much cheaper than prefilling the whole prompt a second time.
+   */
+  maxCatchUp: number;
 }
 
-export const DEFAULT_DRAFT_OPTIONS: DraftOptions = { maxTokens: 8, minConfidence: 0.5 };
+export const DEFAULT_DRAFT_OPTIONS: DraftOptions = { maxTokens: 8, minConfidence: 0.5, maxCatchUp: 1024 };
 
 export class DraftModelPredictor extends SpeculativePredictor {
   /** Every token the target holds, then the one it evaluates next. */
   private tokens: Token[] = [];
+  /** The draft sequence holds `tokens` from this index on (its own positions start at 0). */
+  private windowStart = 0;
   private readonly options: DraftOptions;
 
   constructor(
@@ -56,13 +65,8 @@ export class DraftModelPredictor extends SpeculativePredictor {
 
   override async predictTokens(): Promise<Token[]> {
     this.observeStep(true);
-    const tokens = this.tokens;
-    if (!this.enabled || this.disposed || this.draft.disposed || tokens.length === 0) return [];
-    // No room to draft without the draft sequence shifting its context: skip speculation.
-    if (tokens.length + this.options.maxTokens >= this.draft.contextSize) return [];
-
-    await this.catchUp(tokens);
-    const pending = tokens.slice(this.draft.nextTokenIndex);
+    if (!this.enabled || this.disposed || this.draft.disposed || this.tokens.length === 0) return [];
+    const pending = await this.catchUp();
     const drafted: Token[] = [];
     const model = this.draft.model;
     for await (const { token, confidence } of this.draft.evaluateWithMetadata(pending, { confidence: true }, { temperature: 0, yieldEogToken: true })) {
@@ -74,11 +78,24 @@ export class DraftModelPredictor extends SpeculativePredictor {
   }
 
   /**
-   * Leaves the draft sequence holding the longest prefix of `tokens` it already has, short of
-   * the last token: that one is evaluated with the draft so its logits start the draft.
+   * Erases what the draft sequence holds beyond its longest common prefix with the target's
+   * tokens (never the last token: that one is evaluated again so its logits start the
+   * draft) and returns the tokens still to evaluate. Comparing the sequences themselves,
+   * rather than remembering what was drafted and accepted, is what keeps the draft in step.
    */
-  private async catchUp(tokens: readonly Token[]): Promise<void> {
-    const keep = Math.min(this.draft.compareContextTokens(tokens as Token[]).firstDifferentIndex, tokens.length - 1);
+  private async catchUp(): Promise<Token[]> {
+    const tokens = this.tokens;
+    // A new request's tokens can be shorter than where the window started.
+    if (this.windowStart >= tokens.length) this.windowStart = 0;
+    let view = tokens.slice(this.windowStart);
+    let keep = Math.min(this.draft.compareContextTokens(view).firstDifferentIndex, view.length - 1);
+    const room = this.draft.contextSize - this.options.maxTokens - 1;
+    if (view.length - keep > this.options.maxCatchUp || view.length > room) {
+      this.windowStart = Math.max(0, tokens.length - Math.min(this.options.maxCatchUp, room));
+      view = tokens.slice(this.windowStart);
+      keep = Math.min(this.draft.compareContextTokens(view).firstDifferentIndex, view.length - 1);
+    }
     if (this.draft.nextTokenIndex > keep) await this.draft.eraseContextTokenRanges([{ start: keep, end: this.draft.nextTokenIndex }]);
+    return view.slice(this.draft.nextTokenIndex);
   }
 }

@@ -1,0 +1,162 @@
+/**
+ * Plays a trace in real time against a driver (a Hearth daemon, or a peer server) and
+ * records every completion the editor asked for: when its keystroke happened, whether it
+ * was debounced away, answered from a client cache, sent, cancelled or completed, and what
+ * the server said it cost. Keystrokes keep their schedule whatever the server does, as a
+ * person keeps typing whether or not a suggestion showed up.
+ */
+import type { TextDocumentContentChangeEvent } from "../protocol.js";
+import { countKeystrokes, traceDurationMs, type Trace } from "./trace.js";
+import { expandTrace, TraceEditor, type EditorFile } from "./trace-editor.js";
+
+/**
+ * What became of one completion the editor asked for (one keystroke):
+ * - debounced: a newer keystroke (or a cursor move) came before the debounce delay ran out;
+ * - client-cache: the client answered it from suggestions it had (no request);
+ * - skipped: the client's rules asked for nothing here (llama.vscode: a long line suffix);
+ * - completed: sent and its result arrived while still wanted (shown to the user);
+ * - cancelled: sent, then made moot by a newer keystroke or a move before its result;
+ * - failed: sent and answered with an error.
+ */
+export type CallOutcome = "debounced" | "client-cache" | "skipped" | "completed" | "cancelled" | "failed";
+
+/** What a server reported about one request, in one shape for Hearth and its peers. */
+export interface CallUsage {
+  promptTokens: number;
+  /** Prompt tokens the server evaluated (the rest came from its cache). */
+  evaluatedTokens: number;
+  generatedTokens: number;
+  prefillMs: number | null;
+  /** Time spent generating `decodeTokens` tokens (after the first, for Hearth; all of them for llama-server). */
+  decodeMs: number | null;
+  decodeTokens: number;
+  draftTokens: number;
+  acceptedTokens: number;
+  /** The server's own time for the request. */
+  serverMs: number | null;
+}
+
+export interface CompletionCall {
+  workspace: string;
+  file: string;
+  /** Milliseconds from the replay's start (drivers stamp performance.now(); the replay shifts them at the end). */
+  keystrokeMs: number;
+  /** The keystroke was accepting a suggestion. */
+  accept: boolean;
+  outcome: CallOutcome | "pending";
+  sentMs: number | null;
+  firstTokenMs: number | null;
+  doneMs: number | null;
+  text: string | null;
+  usage: CallUsage | null;
+  error: string | null;
+}
+
+export interface ReplayDriver {
+  open(file: EditorFile): void;
+  close(file: EditorFile): void;
+  /** The cursor left the spot or another editor took focus: a pending completion is moot. */
+  interrupt(file: EditorFile): void;
+  /** A keystroke changed the text: sync it, then ask for a completion (the driver's client rules). */
+  change(file: EditorFile, change: TextDocumentContentChangeEvent, call: CompletionCall): void;
+  /** The suggestion last shown in this file and the offset it was shown at. */
+  shown(file: EditorFile): { offset: number; text: string } | null;
+  /** Resolves once every request has settled. */
+  drain(): Promise<void>;
+}
+
+export interface ReplayResult {
+  trace: string;
+  /** Wall time of the replay, including waiting for the last request. */
+  durationMs: number;
+  /** The trace's own duration (sum of its delays). */
+  scheduledMs: number;
+  keystrokes: number;
+  calls: CompletionCall[];
+  accepts: number;
+  /** Accepted text whose first line the last shown suggestion had right. */
+  acceptsMatched: number;
+  /** The worst delay of a keystroke behind its schedule (the bench's own event loop). */
+  maxKeyLagMs: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+function firstLine(text: string): string {
+  return (text.split("\n")[0] ?? "").trimEnd();
+}
+
+export async function replayTrace(trace: Trace, driver: ReplayDriver): Promise<ReplayResult> {
+  const editor = new TraceEditor(trace);
+  const steps = expandTrace(trace);
+  const calls: CompletionCall[] = [];
+  let accepts = 0;
+  let acceptsMatched = 0;
+  let maxKeyLagMs = 0;
+  const start = performance.now();
+  let due = 0;
+  for (const step of steps) {
+    due += step.delayMs;
+    await sleep(start + due - performance.now());
+    const now = performance.now() - start;
+    maxKeyLagMs = Math.max(maxKeyLagMs, now - due);
+    for (const effect of editor.apply(step)) {
+      const file = effect.file;
+      switch (effect.kind) {
+        case "open":
+          driver.open(file);
+          break;
+        case "close":
+          driver.close(file);
+          break;
+        case "interrupt":
+          driver.interrupt(file);
+          break;
+        case "change": {
+          if (effect.accept) {
+            accepts++;
+            const shown = driver.shown(file);
+            const at = file.offsetAt(effect.change.range?.start ?? { line: 0, character: 0 });
+            if (shown !== null && shown.offset === at && firstLine(shown.text) !== "" && firstLine(shown.text) === firstLine(effect.change.text)) acceptsMatched++;
+          }
+          const call: CompletionCall = {
+            workspace: file.trace.workspace,
+            file: file.trace.id,
+            keystrokeMs: performance.now(),
+            accept: effect.accept,
+            outcome: "pending",
+            sentMs: null,
+            firstTokenMs: null,
+            doneMs: null,
+            text: null,
+            usage: null,
+            error: null,
+          };
+          calls.push(call);
+          driver.change(file, effect.change, call);
+          break;
+        }
+      }
+    }
+  }
+  await driver.drain();
+  // Drivers stamp performance.now(); the report counts from the replay's start.
+  for (const call of calls) {
+    call.keystrokeMs -= start;
+    if (call.sentMs !== null) call.sentMs -= start;
+    if (call.firstTokenMs !== null) call.firstTokenMs -= start;
+    if (call.doneMs !== null) call.doneMs -= start;
+  }
+  return {
+    trace: trace.name,
+    durationMs: performance.now() - start,
+    scheduledMs: traceDurationMs(trace),
+    keystrokes: countKeystrokes(trace),
+    calls,
+    accepts,
+    acceptsMatched,
+    maxKeyLagMs,
+  };
+}

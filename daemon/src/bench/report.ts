@@ -1,0 +1,216 @@
+/**
+ * The bench's report: JSON (everything, for files and tools) and Markdown (tables for a
+ * terminal, a pull request or the README). One column per configuration; with two, a
+ * ratio column (second ÷ first), because on a shared machine ratios taken in one run mean
+ * more than absolute figures taken at different times.
+ */
+import type { MemoryInfo } from "../protocol.js";
+import type { Bandwidth, MachineInfo } from "./machine.js";
+import type { LatencyStats, TraceSummary } from "./stats.js";
+
+export const REPORT_FORMAT = "hearth-bench-report";
+
+export interface RestartResult {
+  /** Process start to listening. */
+  listeningMs: number;
+  /** Listening to model ready. */
+  modelLoadMs: number;
+  /** The first completion request's own time (sent to result). */
+  completionMs: number;
+  /** Process start to the first completion's result: what a user waits after a restart. */
+  totalMs: number;
+  promptTokens: number;
+  reusedTokens: number;
+  evaluatedTokens: number;
+}
+
+export interface ConfigReport {
+  label: string;
+  kind: "hearth" | "llama-server";
+  /** What was asked (model source, flags) and what the daemon says it runs. */
+  requested: Record<string, string | number>;
+  model: { source: string; file: string | null; fileBytes: number | null; name: string | null; precision: string | null; kvCacheType: string | null; contextSize: number | null; draft: string | null } | null;
+  device: { kind: string; name: string; threads: number } | null;
+  serveArgs: string[] | null;
+  url: string | null;
+  serverProps: Record<string, unknown> | null;
+  start: { listeningMs: number; modelLoadMs: number; readyMs: number; precisionSwitchMs: number | null } | null;
+  memory: MemoryInfo | null;
+  /** Model bytes ÷ measured read bandwidth: the least time per generated token. */
+  floor: { modelBytes: number; msPerToken: number; tokensPerS: number } | null;
+  restart: { withSavedState: RestartResult; withoutSavedState: RestartResult } | null;
+  traces: TraceSummary[];
+  /** Problems with this configuration's figures (inconsistent counts), empty when none. */
+  problems: string[];
+}
+
+export interface BenchReport {
+  format: typeof REPORT_FORMAT;
+  version: 1;
+  startedAt: string;
+  durationMs: number;
+  hearthVersion: string;
+  machine: MachineInfo;
+  bandwidth: Bandwidth;
+  maxTokens: number;
+  traces: { name: string; description: string; keystrokes: number; scheduledMs: number }[];
+  configs: ConfigReport[];
+}
+
+// ---------------------------------------------------------------------------------------
+// Markdown
+
+const dash = "–";
+
+function ms(x: number | null | undefined): string {
+  return x === null || x === undefined ? dash : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)}`;
+}
+
+function num(x: number | null | undefined, digits = 0): string {
+  return x === null || x === undefined ? dash : x.toFixed(digits);
+}
+
+function bytes(x: number | null | undefined): string {
+  if (x === null || x === undefined) return dash;
+  if (x >= 1024 ** 3) return `${(x / 1024 ** 3).toFixed(2)} GiB`;
+  if (x >= 1024 ** 2) return `${(x / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(x / 1024).toFixed(0)} KiB`;
+}
+
+function percent(x: number | null): string {
+  return x === null ? dash : `${Math.round(x * 100)}%`;
+}
+
+function triple(l: LatencyStats): string {
+  return l.count === 0 ? dash : `${ms(l.p50)} / ${ms(l.p95)} / ${ms(l.max)}`;
+}
+
+function ratio(a: number | null | undefined, b: number | null | undefined): string {
+  return a === null || a === undefined || b === null || b === undefined || a === 0 ? dash : `${(b / a).toFixed(2)}×`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+export function machineLine(report: BenchReport): string {
+  const m = report.machine;
+  return `${m.cpu}, ${m.logicalCores} logical cores, ${bytes(m.ramBytes)} RAM (load ${m.loadAverage1m} at start), ${m.platform}, Node ${m.node}; memory read bandwidth ${(report.bandwidth.bytesPerSecond / 1e9).toFixed(1)} GB/s (${report.bandwidth.method})`;
+}
+
+function modelCell(c: ConfigReport): string {
+  if (c.kind === "llama-server") return c.serverProps?.model_path !== undefined ? String(c.serverProps.model_path) : (c.url ?? dash);
+  const m = c.model;
+  if (m === null) return dash;
+  return `${m.name ?? path(m.file ?? m.source)} ${m.precision ?? ""}`.trim();
+}
+
+function path(file: string): string {
+  return file.split("/").pop() ?? file;
+}
+
+function restartCell(r: RestartResult | undefined): string {
+  if (r === undefined) return dash;
+  return `${ms(r.totalMs)} ms (load ${ms(r.modelLoadMs)}, completion ${ms(r.completionMs)}; reused ${r.reusedTokens}/${r.promptTokens} tokens)`;
+}
+
+/** The whole report as Markdown: configurations, then one table per trace. */
+export function renderMarkdown(report: BenchReport): string {
+  const configs = report.configs;
+  const two = configs.length === 2;
+  const [a, b] = configs;
+  const header = ["", ...configs.map((c) => c.label)];
+  const out: string[] = [];
+  out.push(`## hearth bench, ${report.startedAt.slice(0, 16).replace("T", " ")} UTC (${(report.durationMs / 1000).toFixed(0)} s)`);
+  out.push("");
+  out.push(`Machine: ${machineLine(report)}. Completions ask for at most ${report.maxTokens} tokens.`);
+  out.push("");
+  const rows: string[][] = [
+    ["model", ...configs.map(modelCell)],
+    ["model file", ...configs.map((c) => bytes(c.model?.fileBytes))],
+    ["device / threads", ...configs.map((c) => (c.device ? `${c.device.kind} / ${c.device.threads}` : dash))],
+    ["KV cache type / context", ...configs.map((c) => (c.model?.kvCacheType ? `${c.model.kvCacheType} / ${c.model.contextSize ?? dash}` : dash))],
+    ["speculation", ...configs.map((c) => (c.kind === "hearth" ? String(c.requested.spec ?? "daemon default") + (c.model?.draft ? ` (draft ${path(c.model.draft)})` : "") : dash))],
+    ["start: listening / model load (ms)", ...configs.map((c) => (c.start ? `${ms(c.start.listeningMs)} / ${ms(c.start.modelLoadMs)}` : dash))],
+    ["memory: daemon RSS / weights / KV", ...configs.map((c) => (c.memory ? `${bytes(c.memory.daemonRssBytes)} / ${bytes(c.memory.modelBytes)} / ${bytes(c.memory.kvBytes)}` : dash))],
+    ["VRAM used", ...configs.map((c) => (c.memory && c.memory.vramTotalBytes > 0 ? bytes(c.memory.vramUsedBytes) : dash))],
+    ["bandwidth floor (ms/token, tokens/s ceiling)", ...configs.map((c) => (c.floor ? `${c.floor.msPerToken} ms, ${c.floor.tokensPerS}/s` : dash))],
+    ["restart → first completion, saved state", ...configs.map((c) => restartCell(c.restart?.withSavedState))],
+    ["restart → first completion, fresh home", ...configs.map((c) => restartCell(c.restart?.withoutSavedState))],
+  ];
+  out.push(table(header, rows));
+  for (const trace of report.traces) {
+    const sums = configs.map((c) => c.traces.find((t) => t.trace === trace.name));
+    const get = <T>(f: (s: TraceSummary) => T): (T | undefined)[] => sums.map((s) => (s === undefined ? undefined : f(s)));
+    const row = (name: string, cells: (string | undefined)[], r?: [number | null | undefined, number | null | undefined]): string[] => [
+      name,
+      ...cells.map((x) => x ?? dash),
+      ...(two ? [r ? ratio(r[0], r[1]) : ""] : []),
+    ];
+    const sa = sums[0];
+    const sb = sums[1];
+    out.push("");
+    out.push(`### ${trace.name}: ${trace.keystrokes} keystrokes over ${(trace.scheduledMs / 1000).toFixed(0)} s`);
+    out.push("");
+    out.push(trace.description);
+    out.push("");
+    const traceRows: string[][] = [
+      row("latency keystroke → result p50 / p95 / max (ms)", get((s) => triple(s.latencyMs)), [sa?.latencyMs.p50, sb?.latencyMs.p50]),
+      row("keystroke → first token p50 / p95 / max (ms)", get((s) => triple(s.firstTokenMs)), [sa?.firstTokenMs.p50, sb?.firstTokenMs.p50]),
+      row("server time per request p50 / p95 (ms)", get((s) => (s.serverMs.count === 0 ? dash : `${ms(s.serverMs.p50)} / ${ms(s.serverMs.p95)}`)), [sa?.serverMs.p50, sb?.serverMs.p50]),
+      row("requests sent / cancelled / completed / failed", get((s) => `${s.sent} / ${s.cancelled} / ${s.completed} / ${s.failed}`), [sa?.sent, sb?.sent]),
+      row("keystrokes debounced / client cache / skipped", get((s) => `${s.debounced} / ${s.clientCacheHits} / ${s.skipped}`)),
+      row("prompt tokens / evaluated (cache reuse)", get((s) => `${s.promptTokens} / ${s.evaluatedTokens} (${percent(s.cacheReuse)})`), [sa?.evaluatedTokens, sb?.evaluatedTokens]),
+      row("all requests incl. cancelled: evaluated / generated tokens", get((s) => (s.serverWork ? `${s.serverWork.evaluatedTokens} / ${s.serverWork.generatedTokens}${s.serverWork.complete ? "" : " (partial)"}` : dash))),
+      row("generated tokens; decode tokens/s", get((s) => `${s.generatedTokens}; ${num(s.decodeTokensPerS, 1)}`), [sa?.decodeTokensPerS, sb?.decodeTokensPerS]),
+      row("prefill tokens/s", get((s) => num(s.prefillTokensPerS, 0)), [sa?.prefillTokensPerS, sb?.prefillTokensPerS]),
+      row("speculation drafted / accepted (rate)", get((s) => `${s.draftTokens} / ${s.acceptedTokens} (${percent(s.acceptanceRate)})`)),
+      row("accepted suggestions the model had right", get((s) => `${s.acceptsMatched} of ${s.accepts}`)),
+    ];
+    out.push(table([...header, ...(two ? [`${b?.label ?? ""} ÷ ${a?.label ?? ""}`] : [])], traceRows));
+    const errors = sums.flatMap((s, i) => (s && s.errors.length > 0 ? [`${configs[i]?.label}: ${s.errors.slice(0, 3).join("; ")}`] : []));
+    if (errors.length > 0) out.push("", `Errors: ${errors.join(" · ")}`);
+  }
+  const problems = configs.flatMap((c) => c.problems.map((p) => `${c.label}: ${p}`));
+  if (problems.length > 0) out.push("", `**Inconsistent figures:** ${problems.join("; ")}`);
+  out.push("");
+  return out.join("\n");
+}
+
+/** The compact table the README shows: one row per trace and configuration. */
+export function renderReadmeTable(report: BenchReport): string {
+  const out: string[] = [];
+  const configs = report.configs.map((c) => {
+    const threads = c.device ? `, ${c.device.threads} thread${c.device.threads === 1 ? "" : "s"}` : "";
+    return `**${c.label}**: ${modelCell(c)}${c.model?.fileBytes ? ` (${bytes(c.model.fileBytes)})` : ""}${threads}, KV ${c.model?.kvCacheType ?? dash}; start ${ms(c.start?.listeningMs)} ms + load ${ms(c.start?.modelLoadMs)} ms; RSS ${bytes(c.memory?.daemonRssBytes)}; restart → first completion ${ms(c.restart?.withSavedState.totalMs)} ms with saved state (reused ${c.restart?.withSavedState.reusedTokens ?? dash} tokens), ${ms(c.restart?.withoutSavedState.totalMs)} ms without`;
+  });
+  out.push(`Measured ${report.startedAt.slice(0, 10)} on ${machineLine(report)}. The whole run took ${(report.durationMs / 1000).toFixed(0)} s.`);
+  out.push("");
+  for (const line of configs) out.push(`- ${line}`);
+  out.push("");
+  const rows: string[][] = [];
+  for (const trace of report.traces) {
+    for (const c of report.configs) {
+      const s = c.traces.find((t) => t.trace === trace.name);
+      if (!s) continue;
+      rows.push([
+        trace.name,
+        c.label,
+        `${s.sent} / ${s.cancelled} / ${s.completed}`,
+        triple(s.latencyMs),
+        ms(s.firstTokenMs.p50),
+        `${s.evaluatedTokens} / ${s.promptTokens} (${percent(s.cacheReuse)})`,
+        num(s.decodeTokensPerS, 1),
+        c.floor ? String(c.floor.tokensPerS) : dash,
+      ]);
+    }
+  }
+  out.push(
+    table(
+      ["trace", "config", "sent / cancelled / completed", "latency p50 / p95 / max (ms)", "first token p50 (ms)", "evaluated / prompt tokens (reuse)", "decode tok/s", "bandwidth ceiling tok/s"],
+      rows,
+    ),
+  );
+  return out.join("\n");
+}

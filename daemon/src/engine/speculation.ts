@@ -1,0 +1,155 @@
+/**
+ * Speculative decoding for the engine: which predictor each target sequence gets (fixed when
+ * the sequence is created, as node-llama-cpp wants it), the draft model and its context when
+ * there is one, and per workspace the adaptive gate and the recent text prompt lookup
+ * searches. The engine calls `begin` before a generation and `end` after it.
+ *
+ * Greedy output never depends on any of this: the target keeps only drafted tokens its own
+ * choice agrees with, so speculation changes speed, not text.
+ */
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token, TokenPredictor } from "node-llama-cpp";
+import { HearthError } from "../errors.js";
+import { ErrorCodes } from "../protocol.js";
+import { resolveModelSource, type ProgressReporter } from "./model-source.js";
+import { DraftModelPredictor, type DraftOptions } from "./predictors/draft-predictor.js";
+import { assertSameVocabulary, vocabularyOf } from "./predictors/draft-vocabulary.js";
+import { LookupTokenPredictor, type LookupOptions } from "./predictors/lookup-predictor.js";
+import { RecentText } from "./predictors/recent-text.js";
+import { SpeculationGate, type GateOptions } from "./predictors/speculation-gate.js";
+import { SpeculativePredictor } from "./predictors/speculative-predictor.js";
+
+export const SPECULATION_MODES = ["off", "lookup", "draft"] as const;
+export type SpeculationMode = (typeof SPECULATION_MODES)[number];
+
+/**
+ * Where speculation stops paying, as a share of drafted tokens accepted. A refuted lookup
+ * token only widens the target's batch; a refuted draft token also cost a draft-model step.
+ */
+const GATE_BY_MODE: Record<Exclude<SpeculationMode, "off">, Partial<GateOptions>> = {
+  lookup: { minAcceptance: 0.2 },
+  draft: { minAcceptance: 0.4 },
+};
+
+export interface SpeculationOptions {
+  mode: SpeculationMode;
+  /** Required for "draft": a .gguf path, an hf: URI or generated:NAME, as for the target. */
+  draftSource?: string | null;
+  modelsDir: string;
+  report: ProgressReporter;
+  /** Target sequences that will ask for a predictor. */
+  sequences: number;
+  threads: number;
+  lookup?: Partial<LookupOptions>;
+  draft?: Partial<DraftOptions>;
+  gate?: Partial<GateOptions>;
+}
+
+/** What one generation drafted; filled by generate from the sequence's counters. */
+export interface SpeculationCounts {
+  draftTokens: number;
+  acceptedTokens: number;
+}
+
+interface DraftResources {
+  model: LlamaModel;
+  context: LlamaContext;
+  source: string;
+}
+
+export class Speculation {
+  private readonly gates = new Map<string, SpeculationGate>();
+  private readonly recent = new Map<string, RecentText>();
+
+  private constructor(
+    readonly mode: SpeculationMode,
+    private readonly options: SpeculationOptions,
+    private readonly draft: DraftResources | null,
+  ) {}
+
+  /** Loads and checks the draft model when the mode needs one; throws a HearthError when it can't be used. */
+  static async create(llama: Llama, target: LlamaModel, targetContext: LlamaContext, options: SpeculationOptions): Promise<Speculation> {
+    if (options.mode !== "draft") return new Speculation(options.mode, options, null);
+    const source = options.draftSource ?? "";
+    if (source === "") {
+      throw new HearthError(
+        ErrorCodes.ModelLoadFailed,
+        "HEARTH_ERR_NO_DRAFT_MODEL",
+        "Speculation mode draft needs a draft model, and none is configured.",
+        "Pass --draft MODEL (a smaller model with the same vocabulary), or use --spec lookup.",
+      );
+    }
+    const modelPath = await resolveModelSource(source, { modelsDir: options.modelsDir, report: options.report });
+    options.report("load", null, `Loading draft model ${modelPath}`);
+    const model = await llama.loadModel({ modelPath });
+    try {
+      assertSameVocabulary(vocabularyOf(target), vocabularyOf(model), source);
+      // One draft sequence per target sequence, each as long as the target's context.
+      const context = await model.createContext({ contextSize: targetContext.contextSize, sequences: options.sequences, threads: options.threads });
+      return new Speculation("draft", options, { model, context, source });
+    } catch (error) {
+      await model.dispose();
+      throw error;
+    }
+  }
+
+  get draftSource(): string | null {
+    return this.draft?.source ?? null;
+  }
+
+  /** A predictor for a new target sequence; undefined with speculation off. */
+  predictor(): TokenPredictor | undefined {
+    if (this.mode === "lookup") return new LookupTokenPredictor(this.options.lookup);
+    if (this.mode === "draft" && this.draft) return new DraftModelPredictor(this.draft.context.getSequence(), this.options.draft);
+    return undefined;
+  }
+
+  /** Before a generation on `sequence` for `workspaceId`: whether to speculate, and what lookup may search. */
+  begin(sequence: LlamaContextSequence, workspaceId: string, documentKey: string): void {
+    const predictor = sequence.tokenPredictor;
+    if (!(predictor instanceof SpeculativePredictor)) return;
+    predictor.enabled = this.gate(workspaceId).allow();
+    if (predictor instanceof LookupTokenPredictor) predictor.setHistory(this.recentText(workspaceId).segmentsFor(documentKey));
+  }
+
+  /** After it: the gate learns what drafting achieved, and the recent text gets the request. */
+  end(sequence: LlamaContextSequence, workspaceId: string, documentKey: string, prompt: readonly Token[], counts: SpeculationCounts): void {
+    const predictor = sequence.tokenPredictor;
+    if (!(predictor instanceof SpeculativePredictor)) return;
+    if (predictor.enabled) this.gate(workspaceId).record(counts.draftTokens, counts.acceptedTokens);
+    if (predictor instanceof LookupTokenPredictor) {
+      // The sequence holds the prompt, then what was generated (all but the last token, which
+      // is sampled but never evaluated; lookup can do without it).
+      const generated = sequence.contextTokens.slice(prompt.length);
+      this.recentText(workspaceId).add(documentKey, prompt, generated);
+    }
+  }
+
+  /** The gate's view of a workspace, for status and tests. */
+  gateState(workspaceId: string): { on: boolean } {
+    return { on: this.gate(workspaceId).snapshot.on };
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.draft) return;
+    await this.draft.context.dispose();
+    await this.draft.model.dispose();
+  }
+
+  private gate(workspaceId: string): SpeculationGate {
+    let gate = this.gates.get(workspaceId);
+    if (!gate) {
+      gate = new SpeculationGate({ ...(this.mode === "off" ? {} : GATE_BY_MODE[this.mode]), ...this.options.gate });
+      this.gates.set(workspaceId, gate);
+    }
+    return gate;
+  }
+
+  private recentText(workspaceId: string): RecentText {
+    let text = this.recent.get(workspaceId);
+    if (!text) {
+      text = new RecentText();
+      this.recent.set(workspaceId, text);
+    }
+    return text;
+  }
+}

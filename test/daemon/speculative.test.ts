@@ -1,0 +1,226 @@
+/**
+ * Speculative decoding on the generated models, in process: greedy output is the same token
+ * for token with and without speculation, drafts get accepted where the text is
+ * predictable, the node-llama-cpp patch lets a step accept several drafted tokens, the
+ * draft model stays in step after a fully accepted draft, and a draft model with another
+ * vocabulary is refused.
+ */
+import assert from "node:assert/strict";
+import path from "node:path";
+import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import { generate, type GenerationOutcome } from "../../daemon/src/engine/generate.js";
+import { DraftModelPredictor } from "../../daemon/src/engine/predictors/draft-predictor.js";
+import { LookupTokenPredictor } from "../../daemon/src/engine/predictors/lookup-predictor.js";
+import { Speculation } from "../../daemon/src/engine/speculation.js";
+import { HearthError } from "../../daemon/src/errors.js";
+import { CODE_CORPUS } from "../../daemon/src/gguf/code-corpus.js";
+import { ensureSyntheticModel } from "../../daemon/src/gguf/model-cache.js";
+import { SYNTHETIC_MODEL_PRESETS } from "../../daemon/src/gguf/synthetic-model.js";
+import { repoRoot } from "../helpers/daemon-process.js";
+import { testModels } from "../helpers/test-models.js";
+
+/** FIM prompts cut from the corpus the models learned (so drafts have something to get right) and from text they never saw. */
+function promptTexts(): { above: string; linePrefix: string; suffix: string }[] {
+  const prompts: { above: string; linePrefix: string; suffix: string }[] = [];
+  for (const file of CODE_CORPUS) {
+    const lines = file.split("\n");
+    for (const fraction of [0.25, 0.5, 0.75]) {
+      const at = Math.max(1, Math.floor(lines.length * fraction));
+      const line = lines[at] ?? "";
+      const cut = Math.floor(line.length / 2);
+      prompts.push({ above: lines.slice(0, at).join("\n") + "\n", linePrefix: line.slice(0, cut), suffix: line.slice(cut) + "\n" + lines.slice(at + 1).join("\n") });
+    }
+  }
+  prompts.push({ above: "qz7 xv9 kk2 pl0 zz8 mm1 q0 w3 e5 r7 t9 y2 u4 i6 o8 p0\n", linePrefix: "", suffix: "" });
+  prompts.push({ above: "", linePrefix: "wibble wobble ", suffix: "" });
+  prompts.push({ above: "// Ünïcödé ✓ — “quotes”\n", linePrefix: "const s = '", suffix: "';\n" });
+  prompts.push({ above: "", linePrefix: "", suffix: "" });
+  return prompts;
+}
+
+const REPETITIVE_LINES = Array.from({ length: 24 }, (_, i) => `  const value${i} = compute(${i}, "item-${i}") + offset;`).join("\n");
+
+describe("speculative decoding", function () {
+  this.timeout(300_000);
+  let llama: Llama;
+  let target: LlamaModel;
+  let draft: LlamaModel;
+  let context: LlamaContext;
+  let draftContext: LlamaContext;
+  let selfDraftContext: LlamaContext;
+
+  before(async () => {
+    const models = await testModels();
+    // One thread: ggml's worker threads spin, and the test machine is shared.
+    llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, maxThreads: 1 });
+    target = await llama.loadModel({ modelPath: models.target });
+    draft = await llama.loadModel({ modelPath: models.draft });
+    context = await target.createContext({ contextSize: 2048, sequences: 8, threads: 1 });
+    draftContext = await draft.createContext({ contextSize: 2048, sequences: 2, threads: 1 });
+    // The target as its own draft: every drafted token must then be accepted.
+    selfDraftContext = await target.createContext({ contextSize: 2048, sequences: 1, threads: 1 });
+  });
+
+  after(async () => {
+    await context?.dispose();
+    await draftContext?.dispose();
+    await selfDraftContext?.dispose();
+    await target?.dispose();
+    await draft?.dispose();
+    await llama?.dispose();
+  });
+
+  function fimPrompt(p: { above: string; linePrefix: string; suffix: string }): Token[] {
+    const fim = target.tokens.infill;
+    assert.ok(fim.prefix !== null && fim.suffix !== null && fim.middle !== null, "the test model has FIM tokens");
+    const tokenize = (text: string): Token[] => (text.length === 0 ? [] : target.tokenize(text, false));
+    return [fim.prefix, ...tokenize(p.above), fim.suffix, ...tokenize(p.suffix), fim.middle, ...tokenize(p.linePrefix)];
+  }
+
+  /** The production path: generate(), with a stop rule that never fires, so only EOS or the limit ends it. */
+  async function complete(sequence: LlamaContextSequence, prompt: Token[], maxTokens = 48): Promise<{ outcome: GenerationOutcome; tokens: Token[] }> {
+    const outcome = await generate(sequence, target, {
+      prompt,
+      maxTokens,
+      signal: new AbortController().signal,
+      decide: (text) => ({ text, stop: false }),
+      finish: (text) => text,
+      stable: (text) => text,
+    });
+    // The sequence holds the prompt and every generated token but the last (sampled, not evaluated).
+    return { outcome, tokens: sequence.contextTokens.slice(prompt.length) };
+  }
+
+  /** A raw greedy loop that runs on through end-of-text tokens, for longer outputs to compare. */
+  async function decode(sequence: LlamaContextSequence, prompt: Token[], count: number): Promise<Token[]> {
+    await sequence.clearHistory();
+    await sequence.evaluateWithoutGeneratingNewTokens(prompt.slice(0, -1));
+    const tokens: Token[] = [];
+    for await (const token of sequence.evaluate([prompt[prompt.length - 1] as Token], { temperature: 0, yieldEogToken: true })) {
+      tokens.push(token);
+      if (tokens.length >= count) break;
+    }
+    return tokens;
+  }
+
+  it("keeps greedy output token for token identical with lookup and with a draft model, over 24 prompts", async () => {
+    const plain = context.getSequence();
+    const lookup = context.getSequence({ tokenPredictor: new LookupTokenPredictor() });
+    const drafted = context.getSequence({ tokenPredictor: new DraftModelPredictor(draftContext.getSequence()) });
+    const prompts = promptTexts().map(fimPrompt);
+    assert.ok(prompts.length >= 24, `${prompts.length} prompts`);
+    const totals = { lookup: { draft: 0, accepted: 0 }, draft: { draft: 0, accepted: 0 } };
+    try {
+      for (const [i, prompt] of prompts.entries()) {
+        // The same sequences serve every prompt, so KV-cache reuse between requests is exercised too.
+        const expected = await complete(plain, prompt);
+        for (const [name, sequence] of [["lookup", lookup], ["draft", drafted]] as const) {
+          const got = await complete(sequence, prompt);
+          assert.deepEqual(got.tokens, expected.tokens, `prompt ${i}, ${name}: tokens`);
+          assert.equal(got.outcome.text, expected.outcome.text, `prompt ${i}, ${name}: text`);
+          assert.equal(got.outcome.generatedTokens, expected.outcome.generatedTokens, `prompt ${i}, ${name}: count`);
+          assert.equal(got.outcome.stopReason, expected.outcome.stopReason, `prompt ${i}, ${name}: stop reason`);
+          assert.ok(got.outcome.acceptedTokens <= got.outcome.draftTokens);
+          totals[name].draft += got.outcome.draftTokens;
+          totals[name].accepted += got.outcome.acceptedTokens;
+        }
+        const longExpected = await decode(plain, prompt, 96);
+        assert.deepEqual(await decode(lookup, prompt, 96), longExpected, `prompt ${i}, lookup: 96 tokens through end of text`);
+        assert.deepEqual(await decode(drafted, prompt, 96), longExpected, `prompt ${i}, draft: 96 tokens through end of text`);
+      }
+      // Speculation really ran: the equality above is not the trivial one of a predictor that never drafts.
+      assert.ok(totals.lookup.accepted > 0, JSON.stringify(totals));
+      assert.ok(totals.draft.accepted > 0, JSON.stringify(totals));
+    } finally {
+      plain.dispose();
+      lookup.dispose();
+      drafted.dispose();
+    }
+  });
+
+  it("accepts prompt-lookup drafts on repetitive code", async () => {
+    const sequence = context.getSequence({ tokenPredictor: new LookupTokenPredictor() });
+    try {
+      // Code that repeats what the model writes: its own completion, copied into the file above.
+      const base = { above: `function setup() {\n${REPETITIVE_LINES}\n`, linePrefix: "  const value", suffix: "\n}\n" };
+      const first = await complete(sequence, fimPrompt(base), 64);
+      const repeated = { ...base, above: `${base.above}  const value${first.outcome.text}\n${base.above}` };
+      const { outcome } = await complete(sequence, fimPrompt(repeated), 64);
+      assert.ok(outcome.draftTokens > 0 && outcome.acceptedTokens > 0, JSON.stringify(outcome));
+      assert.ok(outcome.acceptedTokens >= outcome.generatedTokens / 2, `accepted ${outcome.acceptedTokens} of ${outcome.generatedTokens}`);
+    } finally {
+      sequence.dispose();
+    }
+  });
+
+  it("accepts several drafted tokens in one step (the node-llama-cpp patch)", async () => {
+    // Lookup given the exact continuation as the workspace's recent text: every draft is
+    // right, so only the target's acceptance limits how many tokens a step takes. Unpatched
+    // node-llama-cpp 3.22.1 takes at most one (it never records the validated tokens).
+    const plain = context.getSequence();
+    const predictor = new LookupTokenPredictor({ maxDraft: 6 });
+    const sequence = context.getSequence({ tokenPredictor: predictor });
+    try {
+      const prompt = fimPrompt({ above: "", linePrefix: "export function load", suffix: "" });
+      const expected = await decode(plain, prompt, 48);
+      predictor.setHistory([[...prompt.slice(-4), ...expected]]);
+      predictor.stepStats(true);
+      assert.deepEqual(await decode(sequence, prompt, 48), expected);
+      const steps = predictor.stepStats();
+      assert.ok(steps.maxAcceptedInStep > 1, `at most ${steps.maxAcceptedInStep} drafted token(s) accepted in a step: is patches/node-llama-cpp+3.22.1.patch applied?`);
+      const { validated, refuted } = sequence.tokenPredictions;
+      assert.equal(refuted, 0, "every exact draft is accepted");
+      assert.ok(validated >= 40, `validated ${validated}`);
+      // 48 tokens in a handful of decode steps, not one step per token.
+      assert.ok(steps.steps <= 16, `${steps.steps} steps`);
+    } finally {
+      plain.dispose();
+      sequence.dispose();
+    }
+  });
+
+  it("accepts draft-model drafts, and stays in step after fully accepted drafts", async () => {
+    const viaDraft = new DraftModelPredictor(draftContext.getSequence(), { maxTokens: 4 });
+    const viaSelf = new DraftModelPredictor(selfDraftContext.getSequence(), { maxTokens: 4, minConfidence: 0 });
+    const drafted = context.getSequence({ tokenPredictor: viaDraft });
+    const selfDrafted = context.getSequence({ tokenPredictor: viaSelf });
+    try {
+      const prompt = fimPrompt({ above: CODE_CORPUS[0]?.slice(0, 300) ?? "", linePrefix: "export ", suffix: "" });
+      const byDraft = await decode(drafted, prompt, 96);
+      const byDraftStats = drafted.tokenPredictions;
+      assert.ok(byDraftStats.validated > 0, JSON.stringify(byDraftStats));
+
+      // With the target drafting for itself every draft is right; a predictor that lost track
+      // of the draft sequence after a fully accepted draft would draft from the wrong context
+      // and be refuted from then on.
+      viaSelf.stepStats(true);
+      assert.deepEqual(await decode(selfDrafted, prompt, 96), byDraft, "same output as with the small draft");
+      const { validated, refuted } = selfDrafted.tokenPredictions;
+      const steps = viaSelf.stepStats();
+      assert.equal(refuted, 0, `validated ${validated}, refuted ${refuted}`);
+      assert.ok(steps.maxAcceptedInStep === 4, `max accepted in a step: ${steps.maxAcceptedInStep}`);
+      assert.ok(validated >= 60, `validated ${validated} of 96`);
+    } finally {
+      drafted.dispose();
+      selfDrafted.dispose();
+    }
+  });
+
+  it("refuses a draft model whose vocabulary differs from the target's", async () => {
+    const spec = { ...SYNTHETIC_MODEL_PRESETS["tiny-draft"], name: "hearth-tiny-draft-other-vocab", vocabSize: 768 };
+    const other = await ensureSyntheticModel(spec, { cacheDir: path.join(repoRoot, ".cache", "test-models"), precision: "Q8_0" });
+    const options = { mode: "draft" as const, draftSource: other, modelsDir: path.join(repoRoot, ".cache", "models"), report: () => undefined, sequences: 1, threads: 1 };
+    await assert.rejects(Speculation.create(llama, target, context, options), (error: unknown) => {
+      assert.ok(error instanceof HearthError, String(error));
+      assert.equal(error.code, "HEARTH_ERR_DRAFT_VOCABULARY");
+      assert.match(error.message, /vocabulary differs \(the target has 1024 tokens, the draft 768\)/);
+      assert.match(error.hint, /same model family|--spec lookup/);
+      return true;
+    });
+    // The real draft passes the same check.
+    const ok = await Speculation.create(llama, target, context, { ...options, draftSource: (await testModels()).draft });
+    assert.equal(ok.mode, "draft");
+    assert.ok(ok.predictor() !== undefined);
+    await ok.dispose();
+  });
+});
