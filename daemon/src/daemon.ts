@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
+import { ContextRing } from "./engine/context-ring.js";
 import { Engine, type GpuChoice } from "./engine/engine.js";
 import { SPECULATION_MODES, type SpeculationMode } from "./engine/speculation.js";
 import { MetricsLog } from "./metrics.js";
@@ -73,12 +74,27 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const scheduler = new Scheduler();
   // A workspace's KV state goes to disk once its requests pause, so a crash or a kill
   // loses at most the last few seconds; the save runs as a job, between requests.
+  // At the same idle moment the context ring takes in its queued chunks, and the last
+  // prompt is evaluated again with them so the next keystroke doesn't pay for it.
+  const rings = new Map<string, ContextRing>();
+  const contextRing = (workspaceId: string): ContextRing => {
+    let ring = rings.get(workspaceId);
+    if (!ring) {
+      ring = new ContextRing((text) => engine.countTokens(text));
+      rings.set(workspaceId, ring);
+    }
+    return ring;
+  };
   const idleSaves = new Map<string, NodeJS.Timeout>();
-  const scheduleSave = (workspaceId: string): void => {
+  const scheduleSave = (workspaceId: string, warm: () => Promise<void>): void => {
     clearTimeout(idleSaves.get(workspaceId));
     const timer = setTimeout(() => {
       idleSaves.delete(workspaceId);
-      scheduler.submit(null, () => undefined, () => engine.saveWorkspace(workspaceId)).catch((error: unknown) => log(`warning: saving workspace ${workspaceId} failed: ${String(error)}`));
+      const idleWork = async (): Promise<void> => {
+        if (contextRing(workspaceId).promote()) await warm();
+        await engine.saveWorkspace(workspaceId);
+      };
+      scheduler.submit(null, () => undefined, idleWork).catch((error: unknown) => log(`warning: idle work for workspace ${workspaceId} failed: ${String(error)}`));
     }, IDLE_SAVE_MS);
     timer.unref();
     idleSaves.set(workspaceId, timer);
@@ -104,6 +120,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       workspaceId: w.workspaceId,
       folders: w.folders,
       cachedTokens: engine.cachedTokens(w.workspaceId),
+      contextChunks: contextRing(w.workspaceId).size,
       clients: w.clients,
       lastUsed: w.lastUsed?.toISOString() ?? null,
     })),
@@ -171,6 +188,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         status,
         requestStop: () => void stop(),
         requestFinished: scheduleSave,
+        contextRing,
         precision,
         log,
       });

@@ -288,6 +288,8 @@ export interface ModelInfo {
 export interface WorkspaceInfo {
   workspaceId: string;
   folders: string[];
+  /** Context-ring chunks in prompts now, and queued for the next idle moment. */
+  contextChunks: { active: number; pending: number };
   /** Tokens currently held in the workspace's KV cache. */
   cachedTokens: number;
   clients: number;
@@ -336,6 +338,24 @@ export const ModelProgressNotification = new NotificationType<ModelProgressParam
 
 /** Stops the whole daemon (saving what it must) after answering; used by `hearth stop`. */
 export const StopDaemonRequest = new RequestType0<null, void>("hearth/stopDaemon");
+
+// ---------------------------------------------------------------------------------------
+// hearth/context/add: extra context chunks (e.g. text the user copied or a file's outline)
+
+export interface ContextChunkParams {
+  uri: DocumentUri;
+  text: string;
+}
+
+export interface AddContextParams {
+  chunks: ContextChunkParams[];
+}
+
+/**
+ * Queues chunks in the workspace's context ring. Chunks around edits in open documents are
+ * queued automatically from document sync; this is for anything else worth knowing.
+ */
+export const AddContextNotification = new NotificationType<AddContextParams>("hearth/context/add");
 
 // ---------------------------------------------------------------------------------------
 // hearth/precision/list and hearth/precision/set
@@ -402,6 +422,7 @@ export const HEARTH_METHODS: readonly string[] = [
   StopDaemonRequest.method,
   PrecisionListRequest.method,
   PrecisionSetRequest.method,
+  AddContextNotification.method,
   "$/cancelRequest",
 ];
 
@@ -453,4 +474,6 @@ export const Limits = {
   maxExplainTokens: 4096,
   maxQueuedRequests: 64,
   maxWorkspaceFolders: 64,
+  maxContextChunks: 16,
+  maxContextChunkChars: 64 * 1024,
 } as const;

@@ -12,7 +12,9 @@ import type { Engine } from "./engine/engine.js";
 import type { GenerationOutcome } from "./engine/generate.js";
 import { HearthError, cancelledError, toHearthError } from "./errors.js";
 import type { MetricsLog } from "./metrics.js";
+import { chunkAround, type ContextRing } from "./engine/context-ring.js";
 import {
+  AddContextNotification,
   DidChangeTextDocumentNotification,
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
@@ -56,7 +58,9 @@ export interface SessionServices {
   status(): Promise<StatusResult>;
   requestStop(): void;
   /** Called after each completion, with its workspace: the daemon saves idle workspaces. */
-  requestFinished(workspaceId: string): void;
+  requestFinished(workspaceId: string, warm: () => Promise<void>): void;
+  /** The workspace's ring of context chunks from other files. */
+  contextRing(workspaceId: string): ContextRing;
   log(message: string): void;
   precision: PrecisionService;
 }
@@ -129,12 +133,20 @@ export class Session {
       this.notification(() => {
         const { textDocument } = validate.didOpenParams(params);
         this.documents.open(textDocument);
+        this.addChunk(textDocument.uri, chunkAround(textDocument.text, 0));
       }),
     );
     c.onNotification(DidChangeTextDocumentNotification.method, (params: unknown) =>
       this.notification(() => {
         const p = validate.didChangeParams(params);
         this.documents.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
+        const line = p.contentChanges[p.contentChanges.length - 1]?.range?.start.line ?? 0;
+        this.addChunk(p.textDocument.uri, chunkAround(this.documents.require(p.textDocument.uri).text, line));
+      }),
+    );
+    c.onNotification(AddContextNotification.method, (params: unknown) =>
+      this.notification(() => {
+        for (const chunk of validate.addContextParams(params).chunks) this.addChunk(chunk.uri, chunk.text);
       }),
     );
     c.onNotification(DidCloseTextDocumentNotification.method, (params: unknown) =>
@@ -182,6 +194,11 @@ export class Session {
     }
   }
 
+  /** What the user works on in a file becomes context for completions in the others. */
+  private addChunk(uri: string, text: string): void {
+    this.services.contextRing(this.requireWorkspace()).add({ uri, name: displayName(uri), text });
+  }
+
   /** Notifications have no response; a bad one is logged and answered with nothing. */
   private notification(work: () => void): void {
     try {
@@ -215,17 +232,23 @@ export class Session {
     const cursorOffset = offsetAt(document.text, p.position);
     const text = document.text;
     const workspaceId = this.requireWorkspace();
-    const outcome = await this.runJob("completion", `${p.textDocument.uri}`, token, p.workDoneToken, p.partialResultToken, (handle, hooks) =>
-      this.services.engine.complete({
-        workspaceId,
-        text,
-        cursorOffset,
-        documentUri: p.textDocument.uri,
-        maxTokens: p.hearth?.maxTokens ?? DEFAULT_COMPLETION_TOKENS,
-        mode: p.hearth?.mode,
-        signal: handle.signal,
-        ...hooks,
-      }),
+    const uri = p.textDocument.uri;
+    const ring = this.services.contextRing(workspaceId);
+    const input = { workspaceId, text, cursorOffset, documentUri: uri, mode: p.hearth?.mode };
+    // Re-running the same prompt at idle, after the ring changed, moves the cost of the new
+    // context off the next keystroke.
+    const warm = async (): Promise<void> => {
+      await this.services.engine.complete({ ...input, chunks: ring.chunksFor(uri), maxTokens: 1, signal: new AbortController().signal });
+    };
+    const outcome = await this.runJob(
+      "completion",
+      uri,
+      token,
+      p.workDoneToken,
+      p.partialResultToken,
+      (handle, hooks) =>
+        this.services.engine.complete({ ...input, chunks: ring.chunksFor(uri), maxTokens: p.hearth?.maxTokens ?? DEFAULT_COMPLETION_TOKENS, signal: handle.signal, ...hooks }),
+      warm,
     );
     const cursor = p.position;
     return {
@@ -269,6 +292,7 @@ export class Session {
     workDoneToken: ProgressToken | undefined,
     partialResultToken: ProgressToken | undefined,
     work: (handle: JobHandle, hooks: { onPrefill: (done: number, total: number) => void; onText: (delta: string) => void }) => Promise<GenerationOutcome>,
+    warm?: () => Promise<void>,
   ): Promise<{ result: GenerationOutcome; metrics: RequestMetrics }> {
     const arrived = performance.now();
     const requestId = this.services.metrics.newRequestId();
@@ -333,7 +357,7 @@ export class Session {
       finishedAt: new Date().toISOString(),
     };
     this.services.metrics.record(metrics);
-    if (kind === "completion") this.services.requestFinished(workspaceId);
+    if (kind === "completion" && warm) this.services.requestFinished(workspaceId, warm);
     if (aborted !== null) throw cancelledError(aborted);
     if (failure !== null) throw failure;
     return { result, metrics };
@@ -362,6 +386,15 @@ function emptyOutcome(): GenerationOutcome {
 
 function unreachable(): never {
   throw new Error("unreachable: the scheduler hands out a job handle before running it");
+}
+
+/** A path for the prompt's chunk label: the URI's path, without the scheme. */
+function displayName(uri: string): string {
+  try {
+    return uri.startsWith("file:") ? fileURLToPath(uri) : uri;
+  } catch {
+    return uri;
+  }
 }
 
 function fileNameOf(uri: string): string {

@@ -6,6 +6,7 @@ import { invalidParams } from "./errors.js";
 import {
   KV_CACHE_TYPES,
   Limits,
+  type AddContextParams,
   type DidChangeTextDocumentParams,
   type DidCloseTextDocumentParams,
   type DidOpenTextDocumentParams,
@@ -204,4 +205,16 @@ export function precisionSetParams(value: unknown): PrecisionSetParams {
   const workDoneToken = progressToken(p.workDoneToken, "params.workDoneToken");
   if (workDoneToken !== undefined) result.workDoneToken = workDoneToken;
   return result;
+}
+
+export function addContextParams(value: unknown): AddContextParams {
+  const p = object(value, "params");
+  if (!Array.isArray(p.chunks)) throw invalidParams("params.chunks must be an array.");
+  if (p.chunks.length > Limits.maxContextChunks) throw invalidParams(`params.chunks has ${p.chunks.length} chunks; the limit is ${Limits.maxContextChunks}.`);
+  return {
+    chunks: p.chunks.map((chunk, i) => {
+      const c = object(chunk, `params.chunks[${i}]`);
+      return { uri: uri(c.uri, `params.chunks[${i}].uri`), text: string(c.text, `params.chunks[${i}].text`, Limits.maxContextChunkChars) };
+    }),
+  };
 }

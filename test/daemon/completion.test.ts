@@ -206,3 +206,32 @@ describe("daemon completion and explanation", function () {
     assert.ok(status.recentRequests.some((r) => r.stopReason === "superseded"));
   });
 });
+
+describe("context from other files", function () {
+  this.timeout(120_000);
+
+  it("brings an edited file's chunk into other files' prompts at idle, pre-evaluated", async () => {
+    const daemon = await startDaemon({ model: (await testModels()).target });
+    const client = await daemon.connect([{ uri: "file:///workspace/ring", name: "ring" }]);
+    try {
+      const helper = "file:///workspace/ring/helpers.ts";
+      const main = "file:///workspace/ring/main.ts";
+      await openDoc(client, helper, "export function clamp(value: number, low: number, high: number): number {\n  return Math.min(high, Math.max(low, value));\n}\n");
+      await openDoc(client, main, SOURCE);
+      const ask = () => client.complete({ textDocument: { uri: main }, position: CURSOR, context: { triggerKind: 1 }, hearth: { maxTokens: 4 } });
+      const before = await ask();
+      // The daemon promotes queued chunks once the workspace is idle; wait (bounded) for it.
+      const deadline = Date.now() + 20_000;
+      while (((await client.status()).workspaces.find((w) => w.folders.includes("file:///workspace/ring"))?.contextChunks.active ?? 0) === 0) {
+        assert.ok(Date.now() < deadline, "the ring was promoted within 20 s");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const after = await ask();
+      assert.ok(after.metrics.promptTokens > before.metrics.promptTokens + 20, `the helper's chunk is in the prompt: ${before.metrics.promptTokens} → ${after.metrics.promptTokens}`);
+      assert.ok(after.metrics.evaluatedTokens <= 2, `the idle warm-up already evaluated it: ${after.metrics.evaluatedTokens}`);
+    } finally {
+      client.dispose();
+      await daemon.stop();
+    }
+  });
+});

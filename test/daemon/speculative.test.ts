@@ -3,10 +3,13 @@
  * for token with and without speculation, drafts get accepted where the text is
  * predictable, the node-llama-cpp patch lets a step accept several drafted tokens, the
  * draft model stays in step after a fully accepted draft, and a draft model with another
- * vocabulary is refused.
+ * vocabulary is refused. Then through real daemons: the per-request counts in the metrics,
+ * the --spec and --draft options, and the refusal as a failed model load.
  */
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 import path from "node:path";
+import { ResponseError } from "vscode-jsonrpc/node";
 import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { generate, type GenerationOutcome } from "../../daemon/src/engine/generate.js";
 import { DraftModelPredictor } from "../../daemon/src/engine/predictors/draft-predictor.js";
@@ -16,7 +19,8 @@ import { HearthError } from "../../daemon/src/errors.js";
 import { CODE_CORPUS } from "../../daemon/src/gguf/code-corpus.js";
 import { ensureSyntheticModel } from "../../daemon/src/gguf/model-cache.js";
 import { SYNTHETIC_MODEL_PRESETS } from "../../daemon/src/gguf/synthetic-model.js";
-import { repoRoot } from "../helpers/daemon-process.js";
+import { ErrorCodes, type RequestMetrics } from "../../daemon/src/protocol.js";
+import { repoRoot, runCli, startDaemon, tempHome, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
 /** FIM prompts cut from the corpus the models learned (so drafts have something to get right) and from text they never saw. */
@@ -222,5 +226,99 @@ describe("speculative decoding", function () {
     assert.equal(ok.mode, "draft");
     assert.ok(ok.predictor() !== undefined);
     await ok.dispose();
+  });
+});
+
+describe("speculative decoding through the daemon", function () {
+  this.timeout(120_000);
+  const uri = "file:///workspace/a/spec.ts";
+  const source = `function setup() {\n${REPETITIVE_LINES}\n  \n}\n`;
+  const cursor = { line: 25, character: 2 };
+
+  async function twoCompletions(daemon: RunningDaemon): Promise<RequestMetrics[]> {
+    const client = await daemon.connect();
+    try {
+      await client.open({ uri, languageId: "typescript", version: 1, text: source });
+      const ask = () => client.complete({ textDocument: { uri }, position: cursor, context: { triggerKind: 1 }, hearth: { maxTokens: 32, mode: "block" } });
+      const first = await ask();
+      // The same request again: the model writes what it wrote before, which lookup finds
+      // in the workspace's recent completions.
+      const second = await ask();
+      assert.equal(second.items[0]?.insertText, first.items[0]?.insertText, "speculation does not change the text");
+      const status = await client.status();
+      assert.deepEqual(status.recentRequests.slice(-2).map((m) => [m.draftTokens, m.acceptedTokens]), [first, second].map((r) => [r.metrics.draftTokens, r.metrics.acceptedTokens]), "status records the same counts");
+      return [first.metrics, second.metrics];
+    } finally {
+      client.dispose();
+    }
+  }
+
+  it("reports drafted and accepted tokens per request with prompt lookup, the default", async () => {
+    const daemon = await startDaemon({ model: (await testModels()).target });
+    try {
+      const [first, second] = await twoCompletions(daemon);
+      assert.ok(first && second);
+      assert.ok(second.generatedTokens >= 3, `generated ${second.generatedTokens}`);
+      assert.ok(second.draftTokens > 0 && second.acceptedTokens > 0, JSON.stringify(second));
+      assert.ok(second.acceptedTokens <= second.draftTokens);
+    } finally {
+      assert.equal(await daemon.stop(), 0, daemon.stderr());
+    }
+  });
+
+  it("drafts with a draft model given by --draft, and reports none with --spec off", async () => {
+    const models = await testModels();
+    const drafting = await startDaemon({ model: models.target, args: ["--spec", "draft", "--draft", models.draft] });
+    try {
+      const [first] = await twoCompletions(drafting);
+      assert.ok(first && first.draftTokens > 0 && first.acceptedTokens > 0, JSON.stringify(first));
+      const client = await drafting.connect();
+      assert.equal((await client.status()).model.draft, models.draft);
+      client.dispose();
+    } finally {
+      assert.equal(await drafting.stop(), 0, drafting.stderr());
+    }
+    const plain = await startDaemon({ model: models.target, args: ["--spec", "off"] });
+    try {
+      for (const metrics of await twoCompletions(plain)) assert.deepEqual([metrics.draftTokens, metrics.acceptedTokens], [0, 0]);
+    } finally {
+      assert.equal(await plain.stop(), 0, plain.stderr());
+    }
+  });
+
+  it("refuses a draft model with another vocabulary: the model load fails with a clear error", async () => {
+    const spec = { ...SYNTHETIC_MODEL_PRESETS["tiny-draft"], name: "hearth-tiny-draft-other-vocab", vocabSize: 768 };
+    const other = await ensureSyntheticModel(spec, { cacheDir: path.join(repoRoot, ".cache", "test-models"), precision: "Q8_0" });
+    const daemon = await startDaemon({ model: (await testModels()).target, args: ["--draft", other] });
+    try {
+      const client = await daemon.connect();
+      await client.open({ uri, languageId: "typescript", version: 1, text: source });
+      const error = await client.complete({ textDocument: { uri }, position: cursor, context: { triggerKind: 1 } }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof ResponseError, String(error));
+      assert.equal(error.code, ErrorCodes.ModelLoadFailed);
+      assert.match(error.message, /draft model .* vocabulary differs \(the target has 1024 tokens, the draft 768\)/);
+      const status = await client.status();
+      assert.equal(status.modelState.state, "failed");
+      client.dispose();
+    } finally {
+      assert.equal(await daemon.stop(), 0, daemon.stderr());
+    }
+  });
+
+  it("rejects --spec draft without --draft, and an unknown --spec, as usage errors", async () => {
+    const home = tempHome();
+    try {
+      const noDraft = await runCli(["serve", "--home", home, "--spec", "draft"]);
+      assert.equal(noDraft.code, 2);
+      assert.match(noDraft.stderr, /--spec draft needs --draft MODEL/);
+      const unknown = await runCli(["serve", "--home", home, "--spec", "sometimes"]);
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /--spec must be off, lookup, draft/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

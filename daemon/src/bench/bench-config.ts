@@ -12,8 +12,10 @@
  */
 import { statSync } from "node:fs";
 import path from "node:path";
+import type { HearthClient } from "../client/hearth-client.js";
 import { hearthHome } from "../discovery.js";
 import { ensureSyntheticModel, syntheticPresets, type SyntheticPrecision } from "../gguf/model-cache.js";
+import { ErrorCodes, type KvCacheType, type StatusResult } from "../protocol.js";
 import { helpHasOption } from "./bench-daemon.js";
 
 export const SPEC_MODES = ["off", "lookup", "draft"] as const;
@@ -135,3 +137,29 @@ export function fileBytes(file: string | null): number | null {
     return null;
   }
 }
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const data = (error as { data?: { hint?: unknown } }).data;
+    return typeof data?.hint === "string" ? `${error.message} (${data.hint})` : error.message;
+  }
+  return String(error);
+}
+
+/** Asks the running daemon for a precision variant / KV type; its refusal stops the bench. */
+export async function switchPrecision(control: HearthClient, status: StatusResult, resolved: ResolvedHearthConfig): Promise<number | null> {
+  const target = resolved.switchTo;
+  if (target === null) return null;
+  const started = performance.now();
+  try {
+    const params = { variant: target.variant ?? status.model.variant, ...(target.kvCacheType !== null ? { kvCacheType: target.kvCacheType as KvCacheType } : {}) };
+    await control.precisionSet(params);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const asked = [target.variant !== null ? `--precision ${target.variant}` : "", target.kvCacheType !== null ? `--kv ${target.kvCacheType}` : ""].filter(Boolean).join(" ");
+    if (code === ErrorCodes.MethodNotFound) throw new UnsupportedConfigError(`${asked}: this daemon cannot switch precision or KV cache type (it has no hearth/precision/set)`);
+    throw new UnsupportedConfigError(`${asked}: the daemon refused: ${errorMessage(error)}`);
+  }
+  return performance.now() - started;
+}
+

@@ -10,9 +10,9 @@ import os from "node:os";
 import path from "node:path";
 import type { HearthClient } from "../client/hearth-client.js";
 import type { DiscoveryInfo } from "../discovery.js";
-import { ErrorCodes, type RequestMetrics, type StatusResult } from "../protocol.js";
+import type { RequestMetrics, StatusResult } from "../protocol.js";
 import { HEARTH_VERSION } from "../version.js";
-import { fileBytes, resolveHearthConfig, UnsupportedConfigError, type ConfigSpec, type HearthConfigSpec, type ResolvedHearthConfig } from "./bench-config.js";
+import { fileBytes, resolveHearthConfig, switchPrecision, type ConfigSpec, type HearthConfigSpec, type ResolvedHearthConfig } from "./bench-config.js";
 import { BenchDaemon, connectBench, serveHelpText } from "./bench-daemon.js";
 import { bandwidthFloor, describeMachine, measureReadBandwidth, type Bandwidth } from "./machine.js";
 import { replayTrace, type ReplayDriver } from "./replay.js";
@@ -43,14 +43,6 @@ interface LiveHearth {
   info: DiscoveryInfo;
   control: HearthClient;
   report: ConfigReport;
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) {
-    const data = (error as { data?: { hint?: unknown } }).data;
-    return typeof data?.hint === "string" ? `${error.message} (${data.hint})` : error.message;
-  }
-  return String(error);
 }
 
 function emptyReport(spec: ConfigSpec): ConfigReport {
@@ -89,23 +81,6 @@ function modelFromStatus(status: StatusResult, resolved: ResolvedHearthConfig): 
     contextSize: status.model.contextSize,
     draft: status.model.draft,
   };
-}
-
-/** Asks the running daemon for a precision variant / KV type; its refusal stops the bench. */
-async function switchPrecision(control: HearthClient, status: StatusResult, resolved: ResolvedHearthConfig): Promise<number | null> {
-  const target = resolved.switchTo;
-  if (target === null) return null;
-  const started = performance.now();
-  try {
-    const params = { variant: target.variant ?? status.model.variant, ...(target.kvCacheType !== null ? { kvCacheType: target.kvCacheType as "f16" | "q8_0" | "q4_0" } : {}) };
-    await control.precisionSet(params);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const asked = [target.variant !== null ? `--precision ${target.variant}` : "", target.kvCacheType !== null ? `--kv ${target.kvCacheType}` : ""].filter(Boolean).join(" ");
-    if (code === ErrorCodes.MethodNotFound) throw new UnsupportedConfigError(`${asked}: this daemon cannot switch precision or KV cache type (it has no hearth/precision/set)`);
-    throw new UnsupportedConfigError(`${asked}: the daemon refused: ${errorMessage(error)}`);
-  }
-  return performance.now() - started;
 }
 
 async function startHearth(resolved: ResolvedHearthConfig, options: BenchOptions, home: string): Promise<LiveHearth> {
@@ -192,7 +167,10 @@ async function replayOnPeer(report: ConfigReport, url: string, trace: Trace, opt
   report.problems.push(...summaryProblems(summary).map((p) => `${trace.name}: ${p}`));
 }
 
-/** The first trace's first file as it ends, and the cursor there: what a user reopens after a restart. */
+/**
+ * The last trace's active file as it ends, with its cursor: what a user reopens after a
+ * restart. The last trace, because its workspace's cache (saved on stop) holds that file.
+ */
 function restartDocument(trace: Trace): { folder: { uri: string; name: string }; uri: string; languageId: string; text: string; position: { line: number; character: number } } {
   const editor = new TraceEditor(trace);
   for (const step of expandTrace(trace)) editor.apply(step);
@@ -288,13 +266,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     for (const running of live.values()) {
       running.control.dispose();
       await running.daemon.stop(running.info);
-      const first = options.traces[0];
-      if (!options.restart || first === undefined) continue;
+      const last = options.traces[options.traces.length - 1];
+      if (!options.restart || last === undefined) continue;
       log(`${running.report.label}: restart on the same home (saved state), then on a fresh home`);
-      const withSavedState = await measureRestart(running.resolved, running.home, first, options);
+      const withSavedState = await measureRestart(running.resolved, running.home, last, options);
       const fresh = tempHome();
       homes.push(fresh);
-      const withoutSavedState = await measureRestart(running.resolved, fresh, first, options);
+      const withoutSavedState = await measureRestart(running.resolved, fresh, last, options);
       running.report.restart = { withSavedState, withoutSavedState };
     }
   } finally {

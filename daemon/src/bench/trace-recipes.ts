@@ -28,25 +28,30 @@ function source(root: string, relative: string, languageId: string, license?: st
   return file;
 }
 
-/** 1-based lines from the first one containing `from` to the first one at or after it containing `to`. */
-export function findLines(text: string, from: string, to: string): { startLine: number; endLine: number } {
+/**
+ * 1-based lines from the first one containing `from` (after the first containing `after`,
+ * when given) to the first one at or after it containing `to`.
+ */
+export function findLines(text: string, from: string, to: string, after?: string): { startLine: number; endLine: number } {
   const lines = text.split("\n");
-  const start = lines.findIndex((line) => line.includes(from));
+  const anchor = after === undefined ? 0 : lines.findIndex((line) => line.includes(after));
+  if (anchor === -1) throw new Error(`no line contains ${JSON.stringify(after)}`);
+  const start = lines.findIndex((line, i) => i >= anchor && line.includes(from));
   if (start === -1) throw new Error(`no line contains ${JSON.stringify(from)}`);
   const end = lines.findIndex((line, i) => i >= start && line.includes(to));
   if (end === -1) throw new Error(`no line after ${JSON.stringify(from)} contains ${JSON.stringify(to)}`);
   return { startLine: start + 1, endLine: end + 1 };
 }
 
-/** Typing a new function: the project's own `parseFilePosition`, comment and all. */
+/** Typing a new function: the project's own `stringFlag`, between two functions of its file. */
 const newFunction: TraceRecipe = {
   name: "new-function",
   build(root) {
     const src = source(root, "daemon/src/cli/args.ts", "typescript");
-    const lines = findLines(src.text, "/** `FILE:LINE:COL` with 1-based", "return { file: match[1]");
+    const lines = findLines(src.text, "export function stringFlag(", "return typeof value");
     return typingTraceFromSource({
       name: "new-function",
-      description: "Types a new 9-line TypeScript function (the CLI's parseFilePosition) into the middle of its file.",
+      description: "Types a new 4-line TypeScript function (the CLI's stringFlag) between two functions of an 80-line file.",
       seed: 1,
       source: src,
       startLine: lines.startLine,
@@ -140,7 +145,7 @@ const twoWorkspaces: TraceRecipe = {
     const a = source(root, "daemon/src/cli/common.ts", "typescript");
     const b = source(root, "node_modules/vscode-jsonrpc/lib/common/messages.js", "javascript", JSONRPC_LICENSE);
     const aLines = findLines(a.text, "export function homeFrom(", "return home ?");
-    const bLines = findLines(b.text, "class RequestType7 extends", "exports.RequestType7 = RequestType7;");
+    const bLines = findLines(b.text, "constructor(method) {", "exports.RequestType7 = RequestType7;", "class RequestType7 extends");
     const aCut = cutLines(a.text, aLines.startLine, aLines.endLine);
     const bCut = cutLines(b.text, bLines.startLine, bLines.endLine);
     const chunks = (typed: string, at: number[]): string[] => {
@@ -155,7 +160,7 @@ const twoWorkspaces: TraceRecipe = {
       return out;
     };
     const [a1, a2] = chunks(aCut.typed, [1]);
-    const [b1, b2] = chunks(bCut.typed, [4]);
+    const [b1, b2] = chunks(bCut.typed, [2]);
     const events: TraceEvent[] = [
       { type: "open", delayMs: 0, file: "a", line: aCut.line, character: 0 },
       ...typist.type(a1 ?? "", { firstDelayMs: typist.pause(800) }),
@@ -170,7 +175,7 @@ const twoWorkspaces: TraceRecipe = {
       format: TRACE_FORMAT,
       version: TRACE_VERSION,
       name: "two-workspaces",
-      description: "Two windows on two workspaces (one daemon, two KV caches): types a TypeScript function in one and a JavaScript class in the other, switching back and forth.",
+      description: "Two windows on two workspaces (one daemon, two KV caches): types a TypeScript function in one and the end of a JavaScript class in the other, switching back and forth.",
       workspaces: [{ id: "hearth" }, { id: "jsonrpc" }],
       files: [
         { id: "a", workspace: "hearth", path: "daemon/src/cli/common.ts", languageId: "typescript", text: aCut.text },

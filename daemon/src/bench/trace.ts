@@ -329,3 +329,15 @@ export function workspaceFolderUri(workspace: string): string {
 export function fileUri(file: TraceFile): string {
   return `${workspaceFolderUri(file.workspace)}/${file.path.split("/").map(encodeURIComponent).join("/")}`;
 }
+
+/**
+ * The trace as a JSON file: two-space indentation, but one line per event, so a diff of a
+ * regenerated trace shows which events changed and the file stays readable.
+ */
+export function formatTrace(trace: Trace): string {
+  const { events, ...rest } = trace;
+  const head = JSON.stringify({ ...rest, events: [] }, null, 2);
+  const lines = events.map((e) => `    ${JSON.stringify(e)}`).join(",\n");
+  const at = head.lastIndexOf('"events": []');
+  return `${head.slice(0, at)}"events": [\n${lines}\n  ]${head.slice(at + '"events": []'.length)}\n`;
+}

@@ -2,6 +2,7 @@
  * The `hearth` command line. Exit codes: 0 ok, 1 error (one line on stderr), 2 usage.
  */
 import { UsageError } from "./args.js";
+import { bench, benchHelp } from "./commands/bench.js";
 import { complete, completeHelp } from "./commands/complete.js";
 import { explain, explainHelp } from "./commands/explain.js";
 import { precision, precisionHelp } from "./commands/precision.js";
@@ -20,6 +21,7 @@ const commands: Record<string, Command> = {
   stop: { run: stop, help: stopHelp, summary: "stop the daemon" },
   precision: { run: precision, help: precisionHelp, summary: "list or switch the model's precision variants" },
   quantize: { run: quantize, help: quantizeHelp, summary: "derive a precision variant of a .gguf file" },
+  bench: { run: bench, help: benchHelp, summary: "replay editing traces and report latency, cache reuse, speed, memory" },
 };
 
 const usage = `Usage: hearth <command> [options]

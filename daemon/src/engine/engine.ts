@@ -293,6 +293,12 @@ export class Engine {
     return outcome;
   }
 
+  /** Tokens of `text` in the loaded model's vocabulary (about a quarter of its length before loading). */
+  countTokens(text: string): number {
+    const model = this.loaded?.model;
+    return model ? model.tokenize(text, false).length : Math.ceil(text.length / 4);
+  }
+
   /** Writes the workspace's KV state to disk if it changed; run it between requests. */
   async saveWorkspace(workspaceId: string): Promise<void> {
     await this.loaded?.pool.save(workspaceId);

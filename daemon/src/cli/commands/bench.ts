@@ -1,0 +1,225 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { SPEC_MODES, type ConfigSpec, type HearthConfigSpec, type SpecMode } from "../../bench/bench-config.js";
+import { runBench } from "../../bench/bench-run.js";
+import { takeRepeated } from "../../bench/repeated-flags.js";
+import { REPORT_FORMAT, renderMarkdown, renderReadmeTable, type BenchReport } from "../../bench/report.js";
+import { formatTrace, loadTrace, parseTrace, type Trace } from "../../bench/trace.js";
+import { typingTraceFromSource } from "../../bench/trace-generator.js";
+import { TRACE_RECIPES } from "../../bench/trace-recipes.js";
+import { syntheticPresets } from "../../gguf/model-cache.js";
+import { packageRoot } from "../../version.js";
+import { intFlag, parseArgs, parseFileRange, stringFlag, UsageError, type ParsedArgs } from "../args.js";
+import { entryScript, languageIdFor } from "../common.js";
+
+export const benchHelp = `Usage: hearth bench [options]
+       hearth bench make-traces [--out-dir DIR]
+       hearth bench make-trace FILE:START-END [--seed N] [--name NAME] [--out FILE]
+       hearth bench report FILE.json [--readme]
+
+Replays editing traces through the real protocol, as the VS Code extension sends them
+(document sync, debounce, cancellation), against daemons it starts on temporary homes.
+Reports per trace the latency from keystroke to result and to first token (p50/p95/max),
+requests sent/cancelled/completed, prompt vs evaluated tokens (cache reuse), tokens/s
+against the bandwidth floor (model bytes / measured memory bandwidth), speculation,
+memory, start and model load time, and restart to first completion with and without saved
+state. Markdown to stdout, JSON with --out.
+
+Options:
+  --trace FILE         a trace to replay; repeatable (default: every bench/traces/*.json)
+  --model M            .gguf path, hf: URI or generated:NAME[@F16|Q8_0|Q4_0]
+                       (default: $HEARTH_MODEL, else generated:tiny-target)
+  --shape NAME         a generated model shaped like a real one (${Object.keys(syntheticPresets).join(", ")}); made once, cached
+  --precision P        a generated model's variant (F32, F16, Q8_0, Q4_0); for a model
+                       file, asked of the daemon (hearth/precision/set)
+  --kv T               KV cache type (f16, q8_0, q4_0), asked of the daemon
+  --spec S             speculative decoding: off, lookup or draft (default: the daemon's)
+  --draft M            draft model for --spec draft (generated:tiny-target pairs with tiny-draft)
+  --threads N          daemon CPU threads (default: the daemon's choice; 1 is safest on a
+                       busy machine: ggml threads spin)
+  --ctx N              context tokens per workspace (default: the daemon's)
+  --max-tokens N       upper bound per completion (default 128, as the extension asks)
+  --peer llama-server=URL
+                       also replay against a llama.cpp server's /infill endpoint, driven as
+                       llama.vscode drives it (start it on the same model file and threads)
+  --peer hearth=FLAGS  also replay against a second Hearth configuration; FLAGS are the
+                       options above, e.g. --peer "hearth=--precision Q4_0"; the rest is
+                       as in the first configuration. Repeatable.
+  --label NAME         the first configuration's column name (default: hearth)
+  --out FILE           write the JSON report to FILE
+  --no-restart         skip the restart measurements
+  --quiet              no progress on stderr
+
+make-traces regenerates the shipped traces (bench/traces) from their recipes; make-trace
+turns lines START-END of a source file into a typing trace with a seeded human rhythm;
+report prints a saved JSON report as Markdown (--readme: the README's table).
+`;
+
+const CONFIG_FLAGS = ["model", "shape", "precision", "kv", "spec", "draft", "threads", "ctx", "label"] as const;
+const DEFAULT_MODEL = "generated:tiny-target";
+
+function defaultTraceFiles(): string[] {
+  const dir = path.join(packageRoot(), "bench", "traces");
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/** A Hearth configuration from flags; unspecified ones come from `base` (the first configuration). */
+function hearthConfig(args: ParsedArgs, base: HearthConfigSpec | null, fallbackLabel: string): HearthConfigSpec {
+  const shape = stringFlag(args, "shape");
+  const model = stringFlag(args, "model");
+  if (shape !== undefined && model !== undefined) throw new UsageError("give --model or --shape, not both");
+  if (shape !== undefined && !(shape in syntheticPresets)) throw new UsageError(`--shape must be one of ${Object.keys(syntheticPresets).join(", ")}; got "${shape}"`);
+  const newModel = shape !== undefined ? `generated:${shape}` : model;
+  const spec = stringFlag(args, "spec");
+  if (spec !== undefined && !(SPEC_MODES as readonly string[]).includes(spec)) throw new UsageError(`--spec must be ${SPEC_MODES.join(", ")}; got "${spec}"`);
+  const config: HearthConfigSpec = {
+    kind: "hearth",
+    label: stringFlag(args, "label") ?? fallbackLabel,
+    model: newModel ?? base?.model ?? process.env.HEARTH_MODEL ?? DEFAULT_MODEL,
+  };
+  // A different model does not inherit the first one's precision or draft.
+  const inherit = newModel === undefined ? base : null;
+  const precision = stringFlag(args, "precision") ?? inherit?.precision;
+  const kv = stringFlag(args, "kv") ?? base?.kv;
+  const specMode = (spec as SpecMode | undefined) ?? base?.spec;
+  const draft = stringFlag(args, "draft") ?? inherit?.draft;
+  const threads = args.flags.has("threads") ? intFlag(args, "threads", 1, 1, 1024) : base?.threads;
+  const ctx = args.flags.has("ctx") ? intFlag(args, "ctx", 4096, 256, 1 << 20) : base?.ctx;
+  if (precision !== undefined) config.precision = precision;
+  if (kv !== undefined) config.kv = kv;
+  if (specMode !== undefined) config.spec = specMode;
+  if (draft !== undefined) config.draft = draft;
+  if (threads !== undefined) config.threads = threads;
+  if (ctx !== undefined) config.ctx = ctx;
+  return config;
+}
+
+function peerConfig(value: string, base: HearthConfigSpec): ConfigSpec {
+  const eq = value.indexOf("=");
+  const kind = eq === -1 ? value : value.slice(0, eq);
+  const rest = eq === -1 ? "" : value.slice(eq + 1).trim();
+  if (kind === "llama-server") {
+    if (!/^https?:\/\//.test(rest)) throw new UsageError(`--peer llama-server=URL needs an http(s) URL, e.g. llama-server=http://127.0.0.1:8012; got "${rest}"`);
+    return { kind: "llama-server", label: "llama-server", url: rest.replace(/\/+$/, "") };
+  }
+  if (kind === "hearth") {
+    const args = parseArgs(rest === "" ? [] : rest.split(/\s+/), { value: CONFIG_FLAGS });
+    if (args.positional.length > 0) throw new UsageError(`--peer hearth=FLAGS takes only flags; got "${args.positional.join(" ")}"`);
+    return hearthConfig(args, base, rest === "" ? "hearth (2)" : `hearth ${rest}`);
+  }
+  throw new UsageError(`--peer must be llama-server=URL or hearth=FLAGS; got "${value}"`);
+}
+
+async function runCommand(argv: readonly string[]): Promise<number> {
+  const { rest, values } = takeRepeated(argv, ["trace", "peer"]);
+  const args = parseArgs(rest, { boolean: ["help", "no-restart", "quiet"], value: [...CONFIG_FLAGS, "max-tokens", "out"] });
+  if (args.flags.has("help")) {
+    process.stdout.write(benchHelp);
+    return 0;
+  }
+  if (args.positional.length > 0) throw new UsageError(`unexpected argument "${args.positional[0]}"; traces go with --trace FILE`);
+  const traceFiles = values.get("trace") ?? [];
+  const traces: Trace[] = (traceFiles.length > 0 ? traceFiles : defaultTraceFiles()).map((f) => loadTrace(f));
+  const names = new Set<string>();
+  for (const t of traces) {
+    if (names.has(t.name)) throw new UsageError(`two traces are named "${t.name}"; give each trace once`);
+    names.add(t.name);
+  }
+  const main = hearthConfig(args, null, "hearth");
+  const configs: ConfigSpec[] = [main, ...(values.get("peer") ?? []).map((p) => peerConfig(p, main))];
+  const labels = new Set<string>();
+  for (const c of configs) {
+    if (labels.has(c.label)) throw new UsageError(`two configurations are labelled "${c.label}"; name one with --label`);
+    labels.add(c.label);
+  }
+  const quiet = args.flags.has("quiet");
+  const report = await runBench({
+    traces,
+    configs,
+    entry: entryScript(),
+    maxTokens: intFlag(args, "max-tokens", 128, 1, 1024),
+    restart: !args.flags.has("no-restart"),
+    log: (line) => (quiet ? undefined : process.stderr.write(`bench: ${line}\n`)),
+  });
+  const out = stringFlag(args, "out");
+  if (out !== undefined) {
+    mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+    if (!quiet) process.stderr.write(`bench: wrote ${out}\n`);
+  }
+  process.stdout.write(renderMarkdown(report));
+  return 0;
+}
+
+function makeTraces(argv: readonly string[]): number {
+  const args = parseArgs(argv, { boolean: ["help"], value: ["out-dir"] });
+  if (args.flags.has("help")) {
+    process.stdout.write(benchHelp);
+    return 0;
+  }
+  const root = packageRoot();
+  const dir = path.resolve(stringFlag(args, "out-dir") ?? path.join(root, "bench", "traces"));
+  mkdirSync(dir, { recursive: true });
+  for (const recipe of TRACE_RECIPES) {
+    const trace = parseTrace(recipe.build(root), recipe.name);
+    const file = path.join(dir, `${trace.name}.json`);
+    writeFileSync(file, formatTrace(trace));
+    process.stdout.write(`${file}\n`);
+  }
+  return 0;
+}
+
+function makeTrace(argv: readonly string[]): number {
+  const args = parseArgs(argv, { boolean: ["help"], value: ["seed", "name", "out"] });
+  if (args.flags.has("help")) {
+    process.stdout.write(benchHelp);
+    return 0;
+  }
+  if (args.positional.length !== 1) throw new UsageError("make-trace takes one FILE:START-END");
+  const range = parseFileRange(args.positional[0] as string);
+  if (range.startLine === null || range.endLine === null) throw new UsageError("make-trace needs the lines to type: FILE:START-END (1-based)");
+  const relative = path.relative(process.cwd(), path.resolve(range.file)).split(path.sep).join("/");
+  const name = stringFlag(args, "name") ?? path.basename(range.file).replace(/[^A-Za-z0-9_.-]/g, "-");
+  const trace = parseTrace(
+    typingTraceFromSource({
+      name,
+      description: `Types lines ${range.startLine}-${range.endLine} of ${relative}.`,
+      seed: intFlag(args, "seed", 1, 0, 2 ** 32 - 1),
+      source: { path: relative, text: readFileSync(range.file, "utf8"), languageId: languageIdFor(range.file) },
+      startLine: range.startLine,
+      endLine: range.endLine,
+      filePath: relative.startsWith("..") ? path.basename(range.file) : relative,
+    }),
+    name,
+  );
+  const out = stringFlag(args, "out");
+  if (out === undefined) process.stdout.write(formatTrace(trace));
+  else writeFileSync(out, formatTrace(trace));
+  return 0;
+}
+
+function report(argv: readonly string[]): number {
+  const args = parseArgs(argv, { boolean: ["help", "readme"], value: [] });
+  if (args.flags.has("help")) {
+    process.stdout.write(benchHelp);
+    return 0;
+  }
+  if (args.positional.length !== 1) throw new UsageError("report takes one FILE.json");
+  const file = args.positional[0] as string;
+  const value = JSON.parse(readFileSync(file, "utf8")) as Partial<BenchReport>;
+  if (value.format !== REPORT_FORMAT || value.version !== 1) throw new Error(`${file} is not a hearth bench report (format "${String(value.format)}")`);
+  const full = value as BenchReport;
+  process.stdout.write(`${args.flags.has("readme") ? renderReadmeTable(full) : renderMarkdown(full)}\n`);
+  return 0;
+}
+
+export async function bench(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === "make-traces") return makeTraces(rest);
+  if (sub === "make-trace") return makeTrace(rest);
+  if (sub === "report") return report(rest);
+  return runCommand(argv);
+}
