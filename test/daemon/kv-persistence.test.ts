@@ -13,7 +13,8 @@ import { testModels } from "../helpers/test-models.js";
 
 const FOLDER_A = [{ uri: "file:///persist/a", name: "a" }];
 const FOLDER_B = [{ uri: "file:///persist/b", name: "b" }];
-const TEXT = Array.from({ length: 30 }, (_, i) => `function handler${i}(request: Request): Response {\n  return respond(request, ${i});\n}\n`).join("") + "\nexport const ready = ";
+// Repetitive on purpose: prompt-lookup speculation drafts ahead, which the saved state must not keep.
+const TEXT = Array.from({ length: 30 }, (_, i) => `function handler${i}(request: Request): Response {\n  return respond(request, ${i});\n}\n`).join("") + "function handler30(request: Request): Response {\n  return respond(";
 
 async function completeIn(client: HearthClient, uri: string, text = TEXT): Promise<InlineCompletionList> {
   await client.open({ uri, languageId: "typescript", version: 1, text });
@@ -72,6 +73,11 @@ describe("persistent KV cache", function () {
     const warm = await completeIn(again, "file:///persist/a/x.ts");
     assert.ok(warm.metrics.evaluatedTokens <= 2, `after restart evaluated ${warm.metrics.evaluatedTokens} of ${warm.metrics.promptTokens}`);
     assert.equal(warm.items[0]?.insertText, cold.items[0]?.insertText, "restored state gives the same completion");
+    // An edit near the top: the restored cache is cut there and the rest evaluated again.
+    await again.change({ textDocument: { uri: "file:///persist/a/x.ts", version: 2 }, contentChanges: [{ range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } }, text: "// edited\n" }] });
+    const lines = TEXT.split("\n");
+    const edited = await again.complete({ textDocument: { uri: "file:///persist/a/x.ts" }, position: { line: lines.length, character: (lines[lines.length - 1] ?? "").length }, context: { triggerKind: 1 }, hearth: { maxTokens: 6, mode: "line" } });
+    assert.ok(edited.metrics.reusedTokens > 10 && edited.metrics.evaluatedTokens > 100, JSON.stringify(edited.metrics));
     const status = await again.status();
     assert.equal(status.kvCache?.loads, 1);
     assert.match(second.stderr(), /restored the saved KV cache of workspace/);

@@ -10,7 +10,7 @@ import path from "node:path";
 import { writeSecretFile } from "../discovery.js";
 
 /** Bump when the meaning of a state file changes for reasons the other inputs don't capture. */
-export const STATE_FORMAT_VERSION = 1;
+export const STATE_FORMAT_VERSION = 2; // 2: drafted tokens are cleared before saving
 
 export interface FingerprintInputs {
   modelSha256: string;

@@ -51,6 +51,9 @@ export class KvStore {
     const { state, sidecar } = this.files(workspaceId);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const temp = `${state}.${process.pid}.tmp`;
+    // Speculative decoding leaves drafted tokens in the KV cache past the token list; saved
+    // as they are, they would sit at positions the next evaluation collides with.
+    await sequence.eraseContextTokenRanges([{ start: sequence.nextTokenIndex, end: sequence.contextSize }]);
     const tokens = sequence.nextTokenIndex;
     if (tokens === 0) return;
     const { fileSize } = await sequence.saveStateToFile(temp);
