@@ -31,10 +31,14 @@ export class AdaptiveDelay {
   private last: number | null = null;
 
   constructor(
-    private readonly options: DebounceOptions,
+    private options: DebounceOptions,
     private readonly pauseMs = 1000,
     private readonly weight = 0.3,
   ) {}
+
+  configure(options: DebounceOptions): void {
+    this.options = options;
+  }
 
   /** Records a keystroke-triggered call at time `atMs`. */
   record(atMs: number): void {
@@ -66,6 +70,11 @@ export class Debouncer {
     this.delay = new AdaptiveDelay(options);
   }
 
+  /** New settings; the typing rhythm learnt so far is kept. */
+  configure(options: DebounceOptions): void {
+    this.delay.configure(options);
+  }
+
   /** The delay the next call would wait (for the status tooltip and tests). */
   get currentDelayMs(): number {
     return this.delay.current();
@@ -73,14 +82,16 @@ export class Debouncer {
 
   /**
    * Resolves `true` once the delay passed with no newer call and no cancellation; `false`
-   * as soon as either happens. Never rejects.
+   * as soon as either happens. Never rejects. `immediate` skips the delay but still
+   * supersedes older waits.
    */
-  wait(token?: CancellationLike): Promise<boolean> {
-    this.delay.record(this.now());
+  wait(token?: CancellationLike, options: { immediate?: boolean } = {}): Promise<boolean> {
+    // An explicit request (the user asked) waits for nothing and says nothing about typing speed.
+    if (!options.immediate) this.delay.record(this.now());
     this.supersede();
     if (this.disposed || token?.isCancellationRequested) return Promise.resolve(false);
     const generation = ++this.generation;
-    const ms = this.delay.current();
+    const ms = options.immediate ? 0 : this.delay.current();
     return new Promise<boolean>((resolve) => {
       let subscription: { dispose(): void } | undefined;
       const settle = (ok: boolean): void => {

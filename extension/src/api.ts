@@ -1,0 +1,30 @@
+/**
+ * What `activate()` returns: read-only views and events for the tests inside VS Code (and
+ * for anyone scripting Hearth). It exposes state the UI only shows (the status bar's text,
+ * the explain panel's rendering) so tests wait on events instead of scraping the screen.
+ */
+import type * as vscode from "vscode";
+import type { StatusResult } from "../../daemon/src/protocol.js";
+import type { ConnectionState } from "./client.js";
+import type { CompletionEvent } from "./completion/inline-provider.js";
+import type { StatsSnapshot } from "./stats/request-stats.js";
+import type { StatusView } from "./stats/status-text.js";
+import type { FromWebview } from "./webview/messages.js";
+
+export interface HearthApi {
+  /** The daemon home this window uses. */
+  readonly daemonHome: string;
+  connection(): ConnectionState;
+  readonly onDidChangeConnection: vscode.Event<ConnectionState>;
+  statusBar(): StatusView;
+  readonly onDidRenderStatusBar: vscode.Event<StatusView>;
+  /** The daemon status the status bar shows (null while unknown). */
+  daemonStatus(): StatusResult | null;
+  /** Fetches a fresh status from the daemon and re-renders the status bar. */
+  refreshDaemonStatus(): Promise<StatusResult | null>;
+  stats(): StatsSnapshot;
+  readonly onDidCompletionEvent: vscode.Event<CompletionEvent>;
+  readonly onDidRenderExplain: vscode.Event<Extract<FromWebview, { type: "rendered" }>>;
+  /** The extension's recent log lines (every level), oldest first. */
+  recentLog(): string[];
+}

@@ -1,0 +1,88 @@
+/**
+ * Every `hearth.*` command, registered from one table. Handlers return what they did, so
+ * tests (and other extensions) can run them through `executeCommand` and check the result.
+ */
+import * as vscode from "vscode";
+import type { DaemonClient } from "./client.js";
+import { describeError, hintOf, type Log } from "./log.js";
+import type { ExplainController } from "./explain/explain-controller.js";
+import type { Notices } from "./notices.js";
+import type { PauseState } from "./pause-state.js";
+import type { PrecisionSwitcher, SwitchArgs } from "./precision/switch-precision.js";
+import type { StatusBar } from "./status-bar.js";
+
+export interface CommandDeps {
+  client: DaemonClient;
+  explain: ExplainController;
+  precision: PrecisionSwitcher;
+  pause: PauseState;
+  statusBar: StatusBar;
+  notices: Notices;
+  log: Log;
+}
+
+type Handler = (...args: unknown[]) => unknown;
+
+function switchArgs(value: unknown): SwitchArgs {
+  if (typeof value !== "object" || value === null) return {};
+  const v = value as Record<string, unknown>;
+  return { ...(typeof v.variant === "string" ? { variant: v.variant } : {}), ...(typeof v.kvCacheType === "string" ? { kvCacheType: v.kvCacheType } : {}) };
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const table: Record<string, Handler> = {
+    "hearth.explainSelection": () => deps.explain.explain(vscode.window.activeTextEditor),
+    "hearth.stopExplain": () => deps.explain.stop(),
+    "hearth.switchPrecision": (args) => deps.precision.run(switchArgs(args)),
+    "hearth.showStatus": () => showStatusMenu(deps),
+    "hearth.togglePause": async () => {
+      await deps.pause.toggle();
+      return deps.pause.paused;
+    },
+    "hearth.restartDaemon": () => restartDaemon(deps),
+    "hearth.openLog": () => deps.log.show(),
+    "hearth.openDaemonLog": () => deps.notices.openDaemonLog(),
+    // VS Code's own partial-accept commands, under names that say what they do for Hearth.
+    "hearth.acceptWord": () => vscode.commands.executeCommand("editor.action.inlineSuggest.acceptNextWord"),
+    "hearth.acceptLine": () => vscode.commands.executeCommand("editor.action.inlineSuggest.acceptNextLine"),
+  };
+  return Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler));
+}
+
+async function restartDaemon(deps: CommandDeps): Promise<boolean> {
+  try {
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: "Hearth: restarting the daemon" }, () => deps.client.restartDaemon());
+    return true;
+  } catch (error) {
+    deps.log.error("restarting the daemon failed", error);
+    void vscode.window.showErrorMessage(`Hearth could not restart its daemon: ${describeError(error)}. ${hintOf(error) ?? "Run `hearth stop` in a terminal, then reload the window."}`);
+    return false;
+  }
+}
+
+interface MenuItem extends vscode.QuickPickItem {
+  run?: () => unknown;
+}
+
+/** The status bar's click: what Hearth is doing, and the actions on it. */
+async function showStatusMenu(deps: CommandDeps): Promise<string | undefined> {
+  const paused = deps.pause.paused;
+  const view = deps.statusBar.current;
+  const items: MenuItem[] = [
+    { label: "Status", kind: vscode.QuickPickItemKind.Separator },
+    { label: view.text.replace(/\$\([^)]*\)\s*/g, "") || "Hearth", detail: "Hover the status bar item for device, model, speed and cache figures" },
+    { label: "Actions", kind: vscode.QuickPickItemKind.Separator },
+    paused
+      ? { label: "$(play) Resume Completions", run: () => deps.pause.set(false) }
+      : { label: "$(debug-pause) Pause Completions", description: "inline suggestions stop until resumed", run: () => deps.pause.set(true) },
+    { label: "$(settings-gear) Switch Precision…", description: deps.precision.supported ? "" : "not supported by this daemon yet", run: () => vscode.commands.executeCommand("hearth.switchPrecision") },
+    { label: "$(output) Open Log", run: () => deps.log.show() },
+    { label: "$(file) Open Daemon Log", run: () => deps.notices.openDaemonLog() },
+    { label: "$(debug-restart) Restart Daemon", description: "all windows reconnect to the new one", run: () => restartDaemon(deps) },
+    { label: "$(gear) Settings", run: () => vscode.commands.executeCommand("workbench.action.openSettings", "hearth.") },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: "Hearth", placeHolder: "Hearth status and actions" });
+  if (!picked?.run) return undefined;
+  await picked.run();
+  return picked.label;
+}

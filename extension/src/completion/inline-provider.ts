@@ -1,0 +1,160 @@
+/**
+ * The inline completion provider. Per keystroke: skip when paused, disabled for the
+ * language or by `editor.inlineSuggest.enabled`; answer from the client cache when the user
+ * is typing what was suggested; otherwise wait out the latest-wins debounce and send
+ * `textDocument/inlineCompletion` with VS Code's cancellation token, which the language
+ * client forwards as `$/cancelRequest` when a newer keystroke makes this one moot. The
+ * daemon's text goes through post-processing before it is shown. Failures are logged, never
+ * shown: a completion nobody asked for must not interrupt.
+ */
+import * as vscode from "vscode";
+import { ErrorCodes, InlineCompletionRequest, InlineCompletionTriggerKind, type InlineCompletionParams } from "../../../daemon/src/protocol.js";
+import type { DaemonClient } from "../client.js";
+import type { Config } from "../config.js";
+import { describeError, type Log } from "../log.js";
+import type { PauseState } from "../pause-state.js";
+import type { RequestStats } from "../stats/request-stats.js";
+import type { StatusBar } from "../status-bar.js";
+import type { CompletionCache } from "./completion-cache.js";
+import type { Debouncer } from "./debouncer.js";
+import { postProcess } from "./post-process.js";
+
+/** What happened to each completion attempt, in order; the test API and the log read it. */
+export type CompletionEvent =
+  | { kind: "skipped"; uri: string; reason: SkipReason }
+  | { kind: "sent"; id: number; uri: string; offset: number }
+  | { kind: "completed"; id: number; latencyMs: number; raw: string; text: string; changedBy: string[] }
+  | { kind: "cancelled"; id: number; stage: "debounce" | "daemon" }
+  | { kind: "failed"; id: number; message: string }
+  | { kind: "cache-hit"; uri: string; offset: number; text: string };
+
+/** Why no completion was asked for. */
+export type SkipReason = "paused" | "language-disabled" | "inline-suggest-disabled";
+
+/** Characters of context kept around the cursor for the cache and post-processing. */
+const PREFIX_WINDOW = 8192;
+const SUFFIX_WINDOW = 4096;
+
+function isCancelledError(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === ErrorCodes.RequestCancelled;
+}
+
+/** The suggestion at the cursor, replacing the auto-closed characters it brings itself. */
+function item(text: string, position: vscode.Position, replaceChars: number): vscode.InlineCompletionItem {
+  return new vscode.InlineCompletionItem(text, new vscode.Range(position, position.translate(0, replaceChars)));
+}
+
+export class InlineProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
+  private readonly eventEmitter = new vscode.EventEmitter<CompletionEvent>();
+  readonly onDidCompletionEvent = this.eventEmitter.event;
+  private nextId = 1;
+  private disposed = false;
+
+  constructor(
+    private readonly client: DaemonClient,
+    private readonly config: Config,
+    private readonly pause: PauseState,
+    private readonly cache: CompletionCache,
+    private readonly debouncer: Debouncer,
+    private readonly stats: RequestStats,
+    private readonly statusBar: StatusBar,
+    private readonly log: Log,
+  ) {}
+
+  async provideInlineCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const invoked = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
+    const skip = this.skipReason(document, invoked);
+    if (skip !== null) {
+      this.emit({ kind: "skipped", uri: document.uri.toString(), reason: skip });
+      return undefined;
+    }
+    const offset = document.offsetAt(position);
+    const prefix = document.getText(new vscode.Range(document.positionAt(Math.max(0, offset - PREFIX_WINDOW)), position));
+    const suffix = document.getText(new vscode.Range(position, document.positionAt(offset + SUFFIX_WINDOW)));
+    const key = { uri: document.uri.toString(), prefix, offset, suffix };
+    const shape = { prefix, suffix, languageId: document.languageId, eol: document.eol === vscode.EndOfLine.CRLF ? ("\r\n" as const) : ("\n" as const), ...this.config.editorOptions(vscode.window.activeTextEditor, document) };
+
+    const hit = this.cache.lookup(key);
+    if (hit !== null) {
+      const { text, replaceChars } = postProcess({ ...shape, completion: hit.remainder, truncated: hit.truncated });
+      if (text !== "") {
+        this.stats.recordClientCacheHit();
+        this.emit({ kind: "cache-hit", uri: key.uri, offset, text });
+        return [item(text, position, replaceChars)];
+      }
+    }
+
+    const id = this.nextId++;
+    if (!(await this.debouncer.wait(token, { immediate: invoked }))) {
+      this.emit({ kind: "cancelled", id, stage: "debounce" });
+      return undefined;
+    }
+    let client;
+    try {
+      client = this.client.requireClient();
+    } catch {
+      return undefined;
+    }
+    const params: InlineCompletionParams = {
+      textDocument: { uri: key.uri },
+      position: { line: position.line, character: position.character },
+      context: { triggerKind: invoked ? InlineCompletionTriggerKind.Invoked : InlineCompletionTriggerKind.Automatic },
+      hearth: { maxTokens: this.config.completionMaxTokens, mode: "auto" },
+    };
+    const endSpinner = this.statusBar.beginRequest();
+    const started = performance.now();
+    this.emit({ kind: "sent", id, uri: key.uri, offset });
+    this.log.trace(`completion #${id}: sent for ${key.uri} at ${position.line + 1}:${position.character + 1}${invoked ? " (invoked)" : ""}`);
+    try {
+      const result = await client.sendRequest(InlineCompletionRequest, params, token);
+      const latencyMs = performance.now() - started;
+      const raw = result.items[0]?.insertText ?? "";
+      this.stats.recordCompletion(latencyMs, result.metrics);
+      // Kept even when this keystroke is moot: the next ones may be typing into it.
+      const truncated = result.metrics.stopReason === "maxTokens";
+      this.cache.store(key, raw, truncated);
+      if (token.isCancellationRequested) {
+        this.emit({ kind: "cancelled", id, stage: "daemon" });
+        return undefined;
+      }
+      const { text, changedBy, replaceChars } = postProcess({ ...shape, completion: raw, truncated });
+      this.emit({ kind: "completed", id, latencyMs, raw, text, changedBy });
+      this.log.trace(`completion #${id}: ${Math.round(latencyMs)} ms, ${result.metrics.generatedTokens} tokens, ${JSON.stringify(raw)} → ${JSON.stringify(text)} [${changedBy.join(", ")}]`);
+      return text === "" ? undefined : [item(text, position, replaceChars)];
+    } catch (error) {
+      if (isCancelledError(error) || token.isCancellationRequested) {
+        this.log.trace(`completion #${id}: cancelled (${describeError(error)})`);
+        this.emit({ kind: "cancelled", id, stage: "daemon" });
+        return undefined;
+      }
+      this.log.warn(`completion #${id} failed: ${describeError(error)}`);
+      this.emit({ kind: "failed", id, message: describeError(error) });
+      return undefined;
+    } finally {
+      endSpinner();
+    }
+  }
+
+  private skipReason(document: vscode.TextDocument, invoked: boolean): SkipReason | null {
+    if (this.pause.paused) return "paused";
+    if (!this.config.completionEnabledFor(document.languageId)) return "language-disabled";
+    // VS Code's switch turns off suggestions nobody asked for; an explicit trigger still works.
+    if (!invoked && !this.config.inlineSuggestEnabled(document)) return "inline-suggest-disabled";
+    return null;
+  }
+
+  private emit(event: CompletionEvent): void {
+    if (!this.disposed) this.eventEmitter.fire(event);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.eventEmitter.dispose();
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Typed access to the `hearth.*` settings. Getters re-read the configuration on every call
+ * (rust-analyzer's rule), so nothing holds a stale copy. The daemon is shared by every
+ * window and reads its options once, when it starts: `daemonSettings` are the ones that
+ * only take effect after a daemon restart.
+ */
+import * as vscode from "vscode";
+import { Limits } from "../../daemon/src/protocol.js";
+
+export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
+
+/** Settings the daemon reads when it starts; changing one offers a restart. */
+export const daemonSettings = ["hearth.model.path", "hearth.model.draft", "hearth.model.contextSize", "hearth.daemon.memoryBudgetMB", "hearth.daemon.gpu"] as const;
+/** Settings that change which daemon this window talks to; changing one reconnects. */
+export const connectionSettings = ["hearth.daemon.home"] as const;
+
+const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.round(value)));
+
+export class Config {
+  private get section(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration("hearth");
+  }
+
+  private get<T>(key: string, fallback: T): T {
+    return this.section.get<T>(key) ?? fallback;
+  }
+
+  /** A .gguf path, an hf: URI or generated:NAME; empty for $HEARTH_MODEL or the daemon's default. */
+  get modelPath(): string {
+    return this.get("model.path", "").trim();
+  }
+
+  get draftModel(): string {
+    return this.get("model.draft", "").trim();
+  }
+
+  get contextSize(): number {
+    return clamp(this.get("model.contextSize", 4096), 256, 1 << 20);
+  }
+
+  /** 0 lets the daemon decide. */
+  get memoryBudgetMB(): number {
+    return clamp(this.get("daemon.memoryBudgetMB", 0), 0, 1 << 24);
+  }
+
+  get gpu(): GpuSetting {
+    const value = this.get<string>("daemon.gpu", "auto");
+    return value === "cuda" || value === "vulkan" || value === "metal" || value === "off" ? value : "auto";
+  }
+
+  /** The daemon's home folder; empty for $HEARTH_HOME or the user's cache folder. */
+  get daemonHome(): string {
+    return this.get("daemon.home", "").trim();
+  }
+
+  get debounceMs(): number {
+    return clamp(this.get("completion.debounceMs", 120), 0, 2000);
+  }
+
+  get adaptiveDebounce(): boolean {
+    return this.get("completion.adaptiveDebounce", true);
+  }
+
+  get completionMaxTokens(): number {
+    return clamp(this.get("completion.maxTokens", 128), 1, Limits.maxCompletionTokens);
+  }
+
+  get explainMaxTokens(): number {
+    return clamp(this.get("explain.maxTokens", 512), 1, Limits.maxExplainTokens);
+  }
+
+  /** Whether completions are on for a language: its own entry, else "*", else on. */
+  completionEnabledFor(languageId: string): boolean {
+    const languages = this.get<Record<string, unknown>>("completion.languages", {});
+    const own = languages[languageId];
+    if (typeof own === "boolean") return own;
+    const all = languages["*"];
+    return typeof all === "boolean" ? all : true;
+  }
+
+  /** VS Code's own switch for inline suggestions, per document's language. */
+  inlineSuggestEnabled(document: vscode.TextDocument): boolean {
+    return vscode.workspace.getConfiguration("editor", document).get<boolean>("inlineSuggest.enabled") ?? true;
+  }
+
+  editorOptions(editor: vscode.TextEditor | undefined, document: vscode.TextDocument): { insertSpaces: boolean; tabSize: number } {
+    if (editor && editor.document === document) {
+      const { insertSpaces, tabSize } = editor.options;
+      return { insertSpaces: insertSpaces !== false, tabSize: typeof tabSize === "number" ? tabSize : 4 };
+    }
+    const editorConfig = vscode.workspace.getConfiguration("editor", document);
+    return { insertSpaces: editorConfig.get<boolean>("insertSpaces") ?? true, tabSize: editorConfig.get<number>("tabSize") ?? 4 };
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Finds the daemon this window should talk to, and starts it when none runs: the home folder
+ * (setting, else $HEARTH_HOME, else the user's cache folder), the `hearth` entry script that
+ * ships with the extension, and the `serve` flags built from the settings. The connecting
+ * and spawning itself (discovery file, detached start with UV_THREADPOOL_SIZE=1, token) is
+ * the daemon's own client code, shared with the CLI.
+ */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import type WebSocket from "ws";
+import { connectToDaemon, daemonLogPath } from "../../daemon/src/client/connect.js";
+import { hearthHome, type DiscoveryInfo } from "../../daemon/src/discovery.js";
+import type { Config } from "./config.js";
+import type { Log } from "./log.js";
+
+export interface DaemonEndpoint {
+  socket: WebSocket;
+  info: DiscoveryInfo;
+}
+
+export class DaemonLauncher {
+  private serveFlags: Promise<ReadonlySet<string>> | null = null;
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly config: Config,
+    private readonly log: Log,
+  ) {}
+
+  get home(): string {
+    return this.config.daemonHome !== "" ? path.resolve(this.config.daemonHome) : hearthHome(process.env);
+  }
+
+  get logFile(): string {
+    return daemonLogPath(this.home);
+  }
+
+  private get entry(): string {
+    return path.join(this.extensionPath, "bin", "hearth.mjs");
+  }
+
+  /**
+   * Inside desktop VS Code `process.execPath` is Electron: this variable makes it run the
+   * daemon as plain Node. Harmless under code-server, where it is Node already.
+   */
+  private get env(): NodeJS.ProcessEnv {
+    return process.versions.electron ? { ...process.env, ELECTRON_RUN_AS_NODE: "1" } : { ...process.env };
+  }
+
+  /** Connects to the running daemon, or starts one with the current settings and connects. */
+  async connect(): Promise<DaemonEndpoint> {
+    const home = this.home;
+    return connectToDaemon({ home, entry: this.entry, serveArgs: await this.serveArgs(), env: this.env, spawnTimeoutMs: 60_000 });
+  }
+
+  /** `hearth serve` flags from the settings; ones this daemon build does not know are left out, with a warning. */
+  async serveArgs(): Promise<string[]> {
+    const supported = await this.supportedServeFlags();
+    const args: string[] = [];
+    const add = (flag: string, value: string, setting: string): void => {
+      if (supported.has(flag)) args.push(flag, value);
+      else this.log.warn(`${setting} is set, but this Hearth daemon has no ${flag} option yet; the setting is ignored.`);
+    };
+    if (this.config.modelPath !== "") add("--model", this.config.modelPath, "hearth.model.path");
+    if (this.config.draftModel !== "") add("--draft", this.config.draftModel, "hearth.model.draft");
+    if (this.config.contextSize !== 4096) add("--ctx", String(this.config.contextSize), "hearth.model.contextSize");
+    if (this.config.memoryBudgetMB > 0) add("--memory-budget-mb", String(this.config.memoryBudgetMB), "hearth.daemon.memoryBudgetMB");
+    if (this.config.gpu !== "auto") add("--gpu", this.config.gpu, "hearth.daemon.gpu");
+    return args;
+  }
+
+  /** The flags `hearth serve --help` lists, read once per session. */
+  private supportedServeFlags(): Promise<ReadonlySet<string>> {
+    this.serveFlags ??= new Promise((resolve) => {
+      execFile(process.execPath, [this.entry, "serve", "--help"], { env: this.env, timeout: 30_000 }, (error, stdout) => {
+        if (error) this.log.warn(`could not list the daemon's options (${error.message}); passing only --model, --ctx and --gpu`);
+        const flags = new Set(stdout.match(/--[a-z][a-z-]*/g) ?? []);
+        if (error) for (const flag of ["--model", "--ctx", "--gpu"]) flags.add(flag);
+        resolve(flags);
+      });
+    });
+    return this.serveFlags;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Activation: builds each part with what it needs and registers it; nothing else lives
+ * here. Parts that last as long as the extension go to `context.subscriptions`.
+ */
+import * as vscode from "vscode";
+import type { HearthApi } from "./api.js";
+import { DaemonClient } from "./client.js";
+import { registerCommands } from "./commands.js";
+import { Config, connectionSettings, daemonSettings } from "./config.js";
+import { CompletionCache } from "./completion/completion-cache.js";
+import { Debouncer, type DebounceOptions } from "./completion/debouncer.js";
+import { InlineProvider } from "./completion/inline-provider.js";
+import { DaemonLauncher } from "./daemon-launcher.js";
+import { DaemonStatus } from "./daemon-status.js";
+import { ExplainController } from "./explain/explain-controller.js";
+import { Log } from "./log.js";
+import { Notices } from "./notices.js";
+import { PauseState } from "./pause-state.js";
+import { PrecisionSwitcher } from "./precision/switch-precision.js";
+import { RequestStats } from "./stats/request-stats.js";
+import { StatusBar } from "./status-bar.js";
+
+let stopClient: (() => Promise<void>) | null = null;
+
+export function activate(context: vscode.ExtensionContext): HearthApi {
+  const log = new Log("Hearth");
+  const config = new Config();
+  const launcher = new DaemonLauncher(context.extensionPath, config, log);
+  const client = new DaemonClient(launcher, log);
+  const notices = new Notices(log, () => launcher.logFile, () => client.restartDaemon());
+  const daemonStatus = new DaemonStatus(client, log);
+  const pause = new PauseState(context.globalState);
+  const stats = new RequestStats();
+  const debounceOptions = (): DebounceOptions => ({ baseMs: config.debounceMs, adaptive: config.adaptiveDebounce, minMs: Math.min(config.debounceMs, 40), maxMs: Math.max(config.debounceMs, 400) });
+  const debouncer = new Debouncer(debounceOptions());
+  const statusBar = new StatusBar(client, daemonStatus, stats, pause, () => debouncer.currentDelayMs);
+  const cache = new CompletionCache();
+  const provider = new InlineProvider(client, config, pause, cache, debouncer, stats, statusBar, log);
+  const explain = new ExplainController(client, config, stats, statusBar, vscode.Uri.joinPath(context.extensionUri, "media"), log);
+  const precision = new PrecisionSwitcher(client, daemonStatus, log);
+
+  // Disposed in this order when the extension stops; the log goes last.
+  context.subscriptions.push(
+    { dispose: () => void client.dispose() },
+    daemonStatus,
+    pause,
+    statusBar,
+    provider,
+    explain,
+    { dispose: () => debouncer.dispose() },
+    vscode.languages.registerInlineCompletionItemProvider([{ scheme: "file" }, { scheme: "untitled" }], provider),
+    ...registerCommands({ client, explain, precision, pause, statusBar, notices, log }),
+    daemonStatus.onModelProgress((progress) => void notices.modelProgress(progress)),
+    client.onPersistentFailure((reason) => void notices.cannotConnect(reason)),
+    vscode.workspace.onDidCloseTextDocument((document) => cache.forget(document.uri.toString())),
+    // The workspace folders key the daemon's KV cache and are sent in `initialize`.
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void client.reconnect("the workspace folders changed")),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration("hearth.completion")) {
+        debouncer.configure(debounceOptions());
+        statusBar.update();
+      }
+      const restartSetting = daemonSettings.find((setting) => event.affectsConfiguration(setting));
+      if (restartSetting) void notices.daemonSettingChanged(restartSetting);
+      if (connectionSettings.some((setting) => event.affectsConfiguration(setting))) void client.reconnect("hearth.daemon.home changed");
+    }),
+    log,
+  );
+  stopClient = () => client.dispose();
+  client.start();
+
+  return {
+    get daemonHome() {
+      return launcher.home;
+    },
+    connection: () => client.state,
+    onDidChangeConnection: client.onDidChangeState,
+    statusBar: () => statusBar.current,
+    onDidRenderStatusBar: statusBar.onDidRender,
+    daemonStatus: () => daemonStatus.status,
+    refreshDaemonStatus: async () => {
+      await daemonStatus.refresh();
+      return daemonStatus.status;
+    },
+    stats: () => stats.snapshot(),
+    onDidCompletionEvent: provider.onDidCompletionEvent,
+    onDidRenderExplain: explain.onDidRender,
+    recentLog: () => log.recent(),
+  };
+}
+
+/** Lets the language client say goodbye (shutdown/exit) before the host goes away. */
+export async function deactivate(): Promise<void> {
+  const stop = stopClient;
+  stopClient = null;
+  await stop?.();
+}

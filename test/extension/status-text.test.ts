@@ -1,0 +1,63 @@
+/** The status bar's wording in each state. */
+import assert from "node:assert/strict";
+import type { StatusResult } from "../../daemon/src/protocol.js";
+import { RequestStats } from "../../extension/src/stats/request-stats.js";
+import { memoryLabel, statusView, type StatusInput } from "../../extension/src/stats/status-text.js";
+
+const daemon: StatusResult = {
+  version: "0.1.0",
+  protocolVersion: 1,
+  pid: 4242,
+  uptimeMs: 1000,
+  device: { kind: "cpu", name: "Test CPU", threads: 2 },
+  model: { source: "generated:tiny-target", path: "/m.gguf", name: "tiny-target", precision: "Q8_0", kvCacheType: "f16", variant: "Q8_0", contextSize: 4096, fim: true, draft: null },
+  modelState: { state: "ready" },
+  memory: { modelBytes: 3 * 1024 ** 2, kvBytes: 1024 ** 2, vramUsedBytes: 0, vramFreeBytes: 0, vramTotalBytes: 0, ramUsedBytes: 1024 ** 3, ramFreeBytes: 1024 ** 3, ramTotalBytes: 2 * 1024 ** 3, daemonRssBytes: 200 * 1024 ** 2 },
+  workspaces: [],
+  kvCache: null,
+  clients: 1,
+  recentRequests: [],
+};
+
+function input(over: Partial<StatusInput> = {}): StatusInput {
+  return { connection: { kind: "connected", pid: 4242 }, paused: false, generating: false, stats: new RequestStats().snapshot(), daemon, modelProgress: null, debounceMs: 120, ...over };
+}
+
+describe("statusView", () => {
+  it("shows memory before the first completion, then latency and median", () => {
+    assert.equal(statusView(input()).text, "$(flame) 4.00 MB RAM");
+    const stats = new RequestStats();
+    stats.recordCompletion(42, { requestId: 1, kind: "completion", workspaceId: "w", promptTokens: 10, reusedTokens: 5, evaluatedTokens: 5, generatedTokens: 3, tokensAfterCancel: 0, queueMs: 0, prefillMs: 1, firstTokenMs: 10, totalMs: 40, stopReason: "eos", draftTokens: 0, acceptedTokens: 0, finishedAt: "" });
+    const view = statusView(input({ stats: stats.snapshot(), generating: true }));
+    assert.equal(view.text, "$(loading~spin) 42 ms · p50 42 ms · 4.00 MB RAM");
+    for (const part of ["Test CPU", "tiny-target · Q8_0 · KV f16", "Latency: last 42 ms", "tok/s", "Cache reuse: 50%", "Speculative acceptance"]) assert.ok(view.tooltip.includes(part), `${part} in ${view.tooltip}`);
+  });
+
+  it("reports the saved KV caches when the daemon keeps them", () => {
+    const view = statusView(input({ daemon: { ...daemon, kvCache: { directory: "/h/kv", fingerprint: "f", saves: 2, loads: 1, discarded: 0 } } }));
+    assert.ok(view.tooltip.includes("Saved KV caches: 2 saved, 1 loaded back, 0 discarded"), view.tooltip);
+  });
+
+  it("says VRAM on a GPU", () => {
+    assert.equal(memoryLabel({ ...daemon, device: { kind: "cuda", name: "H100", threads: 8 } }), "4.00 MB VRAM");
+  });
+
+  it("says when it is reconnecting, with a warning colour", () => {
+    const view = statusView(input({ connection: { kind: "reconnecting", retryInMs: 500, reason: "the connection closed" }, daemon: null }));
+    assert.equal(view.text, "$(debug-disconnect) Hearth: reconnecting");
+    assert.equal(view.severity, "warning");
+    assert.ok(view.tooltip.includes("the connection closed"));
+  });
+
+  it("shows model loading progress and failures", () => {
+    const loading = statusView(input({ modelProgress: { source: "hf:x", phase: "download", progress: 0.42, message: "" } }));
+    assert.equal(loading.text, "$(loading~spin) Hearth: downloading model 42%");
+    const failed = statusView(input({ daemon: { ...daemon, modelState: { state: "failed", message: "no file", hint: "set hearth.model.path" } } }));
+    assert.equal(failed.severity, "error");
+    assert.ok(failed.tooltip.includes("set hearth.model.path"));
+  });
+
+  it("shows the pause", () => {
+    assert.equal(statusView(input({ paused: true })).text, "$(debug-pause) Hearth paused · 4.00 MB RAM");
+  });
+});
