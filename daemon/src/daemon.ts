@@ -25,6 +25,8 @@ export interface DaemonOptions {
   idleTimeoutMs: number;
   contextSize: number;
   maxWorkspaces: number;
+  /** KV memory budget in bytes (0: none); may lower the number of live workspaces. */
+  memoryBudgetBytes?: number;
   threads: number;
   gpu: GpuChoice;
   /** Speculative decoding (default lookup); draft needs `draftModelSource`. */
@@ -66,6 +68,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     home: options.home,
     contextSize: options.contextSize,
     maxWorkspaces: options.maxWorkspaces,
+    memoryBudgetBytes: options.memoryBudgetBytes ?? 0,
     threads: options.threads,
     gpu: options.gpu,
     speculation: options.speculation ?? "lookup",

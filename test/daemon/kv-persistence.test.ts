@@ -102,6 +102,25 @@ describe("persistent KV cache", function () {
     rmSync(home, { recursive: true, force: true });
   });
 
+  it("fits the live workspaces to the memory budget", async () => {
+    const home = tempHome();
+    // The tiny model's KV is 4 MiB per sequence at 4096 tokens: 10 MiB holds one workspace plus explanations.
+    const daemon = await start(home, model, ["--workspaces", "3", "--memory-budget-mb", "10"]);
+    const a = await daemon.connect(FOLDER_A);
+    const b = await daemon.connect(FOLDER_B);
+    await completeIn(a, "file:///persist/a/x.ts");
+    await completeIn(b, "file:///persist/b/y.ts", `// other\n${TEXT}`);
+    const aBack = await completeIn(a, "file:///persist/a/x.ts");
+    assert.ok(aBack.metrics.evaluatedTokens <= 2);
+    const status = await a.status();
+    assert.equal(status.kvCache?.loads, 1, "A was evicted by B and loaded back");
+    assert.ok(status.memory.kvBytes <= 10 * 1024 * 1024, `KV ${status.memory.kvBytes} bytes within the budget`);
+    assert.match(daemon.stderr(), /memory budget \d+ bytes holds 1 workspace/);
+    a.dispose();
+    b.dispose();
+    rmSync(home, { recursive: true, force: true });
+  });
+
   it("saves at idle, so a killed daemon loses nothing", async () => {
     const home = tempHome();
     const daemon = await start(home);

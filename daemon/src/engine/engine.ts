@@ -34,6 +34,8 @@ export interface EngineOptions {
   contextSize: number;
   /** Workspaces with a live KV cache at once; one more sequence serves explanations. */
   maxWorkspaces: number;
+  /** Bytes the KV caches may take together (0: no limit but maxWorkspaces). */
+  memoryBudgetBytes?: number;
   threads: number;
   gpu: GpuChoice;
   /** Speculative decoding: prompt lookup (the default), a draft model, or none. */
@@ -153,9 +155,11 @@ export class Engine {
         this.modelState = { state: "loading", source: this.selection.source, progress };
       },
     });
-    const sequences = this.options.maxWorkspaces + 1;
+    const contextSize = Math.min(this.options.contextSize, model.trainContextSize);
+    const workspaces = this.workspaceSlots(model, contextSize);
+    const sequences = workspaces + 1;
     const context = await model.createContext({
-      contextSize: Math.min(this.options.contextSize, model.trainContextSize),
+      contextSize,
       sequences,
       threads: this.options.threads,
       experimentalKvCacheKeyType: KV_GGML_TYPE[this.selection.kvCacheType],
@@ -190,7 +194,7 @@ export class Engine {
       await model.dispose();
       throw error;
     });
-    const pool = new SequencePool(context, this.options.maxWorkspaces, store, () => speculation.predictor());
+    const pool = new SequencePool(context, workspaces, store, () => speculation.predictor());
     const explainSequence = context.getSequence({ tokenPredictor: speculation.predictor() });
     this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type) };
     // The configured model anchors its precision family, whichever variant is loaded later.
@@ -326,6 +330,19 @@ export class Engine {
     if (!this.loaded || this.loaded.llama.gpu === false) return `CPU: ${os.cpus()[0]?.model.trim() ?? "unknown"}`;
     const names = await this.loaded.llama.getGpuDeviceNames();
     return names.join(", ") || String(this.loaded.llama.gpu);
+  }
+
+  /**
+   * Live workspace caches: --workspaces, fewer when the memory budget can't hold that many
+   * (each sequence allocates the whole context), never fewer than one.
+   */
+  private workspaceSlots(model: LlamaModel, contextSize: number): number {
+    const budget = this.options.memoryBudgetBytes ?? 0;
+    if (budget <= 0) return this.options.maxWorkspaces;
+    const perSequence = kvCacheBytes(modelShape(model), contextSize, 1, this.selection.kvCacheType, this.selection.kvCacheType);
+    const fits = Math.max(1, Math.floor(budget / perSequence) - 1);
+    if (fits < this.options.maxWorkspaces) this.log(`memory budget ${budget} bytes holds ${fits} workspace cache(s) of ${perSequence} bytes (plus one for explanations)`);
+    return Math.min(this.options.maxWorkspaces, fits);
   }
 
   /** Whether this KV type can be used with the loaded model; null when it can, else why not. */

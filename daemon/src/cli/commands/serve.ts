@@ -22,6 +22,8 @@ Options:
   --idle-timeout S   exit after S seconds with no client; 0 never (default: 900)
   --ctx N            context size in tokens per workspace (default: 4096)
   --workspaces N     workspaces with a live KV cache at once (default: 3)
+  --memory-budget-mb N  memory for the workspaces' KV caches; fewer live workspaces
+                     when --workspaces of them don't fit (default: 0, no budget)
   --threads N        CPU threads (default: physical cores not kept busy by other processes)
   --gpu G            auto, cuda, vulkan, metal or off (default: auto)
   --spec S           speculative decoding: off, lookup (prompt n-grams, free) or
@@ -32,7 +34,7 @@ Options:
 `;
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft"] });
+  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb"] });
   if (args.flags.has("help")) {
     process.stdout.write(serveHelp);
     return 0;
@@ -52,6 +54,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     idleTimeoutMs: intFlag(args, "idle-timeout", 900, 0, 7 * 24 * 3600) * 1000,
     contextSize: intFlag(args, "ctx", 4096, 256, 1 << 20),
     maxWorkspaces: intFlag(args, "workspaces", 3, 1, 64),
+    memoryBudgetBytes: intFlag(args, "memory-budget-mb", 0, 0, 1 << 24) * 1024 * 1024,
     threads: intFlag(args, "threads", defaultThreadCount(), 1, 1024),
     gpu: gpu as GpuChoice,
     speculation: spec as SpeculationMode,
