@@ -2,8 +2,9 @@
  * Checks for everything that arrives on the socket. The socket is not trusted: each check
  * names the offending field, and sizes are bounded before anything is stored or tokenized.
  */
-import { invalidParams } from "./errors.js";
+import { HearthError, invalidParams } from "./errors.js";
 import {
+  ErrorCodes,
   KV_CACHE_TYPES,
   Limits,
   type AddContextParams,
@@ -78,9 +79,11 @@ export function range(value: unknown, path: string): Range {
 function documentText(value: unknown, path: string): string {
   if (typeof value !== "string") throw invalidParams(`${path} must be a string.`);
   if (value.length > Limits.maxDocumentChars) {
-    throw invalidParams(
+    throw new HearthError(
+      ErrorCodes.DocumentTooLarge,
+      "HEARTH_ERR_DOCUMENT_TOO_LARGE",
       `${path} is ${value.length} characters; Hearth keeps documents up to ${Limits.maxDocumentChars}.`,
-      "Disable Hearth for very large files (hearth.languages or the file's language mode).",
+      "Disable Hearth for very large files (hearth.completion.languages or the file's language mode).",
     );
   }
   return value;

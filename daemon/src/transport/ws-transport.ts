@@ -44,7 +44,7 @@ export class WsMessageReader extends AbstractMessageReader {
     const limit = this.options.maxMessageBytes ?? Limits.maxMessageBytes;
     const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
     if (bytes > limit) {
-      this.refuse(peekId(text), ErrorCodes.InvalidRequest, `Message of ${bytes} bytes exceeds the ${limit}-byte limit.`, "HEARTH_ERR_MESSAGE_TOO_LARGE", "Send smaller documents or changes (incremental sync).");
+      this.refuse(peekId(text), ErrorCodes.MessageTooLarge, `Message of ${bytes} bytes exceeds the ${limit}-byte limit.`, "HEARTH_ERR_MESSAGE_TOO_LARGE", "Send smaller documents or changes (incremental sync).");
       return;
     }
     if (isBinary) {
