@@ -18,18 +18,19 @@ describe("prompt lookup", () => {
 
   it("prefers the longest match, then the most recent one", () => {
     assert.deepEqual(findContinuation(t(7, 2, 3, 10, 1, 2, 3, 20, 5, 1, 2, 3), [], options)?.continuation[0], 20);
-    assert.deepEqual(findContinuation(t(1, 2, 10, 1, 2, 20, 1, 2), [], options)?.continuation, t(20, 1, 2));
+    assert.deepEqual(findContinuation(t(1, 2, 10, 1, 2, 20, 1, 2), [], options)?.continuation, t(20, 1, 2, 20));
   });
 
   it("needs minMatch tokens, and never matches the tail with itself", () => {
     assert.equal(findContinuation(t(1, 2), [], options), null);
     assert.equal(findContinuation(t(5, 1, 9, 1), [], options), null, "one token in common is not enough");
-    assert.deepEqual(findContinuation(t(5, 1, 9, 1), [], { ...options, minMatch: 1 })?.continuation, t(9, 1));
+    assert.deepEqual(findContinuation(t(5, 1, 9, 1), [], { ...options, minMatch: 1 })?.continuation, t(9, 1, 9, 1));
     assert.equal(findContinuation(t(3), [], { ...options, minMatch: 1 }), null);
   });
 
-  it("follows a repeating pattern through its latest period, up to maxDraft tokens", () => {
-    assert.deepEqual(findContinuation(t(5, 6, 7, 5, 6, 7, 5, 6), [], options)?.continuation, t(7, 5, 6));
+  it("follows a repeating pattern through its latest period and on, up to maxDraft tokens", () => {
+    assert.deepEqual(findContinuation(t(5, 6, 7, 5, 6, 7, 5, 6), [], options)?.continuation, t(7, 5, 6, 7));
+    assert.deepEqual(findContinuation(t(9, 4, 4, 4), [], { ...options, maxDraft: 6 })?.continuation, t(4, 4, 4, 4, 4, 4), "a period of one");
     assert.equal(findContinuation(t(1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2), [], options)?.continuation.length, 4);
   });
 
@@ -55,6 +56,23 @@ describe("prompt lookup", () => {
     assert.deepEqual(predictor.predictTokens(), t(78));
     predictor.dispose();
     assert.deepEqual(predictor.predictTokens(), []);
+  });
+
+  it("adapts the draft length: doubles after a draft accepted whole, holds while half is accepted, halves below", () => {
+    const counters = { used: 0, unused: 0, validated: 0, refuted: 0 };
+    const sequence = { tokenPredictions: counters, disposed: false } as unknown as LlamaContextSequence;
+    const predictor = new LookupTokenPredictor({ minMatch: 2, minDraft: 2, maxDraft: 8 });
+    // A period of one: lookup can always draft as many tokens as it likes.
+    predictor.reset({ targetSequence: sequence, stateTokens: t(4, 4, 4) });
+    const lengths: number[] = [];
+    const step = (accept: "all" | "half" | "one"): void => {
+      const draft = predictor.predictTokens();
+      lengths.push(draft.length);
+      counters.validated += accept === "all" ? draft.length : accept === "half" ? draft.length / 2 : 1;
+    };
+    for (const accept of ["all", "all", "all", "half", "one", "one", "one", "all"] as const) step(accept);
+    assert.deepEqual(lengths, [2, 4, 8, 8, 8, 4, 2, 2]);
+    assert.deepEqual(predictor.stepStats(), { steps: 8, maxAcceptedInStep: 8 });
   });
 
   it("has defaults that need a real n-gram", () => {

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import { LookupTokenPredictor } from "../../../daemon/src/engine/predictors/lookup-predictor.js";
 import { SpeculationGate } from "../../../daemon/src/engine/predictors/speculation-gate.js";
+import { Speculation } from "../../../daemon/src/engine/speculation.js";
 
 const options = { minAcceptance: 0.4, minEvidence: 10, decay: 0.5, offRequests: 2, maxOffRequests: 8 };
 
@@ -76,5 +79,41 @@ describe("speculation gate", () => {
     const fresh = new SpeculationGate(options);
     fresh.record(10, 50);
     assert.equal(fresh.snapshot.accepted, 10);
+  });
+});
+
+describe("speculation per workspace", () => {
+  /** What Speculation reads of a target sequence: its predictor and its tokens. */
+  function fakeSequence(predictor: LookupTokenPredictor, tokens: number[]): LlamaContextSequence {
+    return { tokenPredictor: predictor, contextTokens: tokens as Token[] } as unknown as LlamaContextSequence;
+  }
+
+  it("turns a workspace's predictor off while its drafts are refuted, leaves other workspaces alone, and probes again later", async () => {
+    // Lookup needs no model: only whether the runtime has a GPU is read.
+    const speculation = await Speculation.create({ gpu: false } as unknown as Llama, null as unknown as LlamaModel, null as unknown as LlamaContext, {
+      mode: "lookup",
+      modelsDir: "",
+      report: () => undefined,
+      sequences: 1,
+      threads: 1,
+      gate: { minAcceptance: 0.5, minEvidence: 8, offRequests: 2 },
+    });
+    const predictor = new LookupTokenPredictor();
+    const sequence = fakeSequence(predictor, [1, 2, 3]);
+    const request = (workspace: string, drafted: number, accepted: number): boolean => {
+      speculation.begin(sequence, workspace, "doc");
+      const enabled = predictor.enabled;
+      speculation.end(sequence, workspace, "doc", [1, 2] as Token[], { draftTokens: drafted, acceptedTokens: accepted });
+      return enabled;
+    };
+    assert.equal(request("a", 10, 1), true);
+    assert.equal(speculation.gateState("a").on, false);
+    assert.equal(request("b", 10, 9), true, "workspace b has its own gate");
+    assert.equal(request("a", 10, 10), false);
+    assert.equal(request("a", 10, 10), false);
+    assert.equal(request("a", 10, 9), true, "the probe");
+    assert.equal(request("a", 10, 9), true);
+    assert.equal(speculation.gateState("a").on, true);
+    await speculation.dispose();
   });
 });

@@ -20,6 +20,8 @@ import { SpeculativePredictor } from "./speculative-predictor.js";
 export interface DraftOptions {
   /** Most tokens drafted per step. */
   maxTokens: number;
+  /** Shortest draft the adaptive length falls back to after refuted drafts. */
+  minTokens: number;
   /** The draft stops at a token it is less sure of than this: such tokens are mostly refuted. */
   minConfidence: number;
   /**
@@ -31,7 +33,7 @@ export interface DraftOptions {
   maxCatchUp: number;
 }
 
-export const DEFAULT_DRAFT_OPTIONS: DraftOptions = { maxTokens: 8, minConfidence: 0.5, maxCatchUp: 1024 };
+export const DEFAULT_DRAFT_OPTIONS: DraftOptions = { maxTokens: 16, minTokens: 2, minConfidence: 0.6, maxCatchUp: 1024 };
 
 export class DraftModelPredictor extends SpeculativePredictor {
   /** Every token the target holds, then the one it evaluates next. */
@@ -44,8 +46,9 @@ export class DraftModelPredictor extends SpeculativePredictor {
     private readonly draft: LlamaContextSequence,
     options: Partial<DraftOptions> = {},
   ) {
-    super();
-    this.options = { ...DEFAULT_DRAFT_OPTIONS, ...options };
+    const resolved = { ...DEFAULT_DRAFT_OPTIONS, ...options };
+    super({ minDraft: Math.min(resolved.minTokens, resolved.maxTokens), maxDraft: resolved.maxTokens });
+    this.options = resolved;
   }
 
   get draftSequence(): LlamaContextSequence {
@@ -64,17 +67,18 @@ export class DraftModelPredictor extends SpeculativePredictor {
   }
 
   override async predictTokens(): Promise<Token[]> {
-    this.observeStep(true);
+    this.beginStep();
     if (!this.enabled || this.disposed || this.draft.disposed || this.tokens.length === 0) return [];
     const pending = await this.catchUp();
     const drafted: Token[] = [];
     const model = this.draft.model;
+    const length = this.currentDraftLength();
     for await (const { token, confidence } of this.draft.evaluateWithMetadata(pending, { confidence: true }, { temperature: 0, yieldEogToken: true })) {
       if (model.isEogToken(token) || confidence < this.options.minConfidence) break;
       drafted.push(token);
-      if (drafted.length >= this.options.maxTokens) break;
+      if (drafted.length >= length) break;
     }
-    return drafted;
+    return this.drafted(drafted);
   }
 
   /**

@@ -9,7 +9,7 @@ import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import { SpeculativePredictor } from "./speculative-predictor.js";
 
 export interface LookupOptions {
-  /** Shortest n-gram that counts as a match; 1 proposes on every repeated token, mostly wrongly. */
+  /** Shortest n-gram that counts as a match; shorter ones (`) {`, `= new`) are mostly wrong in code. */
   minMatch: number;
   /** Matching stops growing here: a longer match rarely predicts better and costs more scanning. */
   maxMatch: number;
@@ -17,7 +17,12 @@ export interface LookupOptions {
   maxDraft: number;
 }
 
-export const DEFAULT_LOOKUP_OPTIONS: LookupOptions = { minMatch: 2, maxMatch: 8, maxDraft: 8 };
+export interface LookupPredictorOptions extends LookupOptions {
+  /** Shortest draft the adaptive length falls back to after refuted drafts. */
+  minDraft: number;
+}
+
+export const DEFAULT_LOOKUP_OPTIONS: LookupPredictorOptions = { minMatch: 3, maxMatch: 8, minDraft: 4, maxDraft: 16 };
 
 export interface LookupMatch {
   /** Tokens the match covers at the end of the generation. */
@@ -29,7 +34,9 @@ export interface LookupMatch {
  * The continuation after the longest earlier occurrence of `tokens`' tail, searching
  * `tokens` itself (most recent occurrence first, so a repeating pattern follows its latest
  * period) and then `history` (segments newest first). Null when no occurrence is as long as
- * `minMatch` or nothing follows it.
+ * `minMatch` or nothing follows it. A continuation found in `tokens` that runs into the
+ * tail goes on with itself: text that repeats with period p keeps repeating, so a short
+ * period still yields a full-length draft.
  */
 export function findContinuation(tokens: readonly Token[], history: readonly (readonly Token[])[], options: LookupOptions): LookupMatch | null {
   const n = tokens.length;
@@ -59,17 +66,21 @@ export function findContinuation(tokens: readonly Token[], history: readonly (re
   }
   if (best === null) return null;
   const found: { source: readonly Token[]; end: number; length: number } = best;
-  return { length: found.length, continuation: found.source.slice(found.end, found.end + options.maxDraft) };
+  if (found.source !== tokens) return { length: found.length, continuation: found.source.slice(found.end, found.end + options.maxDraft) };
+  const continuation: Token[] = [];
+  for (let i = found.end; continuation.length < options.maxDraft; i++) continuation.push((i < n ? tokens[i] : continuation[i - n]) as Token);
+  return { length: found.length, continuation };
 }
 
 export class LookupTokenPredictor extends SpeculativePredictor {
   private tokens: Token[] = [];
   private history: readonly (readonly Token[])[] = [];
-  private readonly options: LookupOptions;
+  private readonly options: LookupPredictorOptions;
 
-  constructor(options: Partial<LookupOptions> = {}) {
-    super();
-    this.options = { ...DEFAULT_LOOKUP_OPTIONS, ...options };
+  constructor(options: Partial<LookupPredictorOptions> = {}) {
+    const resolved = { ...DEFAULT_LOOKUP_OPTIONS, ...options };
+    super({ minDraft: Math.min(resolved.minDraft, resolved.maxDraft), maxDraft: resolved.maxDraft });
+    this.options = resolved;
   }
 
   /** The workspace's recent text (other files' prompts, earlier completions), set per request. */
@@ -87,9 +98,10 @@ export class LookupTokenPredictor extends SpeculativePredictor {
   }
 
   override predictTokens(): Token[] {
-    this.observeStep(true);
+    this.beginStep();
     if (!this.enabled || this.disposed) return [];
-    return findContinuation(this.tokens, this.history, this.options)?.continuation ?? [];
+    const match = findContinuation(this.tokens, this.history, { ...this.options, maxDraft: this.currentDraftLength() });
+    return this.drafted(match?.continuation ?? []);
   }
 
   override dispose(): void {

@@ -1,22 +1,36 @@
 /**
  * What Hearth's token predictors share on top of node-llama-cpp's `TokenPredictor` contract:
  * a switch the engine flips per request (the adaptive gate turns a workspace's speculation
- * off without touching the sequence, whose predictor is fixed when it is created), and a
- * record of how many drafted tokens the target accepted in each decode step.
+ * off without touching the sequence, whose predictor is fixed when it is created), a record
+ * of how many drafted tokens the target accepted in each decode step, and a draft length
+ * that adapts to it.
  *
  * The contract, as LlamaContextSequence drives it: `reset` gets every token the target holds
  * plus the one about to be evaluated, `pushTokens` each token evaluated after that (one per
  * step: the token the target just sampled), and `predictTokens` is asked, right before a
  * decode, for the tokens expected to follow; the target evaluates them in the same batch and
  * keeps the prefix its own greedy choice agrees with.
+ *
+ * Why the draft length adapts: a decode of several tokens costs much more than one (on a
+ * CPU, a batch of 2 to 16 tokens took 3 to 8 times a single token in our measurements), so
+ * a long draft pays only while drafts keep being accepted whole. The length doubles after
+ * a draft accepted in full, holds while at least half of a draft is accepted, and halves
+ * otherwise.
  */
 import { TokenPredictor, type LlamaContextSequence, type Token } from "node-llama-cpp";
 
 export interface StepStats {
-  /** Decode steps that asked for a prediction since the last reset of the stats. */
+  /** Decode steps that asked for a prediction since the stats were last cleared. */
   steps: number;
   /** The most drafted tokens the target accepted in one step (1 at most without our patch). */
   maxAcceptedInStep: number;
+}
+
+export interface DraftLength {
+  /** Shortest draft the length adapts down to. */
+  minDraft: number;
+  /** Longest draft the length adapts up to. */
+  maxDraft: number;
 }
 
 export abstract class SpeculativePredictor extends TokenPredictor {
@@ -25,7 +39,15 @@ export abstract class SpeculativePredictor extends TokenPredictor {
   protected disposed = false;
   private target: LlamaContextSequence | null = null;
   private validatedAtLastStep: number | null = null;
+  /** Tokens drafted for the step whose outcome is not observed yet. */
+  private pendingDraft = 0;
+  private length: number;
   private stats: StepStats = { steps: 0, maxAcceptedInStep: 0 };
+
+  constructor(private readonly draftLength: DraftLength) {
+    super();
+    this.length = draftLength.minDraft;
+  }
 
   /** The step stats gathered so far; `clear` starts a new count. */
   stepStats(clear = false): StepStats {
@@ -35,22 +57,45 @@ export abstract class SpeculativePredictor extends TokenPredictor {
     return stats;
   }
 
+  /** How many tokens the next draft may have. */
+  protected currentDraftLength(): number {
+    return this.length;
+  }
+
   /** Subclasses call this from `reset`: the sequence's counters are the baseline for the steps. */
   protected startSteps(target: LlamaContextSequence): void {
     this.target = target;
     this.validatedAtLastStep = target.tokenPredictions.validated;
+    this.pendingDraft = 0;
+  }
+
+  /** Subclasses call this at the start of `predictTokens`, and pass what they return through `drafted`. */
+  protected beginStep(): void {
+    this.observeStep();
+    this.stats.steps++;
+  }
+
+  protected drafted(tokens: Token[]): Token[] {
+    this.pendingDraft = tokens.length;
+    return tokens;
   }
 
   /**
    * The target validates a step's drafted tokens after `predictTokens` returns, so a step's
-   * acceptance is known at the next call (or at `stop`): the counter's growth in between.
+   * acceptance is known at the next call (or at `stop`, which the target calls on the first
+   * refuted token and at the end): the counter's growth in between.
    */
-  protected observeStep(countStep = false): void {
+  private observeStep(): void {
     if (this.target === null || this.validatedAtLastStep === null || this.target.disposed) return;
     const validated = this.target.tokenPredictions.validated;
-    this.stats.maxAcceptedInStep = Math.max(this.stats.maxAcceptedInStep, validated - this.validatedAtLastStep);
+    const accepted = validated - this.validatedAtLastStep;
     this.validatedAtLastStep = validated;
-    if (countStep) this.stats.steps++;
+    this.stats.maxAcceptedInStep = Math.max(this.stats.maxAcceptedInStep, accepted);
+    if (this.pendingDraft === 0) return;
+    const { minDraft, maxDraft } = this.draftLength;
+    if (accepted >= this.pendingDraft) this.length = Math.min(maxDraft, this.length * 2);
+    else if (2 * accepted < this.pendingDraft) this.length = Math.max(minDraft, Math.floor(this.length / 2));
+    this.pendingDraft = 0;
   }
 
   override stop(): void {
