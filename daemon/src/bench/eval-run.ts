@@ -1,7 +1,8 @@
 /**
  * `hearth eval`: fill-in-the-middle accuracy on HumanEval-infilling-style data. Each task
- * is a document `prompt + suffix` with the cursor where `canonical_solution` was cut out;
- * the daemon completes there (greedy, as it always decodes) through the real protocol. A
+ * is a document `prompt + suffix` with the cursor where `canonical_solution` was cut out
+ * (on a blank line of its own when whole lines were cut, as a user opens one to write
+ * them); the daemon completes there (greedy, as it always decodes) through the real protocol. A
  * task counts as an exact match when the first non-blank line of the completion equals the
  * first non-blank line of the solution, surrounding whitespace aside. Each precision
  * variant is a separate daemon; every variant is also compared with the highest-precision
@@ -123,6 +124,12 @@ function taskUri(task: EvalTask, index: number): string {
   return `file:///hearth-eval/${index}-${safe}.${ext}`;
 }
 
+/** prompt + suffix, with a blank line at the cut when the solution was whole lines. */
+export function documentText(task: EvalTask): string {
+  const wholeLines = (task.prompt === "" || task.prompt.endsWith("\n")) && task.canonicalSolution.endsWith("\n");
+  return wholeLines ? `${task.prompt}\n${task.suffix}` : task.prompt + task.suffix;
+}
+
 function positionAt(text: string): { line: number; character: number } {
   const lines = text.split("\n");
   return { line: lines.length - 1, character: (lines[lines.length - 1] ?? "").length };
@@ -145,7 +152,7 @@ async function runVariant(spec: HearthConfigSpec, options: EvalOptions, help: st
       let decodeTokens = 0;
       for (const [index, task] of options.tasks.entries()) {
         const uri = taskUri(task, index);
-        await client.open({ uri, languageId: task.languageId, version: 1, text: task.prompt + task.suffix });
+        await client.open({ uri, languageId: task.languageId, version: 1, text: documentText(task) });
         const sent = performance.now();
         const result = await client.complete({ textDocument: { uri }, position: positionAt(task.prompt), context: { triggerKind: 1 }, hearth: { maxTokens: options.maxTokens, mode: "auto" } });
         const latencyMs = performance.now() - sent;

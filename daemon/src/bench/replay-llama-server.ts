@@ -4,8 +4,9 @@
  * llama.vscode user would feel:
  * - the prompt: `input_prefix` = up to 256 lines above the cursor line, `input_suffix` =
  *   the rest of the cursor line plus up to 64 lines below, `prompt` = the cursor line's text
- *   before the cursor ("" when it is only indentation), `input_extra` = other files' chunks
- *   (none here: Hearth's prompt has none either), `n_predict` 128, `n_indent`,
+ *   before the cursor ("" when it is only indentation), `input_extra` empty (llama.vscode
+ *   fills it from a ring of chunks of recently opened and edited files, which the bench does
+ *   not reproduce), `n_predict` 128, `n_indent`,
  *   `t_max_prompt_ms` 500, `t_max_predict_ms` 1000, `samplers` top_k/top_p/infill,
  *   `cache_prompt: true`, and `id_slot: 0` so every request reuses one slot's cache;
  * - its client rules: no completion when more than 8 characters follow the cursor; a

@@ -1,7 +1,7 @@
 /**
  * The bench's report: JSON (everything, for files and tools) and Markdown (tables for a
- * terminal, a pull request or the README). One column per configuration; with two, a
- * ratio column (second ÷ first), because on a shared machine ratios taken in one run mean
+ * terminal, a pull request or the README). One column per configuration, then each other
+ * column's ratio to the first, because on a shared machine ratios taken in one run mean
  * more than absolute figures taken at different times.
  */
 import type { MemoryInfo } from "../protocol.js";
@@ -62,8 +62,14 @@ export interface BenchReport {
 
 const dash = "–";
 
+/** Milliseconds as a number, for cells whose row says "(ms)". */
 function ms(x: number | null | undefined): string {
-  return x === null || x === undefined ? dash : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)}`;
+  return x === null || x === undefined ? dash : `${Math.round(x)}`;
+}
+
+/** A duration with its unit, for cells in prose. */
+function duration(x: number | null | undefined): string {
+  return x === null || x === undefined ? dash : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`;
 }
 
 function num(x: number | null | undefined, digits = 0): string {
@@ -112,14 +118,13 @@ function path(file: string): string {
 
 function restartCell(r: RestartResult | undefined): string {
   if (r === undefined) return dash;
-  return `${ms(r.totalMs)} ms (load ${ms(r.modelLoadMs)}, completion ${ms(r.completionMs)}; reused ${r.reusedTokens}/${r.promptTokens} tokens)`;
+  return `${duration(r.totalMs)} (load ${duration(r.modelLoadMs)}, completion ${duration(r.completionMs)}; reused ${r.reusedTokens}/${r.promptTokens} tokens)`;
 }
 
-/** The whole report as Markdown: configurations, then one table per trace. */
+/** The whole report as Markdown: configurations, then one table per trace with each other column's ratio to the first. */
 export function renderMarkdown(report: BenchReport): string {
   const configs = report.configs;
-  const two = configs.length === 2;
-  const [a, b] = configs;
+  const [first, ...others] = configs;
   const header = ["", ...configs.map((c) => c.label)];
   const out: string[] = [];
   out.push(`## hearth bench, ${report.startedAt.slice(0, 16).replace("T", " ")} UTC (${(report.durationMs / 1000).toFixed(0)} s)`);
@@ -143,32 +148,34 @@ export function renderMarkdown(report: BenchReport): string {
   for (const trace of report.traces) {
     const sums = configs.map((c) => c.traces.find((t) => t.trace === trace.name));
     const get = <T>(f: (s: TraceSummary) => T): (T | undefined)[] => sums.map((s) => (s === undefined ? undefined : f(s)));
-    const row = (name: string, cells: (string | undefined)[], r?: [number | null | undefined, number | null | undefined]): string[] => [
+    const row = (name: string, cells: (string | undefined)[], pick?: (s: TraceSummary) => number | null): string[] => [
       name,
       ...cells.map((x) => x ?? dash),
-      ...(two ? [r ? ratio(r[0], r[1]) : ""] : []),
+      ...others.map((_, i) => {
+        const base = sums[0];
+        const other = sums[i + 1];
+        return pick && base && other ? ratio(pick(base), pick(other)) : "";
+      }),
     ];
-    const sa = sums[0];
-    const sb = sums[1];
     out.push("");
     out.push(`### ${trace.name}: ${trace.keystrokes} keystrokes over ${(trace.scheduledMs / 1000).toFixed(0)} s`);
     out.push("");
     out.push(trace.description);
     out.push("");
     const traceRows: string[][] = [
-      row("latency keystroke → result p50 / p95 / max (ms)", get((s) => triple(s.latencyMs)), [sa?.latencyMs.p50, sb?.latencyMs.p50]),
-      row("keystroke → first token p50 / p95 / max (ms)", get((s) => triple(s.firstTokenMs)), [sa?.firstTokenMs.p50, sb?.firstTokenMs.p50]),
-      row("server time per request p50 / p95 (ms)", get((s) => (s.serverMs.count === 0 ? dash : `${ms(s.serverMs.p50)} / ${ms(s.serverMs.p95)}`)), [sa?.serverMs.p50, sb?.serverMs.p50]),
-      row("requests sent / cancelled / completed / failed", get((s) => `${s.sent} / ${s.cancelled} / ${s.completed} / ${s.failed}`), [sa?.sent, sb?.sent]),
+      row("latency keystroke → result p50 / p95 / max (ms)", get((s) => triple(s.latencyMs)), (s) => s.latencyMs.p50),
+      row("keystroke → first token p50 / p95 / max (ms)", get((s) => triple(s.firstTokenMs)), (s) => s.firstTokenMs.p50),
+      row("server time per request p50 / p95 (ms)", get((s) => (s.serverMs.count === 0 ? dash : `${ms(s.serverMs.p50)} / ${ms(s.serverMs.p95)}`)), (s) => s.serverMs.p50),
+      row("requests sent / cancelled / completed / failed", get((s) => `${s.sent} / ${s.cancelled} / ${s.completed} / ${s.failed}`), (s) => s.sent),
       row("keystrokes debounced / client cache / skipped", get((s) => `${s.debounced} / ${s.clientCacheHits} / ${s.skipped}`)),
-      row("prompt tokens / evaluated (cache reuse)", get((s) => `${s.promptTokens} / ${s.evaluatedTokens} (${percent(s.cacheReuse)})`), [sa?.evaluatedTokens, sb?.evaluatedTokens]),
+      row("prompt tokens / evaluated (cache reuse)", get((s) => `${s.promptTokens} / ${s.evaluatedTokens} (${percent(s.cacheReuse)})`), (s) => s.evaluatedTokens),
       row("all requests incl. cancelled: evaluated / generated tokens", get((s) => (s.serverWork ? `${s.serverWork.evaluatedTokens} / ${s.serverWork.generatedTokens}${s.serverWork.complete ? "" : " (partial)"}` : dash))),
-      row("generated tokens; decode tokens/s", get((s) => `${s.generatedTokens}; ${num(s.decodeTokensPerS, 1)}`), [sa?.decodeTokensPerS, sb?.decodeTokensPerS]),
-      row("prefill tokens/s", get((s) => num(s.prefillTokensPerS, 0)), [sa?.prefillTokensPerS, sb?.prefillTokensPerS]),
+      row("generated tokens; decode tokens/s", get((s) => `${s.generatedTokens}; ${num(s.decodeTokensPerS, 1)}`), (s) => s.decodeTokensPerS),
+      row("prefill tokens/s", get((s) => num(s.prefillTokensPerS, 0)), (s) => s.prefillTokensPerS),
       row("speculation drafted / accepted (rate)", get((s) => `${s.draftTokens} / ${s.acceptedTokens} (${percent(s.acceptanceRate)})`)),
       row("accepted suggestions the model had right", get((s) => `${s.acceptsMatched} of ${s.accepts}`)),
     ];
-    out.push(table([...header, ...(two ? [`${b?.label ?? ""} ÷ ${a?.label ?? ""}`] : [])], traceRows));
+    out.push(table([...header, ...others.map((o) => `${o.label} ÷ ${first?.label ?? ""}`)], traceRows));
     const errors = sums.flatMap((s, i) => (s && s.errors.length > 0 ? [`${configs[i]?.label}: ${s.errors.slice(0, 3).join("; ")}`] : []));
     if (errors.length > 0) out.push("", `Errors: ${errors.join(" · ")}`);
   }
@@ -183,7 +190,7 @@ export function renderReadmeTable(report: BenchReport): string {
   const out: string[] = [];
   const configs = report.configs.map((c) => {
     const threads = c.device ? `, ${c.device.threads} thread${c.device.threads === 1 ? "" : "s"}` : "";
-    return `**${c.label}**: ${modelCell(c)}${c.model?.fileBytes ? ` (${bytes(c.model.fileBytes)})` : ""}${threads}, KV ${c.model?.kvCacheType ?? dash}; start ${ms(c.start?.listeningMs)} ms + load ${ms(c.start?.modelLoadMs)} ms; RSS ${bytes(c.memory?.daemonRssBytes)}; restart → first completion ${ms(c.restart?.withSavedState.totalMs)} ms with saved state (reused ${c.restart?.withSavedState.reusedTokens ?? dash} tokens), ${ms(c.restart?.withoutSavedState.totalMs)} ms without`;
+    return `**${c.label}**: ${modelCell(c)}${c.model?.fileBytes ? ` (${bytes(c.model.fileBytes)})` : ""}${threads}, KV ${c.model?.kvCacheType ?? dash}, speculation ${String(c.requested.spec ?? "default")}; start ${duration(c.start?.listeningMs)} + load ${duration(c.start?.modelLoadMs)}; RSS ${bytes(c.memory?.daemonRssBytes)}; decode ceiling from bandwidth ${c.floor ? `${c.floor.tokensPerS} tok/s` : dash}; restart → first completion ${duration(c.restart?.withSavedState.totalMs)} with saved state (reused ${c.restart?.withSavedState.reusedTokens ?? dash} of ${c.restart?.withSavedState.promptTokens ?? dash} tokens), ${duration(c.restart?.withoutSavedState.totalMs)} from a fresh home`;
   });
   out.push(`Measured ${report.startedAt.slice(0, 10)} on ${machineLine(report)}. The whole run took ${(report.durationMs / 1000).toFixed(0)} s.`);
   out.push("");
@@ -202,13 +209,12 @@ export function renderReadmeTable(report: BenchReport): string {
         ms(s.firstTokenMs.p50),
         `${s.evaluatedTokens} / ${s.promptTokens} (${percent(s.cacheReuse)})`,
         num(s.decodeTokensPerS, 1),
-        c.floor ? String(c.floor.tokensPerS) : dash,
       ]);
     }
   }
   out.push(
     table(
-      ["trace", "config", "sent / cancelled / completed", "latency p50 / p95 / max (ms)", "first token p50 (ms)", "evaluated / prompt tokens (reuse)", "decode tok/s", "bandwidth ceiling tok/s"],
+      ["trace", "config", "sent / cancelled / completed", "latency p50 / p95 / max (ms)", "first token p50 (ms)", "evaluated / prompt tokens (reuse)", "decode tok/s"],
       rows,
     ),
   );

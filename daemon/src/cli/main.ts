@@ -3,6 +3,7 @@
  */
 import { UsageError } from "./args.js";
 import { bench, benchHelp } from "./commands/bench.js";
+import { evalCommand, evalHelp } from "./commands/eval.js";
 import { complete, completeHelp } from "./commands/complete.js";
 import { explain, explainHelp } from "./commands/explain.js";
 import { precision, precisionHelp } from "./commands/precision.js";
@@ -22,6 +23,7 @@ const commands: Record<string, Command> = {
   precision: { run: precision, help: precisionHelp, summary: "list or switch the model's precision variants" },
   quantize: { run: quantize, help: quantizeHelp, summary: "derive a precision variant of a .gguf file" },
   bench: { run: bench, help: benchHelp, summary: "replay editing traces and report latency, cache reuse, speed, memory" },
+  eval: { run: evalCommand, help: evalHelp, summary: "fill-in-the-middle accuracy per precision variant (JSONL tasks)" },
 };
 
 const usage = `Usage: hearth <command> [options]

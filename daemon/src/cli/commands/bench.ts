@@ -8,6 +8,7 @@ import { formatTrace, loadTrace, parseTrace, type Trace } from "../../bench/trac
 import { typingTraceFromSource } from "../../bench/trace-generator.js";
 import { TRACE_RECIPES } from "../../bench/trace-recipes.js";
 import { syntheticPresets } from "../../gguf/model-cache.js";
+import { KV_CACHE_TYPES } from "../../protocol.js";
 import { packageRoot } from "../../version.js";
 import { intFlag, parseArgs, parseFileRange, stringFlag, UsageError, type ParsedArgs } from "../args.js";
 import { entryScript, languageIdFor } from "../common.js";
@@ -73,6 +74,8 @@ function hearthConfig(args: ParsedArgs, base: HearthConfigSpec | null, fallbackL
   if (shape !== undefined && model !== undefined) throw new UsageError("give --model or --shape, not both");
   if (shape !== undefined && !(shape in syntheticPresets)) throw new UsageError(`--shape must be one of ${Object.keys(syntheticPresets).join(", ")}; got "${shape}"`);
   const newModel = shape !== undefined ? `generated:${shape}` : model;
+  const kvFlag = stringFlag(args, "kv");
+  if (kvFlag !== undefined && !(KV_CACHE_TYPES as readonly string[]).includes(kvFlag)) throw new UsageError(`--kv must be ${KV_CACHE_TYPES.join(", ")}; got "${kvFlag}"`);
   const spec = stringFlag(args, "spec");
   if (spec !== undefined && !(SPEC_MODES as readonly string[]).includes(spec)) throw new UsageError(`--spec must be ${SPEC_MODES.join(", ")}; got "${spec}"`);
   const config: HearthConfigSpec = {
