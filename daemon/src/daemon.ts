@@ -47,7 +47,6 @@ export function validateDaemonOptions(options: DaemonOptions): DaemonOptions {
   if (!["auto", "cuda", "vulkan", "metal", "off"].includes(options.gpu)) throw new RangeError(`gpu must be auto, cuda, vulkan, metal or off; got ${options.gpu}.`);
   if (options.modelSource.trim() === "") throw new TypeError("model must name a .gguf path, an hf: URI or generated:NAME.");
   if (options.speculation !== undefined && !SPECULATION_MODES.includes(options.speculation)) throw new RangeError(`speculation must be ${SPECULATION_MODES.join(", ")}; got ${options.speculation}.`);
-  if (options.speculation === "draft" && !options.draftModelSource) throw new TypeError("speculation draft needs a draft model.");
   return options;
 }
 

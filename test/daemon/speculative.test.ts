@@ -7,7 +7,8 @@
  * the --spec and --draft options, and the refusal as a failed model load.
  */
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ResponseError } from "vscode-jsonrpc/node";
 import { getLlama, LlamaLogLevel, TokenPredictor, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
@@ -356,17 +357,43 @@ describe("speculative decoding through the daemon", function () {
     }
   });
 
-  it("rejects --spec draft without --draft, and an unknown --spec, as usage errors", async () => {
+  it("rejects an unknown --spec as a usage error", async () => {
     const home = tempHome();
     try {
-      const noDraft = await runCli(["serve", "--home", home, "--spec", "draft"]);
-      assert.equal(noDraft.code, 2);
-      assert.match(noDraft.stderr, /--spec draft needs --draft MODEL/);
       const unknown = await runCli(["serve", "--home", home, "--spec", "sometimes"]);
       assert.equal(unknown.code, 2);
       assert.match(unknown.stderr, /--spec must be off, lookup, draft/);
     } finally {
       rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it("pairs --spec draft with a smaller model of the same family beside the target, by name", async () => {
+    const models = await testModels();
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-pair-"));
+    copyFileSync(models.target, path.join(dir, "tiny-coder-1.5B-Q8_0.gguf"));
+    copyFileSync(models.draft, path.join(dir, "tiny-coder-0.5B-Q8_0.gguf"));
+    copyFileSync(models.draft, path.join(dir, "other-family-0.1B-Q8_0.gguf"));
+    const daemon = await startDaemon({ model: path.join(dir, "tiny-coder-1.5B-Q8_0.gguf"), args: ["--spec", "draft"] });
+    try {
+      const client = await daemon.connect();
+      await client.open({ uri, languageId: "typescript", version: 1, text: source });
+      const result = await client.complete({ textDocument: { uri }, position: cursor, context: { triggerKind: 1 } });
+      assert.ok(result.metrics.draftTokens > 0, "the paired draft drafted");
+      assert.equal((await client.status()).model.draft, path.join(dir, "tiny-coder-0.5B-Q8_0.gguf"));
+      client.dispose();
+    } finally {
+      await daemon.stop();
+    }
+    const alone = await startDaemon({ model: models.target, args: ["--spec", "draft"] });
+    try {
+      const client = await alone.connect();
+      await client.open({ uri, languageId: "typescript", version: 1, text: source });
+      await assert.rejects(client.complete({ textDocument: { uri }, position: cursor, context: { triggerKind: 1 } }), (e: unknown) => e instanceof ResponseError && /no smaller model of the same family/.test(e.message));
+      client.dispose();
+    } finally {
+      await alone.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -188,7 +188,7 @@ export class Engine {
       report,
       sequences,
       threads: this.options.threads,
-    }).catch(async (error: unknown) => {
+    }, modelPath).catch(async (error: unknown) => {
       // A refused draft fails the load: free the target rather than leak it.
       await context.dispose();
       await model.dispose();

@@ -7,10 +7,12 @@
  * Greedy output never depends on any of this: the target keeps only drafted tokens its own
  * choice agrees with, so speculation changes speed, not text.
  */
+import path from "node:path";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token, TokenPredictor } from "node-llama-cpp";
 import { HearthError } from "../errors.js";
 import { ErrorCodes } from "../protocol.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
+import { pairedDraftFor } from "./predictors/draft-pairing.js";
 import { DraftModelPredictor, type DraftOptions } from "./predictors/draft-predictor.js";
 import { assertSameVocabulary, vocabularyOf } from "./predictors/draft-vocabulary.js";
 import { LookupTokenPredictor, type LookupOptions } from "./predictors/lookup-predictor.js";
@@ -35,7 +37,7 @@ const GATE_BY_DEVICE: Record<"cpu" | "gpu", Record<Exclude<SpeculationMode, "off
 
 export interface SpeculationOptions {
   mode: SpeculationMode;
-  /** Required for "draft": a .gguf path, an hf: URI or generated:NAME, as for the target. */
+  /** For "draft": a .gguf path, an hf: URI or generated:NAME, as for the target; "auto" or none pairs by name. */
   draftSource?: string | null;
   modelsDir: string;
   report: ProgressReporter;
@@ -71,16 +73,18 @@ export class Speculation {
   ) {}
 
   /** Loads and checks the draft model when the mode needs one; throws a HearthError when it can't be used. */
-  static async create(llama: Llama, target: LlamaModel, targetContext: LlamaContext, options: SpeculationOptions): Promise<Speculation> {
+  static async create(llama: Llama, target: LlamaModel, targetContext: LlamaContext, options: SpeculationOptions, targetPath?: string): Promise<Speculation> {
     const device = llama.gpu === false ? "cpu" : "gpu";
     if (options.mode !== "draft") return new Speculation(options.mode, options, null, device);
-    const source = options.draftSource ?? "";
-    if (source === "") {
+    const configured = options.draftSource ?? "auto";
+    // "auto" (or nothing configured): pair by name with a smaller model of the same family.
+    const source = configured === "auto" || configured === "" ? (targetPath ? pairedDraftFor(targetPath) : null) : configured;
+    if (source === null) {
       throw new HearthError(
         ErrorCodes.ModelLoadFailed,
         "HEARTH_ERR_NO_DRAFT_MODEL",
-        "Speculation mode draft needs a draft model, and none is configured.",
-        "Pass --draft MODEL (a smaller model with the same vocabulary), or use --spec lookup.",
+        `Speculation mode draft needs a draft model; none is configured and no smaller model of the same family lies beside ${targetPath ? path.basename(targetPath) : "the target"}.`,
+        "Pass --draft MODEL (a smaller model with the same vocabulary), put one beside the target (e.g. …-0.5B-….gguf), or use --spec lookup.",
       );
     }
     const modelPath = await resolveModelSource(source, { modelsDir: options.modelsDir, report: options.report });

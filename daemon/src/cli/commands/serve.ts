@@ -30,7 +30,9 @@ Options:
                      draft (a draft model) (default: draft when --draft is
                      given, else lookup)
   --draft M          the draft model for --spec draft: a smaller model with the
-                     same vocabulary (.gguf path, hf: URI or generated:NAME)
+                     same vocabulary (.gguf path, hf: URI or generated:NAME), or
+                     auto (the default): a smaller model of the same family beside
+                     the target, paired by name (…-0.5B-… for …-7B-…)
 `;
 
 export async function serve(argv: readonly string[]): Promise<number> {
@@ -45,7 +47,6 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const draft = stringFlag(args, "draft") ?? null;
   const spec = stringFlag(args, "spec") ?? (draft !== null ? "draft" : "lookup");
   if (!(SPECULATION_MODES as readonly string[]).includes(spec)) throw new UsageError(`--spec must be ${SPECULATION_MODES.join(", ")}; got "${spec}"`);
-  if (spec === "draft" && draft === null) throw new UsageError("--spec draft needs --draft MODEL");
   const home = stringFlag(args, "home");
   await runDaemon({
     home: home ? path.resolve(home) : hearthHome(),
