@@ -9,7 +9,7 @@ import { createMessageConnection, ResponseError, type CancellationToken, type Me
 import type WebSocket from "ws";
 import { DocumentStore, offsetAt } from "./documents.js";
 import type { Engine } from "./engine/engine.js";
-import type { GenerationOutcome } from "./engine/generate.js";
+import { emptyOutcome, type GenerationOutcome } from "./engine/generate.js";
 import { HearthError, cancelledError, toHearthError } from "./errors.js";
 import type { MetricsLog } from "./metrics.js";
 import { chunkAround, type ContextRing } from "./engine/context-ring.js";
@@ -336,7 +336,7 @@ export class Session {
     });
     const finished: JobHandle = handle ?? unreachable();
     const aborted = finished.abortReason;
-    const result: GenerationOutcome = outcome ?? emptyOutcome();
+    const result: GenerationOutcome = outcome ?? emptyOutcome("cancelled");
     const stopReason = aborted === "superseded" ? "superseded" : aborted !== null ? "cancelled" : failure !== null ? "error" : result.stopReason;
     const metrics: RequestMetrics = {
       requestId,
@@ -366,22 +366,6 @@ export class Session {
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
-}
-
-function emptyOutcome(): GenerationOutcome {
-  return {
-    text: "",
-    stopReason: "cancelled",
-    promptTokens: 0,
-    reusedTokens: 0,
-    evaluatedTokens: 0,
-    generatedTokens: 0,
-    tokensAfterCancel: 0,
-    prefillMs: 0,
-    firstTokenMs: null,
-    draftTokens: 0,
-    acceptedTokens: 0,
-  };
 }
 
 function unreachable(): never {

@@ -8,7 +8,7 @@ import { DaemonClient } from "./client.js";
 import { registerCommands } from "./commands.js";
 import { Config, connectionSettings, daemonSettings } from "./config.js";
 import { CompletionCache } from "./completion/completion-cache.js";
-import { Debouncer, type DebounceOptions } from "./completion/debouncer.js";
+import { Debouncer, debounceOptionsFor, type DebounceOptions } from "../../daemon/src/client/debouncer.js";
 import { InlineProvider } from "./completion/inline-provider.js";
 import { DaemonLauncher } from "./daemon-launcher.js";
 import { DaemonStatus } from "./daemon-status.js";
@@ -31,7 +31,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const daemonStatus = new DaemonStatus(client, log);
   const pause = new PauseState(context.globalState);
   const stats = new RequestStats();
-  const debounceOptions = (): DebounceOptions => ({ baseMs: config.debounceMs, adaptive: config.adaptiveDebounce, minMs: Math.min(config.debounceMs, 40), maxMs: Math.max(config.debounceMs, 400) });
+  const debounceOptions = (): DebounceOptions => debounceOptionsFor(config.debounceMs, config.adaptiveDebounce);
   const debouncer = new Debouncer(debounceOptions());
   const statusBar = new StatusBar(client, daemonStatus, stats, pause, () => debouncer.currentDelayMs);
   const cache = new CompletionCache();

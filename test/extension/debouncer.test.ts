@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { CancellationTokenSource } from "vscode-jsonrpc/node";
-import { AdaptiveDelay, Debouncer, type DebounceOptions } from "../../extension/src/completion/debouncer.js";
+import { AdaptiveDelay, Debouncer, type DebounceOptions } from "../../daemon/src/client/debouncer.js";
 
 const options: DebounceOptions = { baseMs: 5, adaptive: false, minMs: 1, maxMs: 50 };
 

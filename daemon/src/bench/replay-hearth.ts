@@ -11,14 +11,14 @@ import { openSocket } from "../client/connect.js";
 import { HearthClient } from "../client/hearth-client.js";
 import type { DiscoveryInfo } from "../discovery.js";
 import { ErrorCodes, type RequestMetrics, type TextDocumentContentChangeEvent } from "../protocol.js";
-import { BenchDebouncer, extensionDebounce, type DebounceSettings } from "./debounce.js";
+import { DEFAULT_DEBOUNCE, Debouncer, type DebounceOptions } from "../client/debouncer.js";
 import type { CallUsage, CompletionCall, ReplayDriver } from "./replay.js";
 import { workspaceFolderUri, type Trace } from "./trace.js";
 import type { EditorFile } from "./trace-editor.js";
 
 export interface HearthDriverOptions {
   maxTokens: number;
-  debounce?: DebounceSettings;
+  debounce?: DebounceOptions;
 }
 
 /** The extension's default hearth.completion.maxTokens. */
@@ -33,7 +33,7 @@ interface Shown {
 
 interface Window {
   client: HearthClient;
-  debouncer: BenchDebouncer;
+  debouncer: Debouncer;
   /** The provider call VS Code would cancel on the next keystroke. */
   current: CancellationTokenSource | null;
 }
@@ -75,7 +75,7 @@ export class HearthDriver implements ReplayDriver {
     try {
       for (const workspace of trace.workspaces) {
         const client = new HearthClient(await openSocket(info));
-        driver.windows.set(workspace.id, { client, debouncer: new BenchDebouncer(options.debounce ?? extensionDebounce), current: null });
+        driver.windows.set(workspace.id, { client, debouncer: new Debouncer(options.debounce ?? DEFAULT_DEBOUNCE), current: null });
         await client.initialize([{ uri: workspaceFolderUri(workspace.id), name: workspace.id }], "hearth-bench");
       }
     } catch (error) {

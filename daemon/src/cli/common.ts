@@ -45,6 +45,36 @@ export async function connectClient(args: ParsedArgs): Promise<HearthClient> {
   return client;
 }
 
+/**
+ * Connects, opens `file` in the daemon under the workspace folder, runs `work` on it and
+ * prints the result: JSON with --json, else the streamed text is already on stdout and the
+ * metrics go to stderr.
+ */
+export async function withOpenFile<R extends { metrics: RequestMetrics }>(
+  args: ParsedArgs,
+  file: string,
+  text: string,
+  work: (client: HearthClient, uri: string, onDelta: (delta: string) => void) => Promise<R>,
+  toJson: (result: R) => unknown = (result) => result,
+): Promise<number> {
+  const uri = pathToFileURL(path.resolve(file)).href;
+  const json = args.flags.has("json");
+  const client = await connectClient(args);
+  try {
+    await client.initialize([workspaceFolderFor(args)]);
+    await client.open({ uri, languageId: languageIdFor(file), version: 1, text });
+    const result = await work(client, uri, (delta) => (json ? undefined : process.stdout.write(delta)));
+    if (json) process.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
+    else {
+      process.stdout.write("\n");
+      process.stderr.write(`${formatMetrics(result.metrics)}\n`);
+    }
+    return 0;
+  } finally {
+    client.dispose();
+  }
+}
+
 /** The workspace folder a file belongs to: --workspace, else the current directory. */
 export function workspaceFolderFor(args: ParsedArgs): { uri: string; name: string } {
   const dir = path.resolve(stringFlag(args, "workspace") ?? process.cwd());

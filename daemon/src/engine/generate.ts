@@ -43,13 +43,12 @@ export interface GenerationOutcome {
 /** Tokens per prefill step; small enough that a cancel lands within a few ms on a CPU. */
 export const PREFILL_CHUNK_TOKENS = 64;
 
-export async function generate(sequence: LlamaContextSequence, model: LlamaModel, request: GenerationRequest): Promise<GenerationOutcome> {
-  const started = performance.now();
-  const prompt = request.prompt;
-  const outcome: GenerationOutcome = {
+/** An outcome with nothing done yet: the start of every generation, and what a job cancelled before it ran reports. */
+export function emptyOutcome(stopReason: GenerationStop, promptTokens = 0): GenerationOutcome {
+  return {
     text: "",
-    stopReason: "eos",
-    promptTokens: prompt.length,
+    stopReason,
+    promptTokens,
     reusedTokens: 0,
     evaluatedTokens: 0,
     generatedTokens: 0,
@@ -59,6 +58,12 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
     draftTokens: 0,
     acceptedTokens: 0,
   };
+}
+
+export async function generate(sequence: LlamaContextSequence, model: LlamaModel, request: GenerationRequest): Promise<GenerationOutcome> {
+  const started = performance.now();
+  const prompt = request.prompt;
+  const outcome = emptyOutcome("eos", prompt.length);
   if (prompt.length === 0) return outcome;
   if (prompt.length + 1 >= sequence.contextSize) {
     outcome.stopReason = "contextFull";

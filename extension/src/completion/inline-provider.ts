@@ -16,7 +16,7 @@ import type { PauseState } from "../pause-state.js";
 import type { RequestStats } from "../stats/request-stats.js";
 import type { StatusBar } from "../status-bar.js";
 import type { CompletionCache } from "./completion-cache.js";
-import type { Debouncer } from "./debouncer.js";
+import type { Debouncer } from "../../../daemon/src/client/debouncer.js";
 import { postProcess } from "./post-process.js";
 
 /** What happened to each completion attempt, in order; the test API and the log read it. */

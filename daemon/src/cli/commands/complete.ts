@@ -1,8 +1,6 @@
 import { readFileSync } from "node:fs";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { intFlag, parseArgs, parseFilePosition, UsageError } from "../args.js";
-import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, connectClient, formatMetrics, languageIdFor, workspaceFolderFor } from "../common.js";
+import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, withOpenFile } from "../common.js";
 
 export const completeHelp = `Usage: hearth complete FILE:LINE:COL [options]
 
@@ -34,25 +32,12 @@ export async function complete(argv: readonly string[]): Promise<number> {
   const text = readFileSync(file, "utf8");
   const lines = text.split("\n");
   if (line > lines.length) throw new Error(`${file} has ${lines.length} lines; line ${line} does not exist`);
-  const uri = pathToFileURL(path.resolve(file)).href;
-  const json = args.flags.has("json");
-
-  const client = await connectClient(args);
-  try {
-    await client.initialize([workspaceFolderFor(args)]);
-    await client.open({ uri, languageId: languageIdFor(file), version: 1, text });
-    const result = await client.complete(
-      { textDocument: { uri }, position: { line: line - 1, character: column - 1 }, context: { triggerKind: 1 }, hearth: { maxTokens, mode } },
-      { onDelta: (delta) => (json ? undefined : process.stdout.write(delta)) },
-    );
-    const completion = result.items[0]?.insertText ?? "";
-    if (json) process.stdout.write(`${JSON.stringify({ completion, items: result.items, metrics: result.metrics }, null, 2)}\n`);
-    else {
-      process.stdout.write("\n");
-      process.stderr.write(`${formatMetrics(result.metrics)}\n`);
-    }
-    return 0;
-  } finally {
-    client.dispose();
-  }
+  return withOpenFile(
+    args,
+    file,
+    text,
+    (client, uri, onDelta) =>
+      client.complete({ textDocument: { uri }, position: { line: line - 1, character: column - 1 }, context: { triggerKind: 1 }, hearth: { maxTokens, mode } }, { onDelta }),
+    (result) => ({ completion: result.items[0]?.insertText ?? "", items: result.items, metrics: result.metrics }),
+  );
 }

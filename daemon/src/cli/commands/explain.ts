@@ -1,8 +1,6 @@
 import { readFileSync } from "node:fs";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { intFlag, parseArgs, parseFileRange, UsageError } from "../args.js";
-import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, connectClient, formatMetrics, languageIdFor, workspaceFolderFor } from "../common.js";
+import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, withOpenFile } from "../common.js";
 
 export const explainHelp = `Usage: hearth explain FILE[:START-END] [options]
 
@@ -31,22 +29,6 @@ export async function explain(argv: readonly string[]): Promise<number> {
   const first = (startLine ?? 1) - 1;
   const last = Math.min(endLine ?? lines.length, lines.length) - 1;
   if (first > last) throw new Error(`${file} has ${lines.length} lines; the range starts past its end`);
-  const uri = pathToFileURL(path.resolve(file)).href;
-  const json = args.flags.has("json");
-
-  const client = await connectClient(args);
-  try {
-    await client.initialize([workspaceFolderFor(args)]);
-    await client.open({ uri, languageId: languageIdFor(file), version: 1, text });
-    const range = { start: { line: first, character: 0 }, end: { line: last, character: (lines[last] ?? "").length } };
-    const result = await client.explain({ textDocument: { uri }, range, maxTokens }, { onDelta: (delta) => (json ? undefined : process.stdout.write(delta)) });
-    if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else {
-      process.stdout.write("\n");
-      process.stderr.write(`${formatMetrics(result.metrics)}\n`);
-    }
-    return 0;
-  } finally {
-    client.dispose();
-  }
+  const range = { start: { line: first, character: 0 }, end: { line: last, character: (lines[last] ?? "").length } };
+  return withOpenFile(args, file, text, (client, uri, onDelta) => client.explain({ textDocument: { uri }, range, maxTokens }, { onDelta }));
 }

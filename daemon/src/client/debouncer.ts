@@ -4,7 +4,8 @@
  * once, so only the request for what the user typed last reaches the daemon. With
  * `adaptive`, the delay follows the user's typing rhythm: someone typing fast gets a wait a
  * little longer than their gap between keys (no request per keystroke), someone who pauses
- * gets the short floor (no lag). vscode-free so it is unit-tested in plain Node.
+ * gets the short floor (no lag). Plain Node: the extension and the bench's replayer (which
+ * must debounce exactly as the extension does) share it, and it is unit-tested without VS Code.
  */
 
 /** The part of vscode's and vscode-jsonrpc's CancellationToken this module needs. */
@@ -21,6 +22,13 @@ export interface DebounceOptions {
   minMs: number;
   maxMs: number;
 }
+
+/** The extension's defaults (hearth.completion.debounceMs = 120, adaptive on) and its bounds. */
+export function debounceOptionsFor(debounceMs: number, adaptive: boolean): DebounceOptions {
+  return { baseMs: debounceMs, adaptive, minMs: Math.min(debounceMs, 40), maxMs: Math.max(debounceMs, 400) };
+}
+
+export const DEFAULT_DEBOUNCE: DebounceOptions = debounceOptionsFor(120, true);
 
 /**
  * Typing rhythm as an exponentially weighted mean of the gaps between calls. Gaps longer
