@@ -25,6 +25,8 @@ export interface DaemonOptions {
   idleTimeoutMs: number;
   contextSize: number;
   maxWorkspaces: number;
+  /** Longest a completion's cold prefill should take (0: no cap). */
+  maxPrefillMs?: number;
   /** KV memory budget in bytes (0: none); may lower the number of live workspaces. */
   memoryBudgetBytes?: number;
   threads: number;
@@ -68,6 +70,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     contextSize: options.contextSize,
     maxWorkspaces: options.maxWorkspaces,
     memoryBudgetBytes: options.memoryBudgetBytes ?? 0,
+    ...(options.maxPrefillMs !== undefined ? { maxPrefillMs: options.maxPrefillMs } : {}),
     threads: options.threads,
     gpu: options.gpu,
     speculation: options.speculation ?? "lookup",

@@ -235,3 +235,26 @@ describe("context from other files", function () {
     }
   });
 });
+
+describe("prefill budget", function () {
+  this.timeout(120_000);
+
+  it("cuts a cold prompt that would take longer than --max-prefill-ms to evaluate", async () => {
+    // 1 ms is less than any machine needs, so every cold prompt is cut to the 512-token floor once a speed is known.
+    const daemon = await startDaemon({ model: (await testModels()).target, args: ["--max-prefill-ms", "1"] });
+    const client = await daemon.connect([{ uri: "file:///workspace/budget", name: "budget" }]);
+    try {
+      const uri = "file:///workspace/budget/long.ts";
+      await openDoc(client, uri, longSource(220));
+      const first = await client.complete({ textDocument: { uri }, position: { line: 60, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
+      assert.ok(first.metrics.promptTokens > 1000, `no speed known yet: full prompt (${first.metrics.promptTokens})`);
+      const jump = await client.complete({ textDocument: { uri }, position: { line: 200, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
+      assert.ok(jump.metrics.promptTokens <= 512, `a cold jump is cut to the budget: ${jump.metrics.promptTokens} tokens`);
+      const again = await client.complete({ textDocument: { uri }, position: { line: 200, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
+      assert.equal(again.metrics.evaluatedTokens, 1, "the cut prompt is stable, so it stays cached");
+    } finally {
+      client.dispose();
+      await daemon.stop();
+    }
+  });
+});

@@ -13,13 +13,16 @@ import { decideStop, finalText, firstNonBlankLine, pickMode, type StopContext } 
 import { explainHistory } from "./explain-prompt.js";
 import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
 import { KvStore } from "./kv-store.js";
-import { buildFimSegments, fitSegments, type ContextChunk } from "./fim-prompt.js";
+import { buildFimSegments, fitSegments, type ContextChunk, type FimSegments } from "./fim-prompt.js";
 import { generate, type GenerationOutcome } from "./generate.js";
 import { kvCacheBytes, memorySnapshot, modelShape } from "./memory.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
+import { PrefillBudget } from "./prefill-budget.js";
 import { quantTagOf } from "./precision/variants.js";
 import { SequencePool } from "./sequence-pool.js";
 import { Speculation, type SpeculationMode } from "./speculation.js";
+
+export const DEFAULT_MAX_PREFILL_MS = 4000;
 
 export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | "off";
 
@@ -34,6 +37,8 @@ export interface EngineOptions {
   contextSize: number;
   /** Workspaces with a live KV cache at once; one more sequence serves explanations. */
   maxWorkspaces: number;
+  /** Longest a completion's cold prefill should take; longer prompts are cut (0: never cut). */
+  maxPrefillMs?: number;
   /** Bytes the KV caches may take together (0: no limit but maxWorkspaces). */
   memoryBudgetBytes?: number;
   threads: number;
@@ -101,6 +106,7 @@ export class Engine {
   private readyPromise: Promise<void> | null = null;
   private selection: Selection;
   private family: { source: string; path: string; precision: string } | null = null;
+  private readonly prefillBudget: PrefillBudget;
   /** Decode tokens/s per model file and KV type, measured on real requests. */
   private readonly speeds = new Map<string, number>();
 
@@ -109,6 +115,7 @@ export class Engine {
     private readonly log: (message: string) => void = () => undefined,
   ) {
     this.selection = { source: options.modelSource, kvCacheType: options.kvCacheType ?? "f16" };
+    this.prefillBudget = new PrefillBudget(options.maxPrefillMs ?? DEFAULT_MAX_PREFILL_MS);
     this.modelState = { state: "loading", source: options.modelSource, progress: null };
   }
 
@@ -225,28 +232,29 @@ export class Engine {
         "Configure a FIM code model such as Qwen2.5-Coder (hf:ggml-org/Qwen2.5-Coder-1.5B-Q8_0-GGUF).",
       );
     }
+    const [prefixToken, suffixToken, middleToken] = [fim.prefix, fim.suffix, fim.middle];
     const tokenize = (text: string): Token[] => (text.length === 0 ? [] : model.tokenize(text, false));
-    // Room for the answer and the FIM tokens; the rest of the context holds the prompt.
-    const budget = sequenceContextSize(this.loaded) - input.maxTokens - 8;
-    const segments = fitSegments(buildFimSegments(input.text, input.cursorOffset, input.chunks ?? []), (text) => tokenize(text).length, budget);
-    // Segments are tokenized apart so a keystroke can't change the tokens of an earlier segment.
-    const prompt: Token[] = [
-      fim.prefix,
-      ...tokenize(segments.context),
-      ...tokenize(segments.above),
-      fim.suffix,
-      ...tokenize(segments.suffix),
-      fim.middle,
-      ...tokenize(segments.linePrefix),
-    ];
+    const build = (budget: number): { segments: FimSegments; prompt: Token[] } => {
+      const segments = fitSegments(buildFimSegments(input.text, input.cursorOffset, input.chunks ?? []), (text) => tokenize(text).length, budget);
+      // Segments are tokenized apart so a keystroke can't change the tokens of an earlier segment.
+      const prompt = [prefixToken, ...tokenize(segments.context), ...tokenize(segments.above), suffixToken, ...tokenize(segments.suffix), middleToken, ...tokenize(segments.linePrefix)];
+      return { segments, prompt };
+    };
+    const { sequence, restored } = await pool.acquire(input.workspaceId);
+    if (restored) this.log(`restored the saved KV cache of workspace ${input.workspaceId} (${sequence.nextTokenIndex} tokens)`);
+    // Room for the answer and the FIM tokens; the rest of the context holds the prompt, unless
+    // evaluating the uncached part would take longer than this machine's prefill budget.
+    let { segments, prompt } = build(sequenceContextSize(this.loaded) - input.maxTokens - 8);
+    const coldLimit = this.prefillBudget.limit();
+    if (prompt.length > coldLimit && prompt.length - sequence.compareContextTokens(prompt).firstDifferentIndex > coldLimit) {
+      ({ segments, prompt } = build(coldLimit));
+    }
     const stopContext: StopContext = {
       mode: pickMode(segments.lineSuffix, input.mode),
       indent: segments.indent,
       nextSuffixLine: firstNonBlankLine(segments.suffix.slice(segments.lineSuffix.length)),
       maxLines: 16,
     };
-    const { sequence, restored } = await pool.acquire(input.workspaceId);
-    if (restored) this.log(`restored the saved KV cache of workspace ${input.workspaceId} (${sequence.nextTokenIndex} tokens)`);
     const documentKey = input.documentUri ?? "";
     this.loaded?.speculation.begin(sequence, input.workspaceId, documentKey);
     const started = performance.now();
@@ -264,6 +272,7 @@ export class Engine {
       ...(input.onText ? { onText: input.onText } : {}),
     });
     this.recordSpeed(outcome.generatedTokens, performance.now() - started - (outcome.firstTokenMs ?? 0));
+    this.prefillBudget.record(outcome.evaluatedTokens, outcome.prefillMs);
     this.loaded?.speculation.end(sequence, input.workspaceId, documentKey, prompt, outcome);
     return outcome;
   }

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { runDaemon } from "../../daemon.js";
 import { hearthHome } from "../../discovery.js";
-import type { GpuChoice } from "../../engine/engine.js";
+import { DEFAULT_MAX_PREFILL_MS, type GpuChoice } from "../../engine/engine.js";
 import { defaultThreadCount } from "../../engine/hardware.js";
 import { SPECULATION_MODES, type SpeculationMode } from "../../engine/speculation.js";
 import { intFlag, parseArgs, stringFlag, UsageError } from "../args.js";
@@ -24,6 +24,9 @@ Options:
   --workspaces N     workspaces with a live KV cache at once (default: 3)
   --memory-budget-mb N  memory for the workspaces' KV caches; fewer live workspaces
                      when --workspaces of them don't fit (default: 0, no budget)
+  --max-prefill-ms N  longest a completion's uncached prompt should take to evaluate,
+                     from the measured speed; bigger prompts are cut (default:
+                     ${DEFAULT_MAX_PREFILL_MS}; 0: never cut)
   --threads N        CPU threads (default: physical cores not kept busy by other processes)
   --gpu G            auto, cuda, vulkan, metal or off (default: auto)
   --spec S           speculative decoding: off, lookup (prompt n-grams, free) or
@@ -36,7 +39,7 @@ Options:
 `;
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb"] });
+  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb", "max-prefill-ms"] });
   if (args.flags.has("help")) {
     process.stdout.write(serveHelp);
     return 0;
@@ -56,6 +59,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     contextSize: intFlag(args, "ctx", 4096, 256, 1 << 20),
     maxWorkspaces: intFlag(args, "workspaces", 3, 1, 64),
     memoryBudgetBytes: intFlag(args, "memory-budget-mb", 0, 0, 1 << 24) * 1024 * 1024,
+    maxPrefillMs: intFlag(args, "max-prefill-ms", DEFAULT_MAX_PREFILL_MS, 0, 3_600_000),
     threads: intFlag(args, "threads", defaultThreadCount(), 1, 1024),
     gpu: gpu as GpuChoice,
     speculation: spec as SpeculationMode,
