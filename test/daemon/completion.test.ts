@@ -243,6 +243,7 @@ describe("prefill budget", function () {
     // 1 ms is less than any machine needs, so every cold prompt is cut to the 512-token floor once a speed is known.
     const daemon = await startDaemon({ model: (await testModels()).target, args: ["--max-prefill-ms", "1"] });
     const client = await daemon.connect([{ uri: "file:///workspace/budget", name: "budget" }]);
+    let restarted: RunningDaemon | null = null;
     try {
       const uri = "file:///workspace/budget/long.ts";
       await openDoc(client, uri, longSource(220));
@@ -252,8 +253,20 @@ describe("prefill budget", function () {
       assert.ok(jump.metrics.promptTokens <= 512, `a cold jump is cut to the budget: ${jump.metrics.promptTokens} tokens`);
       const again = await client.complete({ textDocument: { uri }, position: { line: 200, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
       assert.equal(again.metrics.evaluatedTokens, 1, "the cut prompt is stable, so it stays cached");
+      client.dispose();
+      await daemon.stop({ keepHome: true });
+
+      // After a restart the budget is the same, so the prompt is cut the same way and found in the saved cache.
+      restarted = await startDaemon({ model: (await testModels()).target, home: daemon.home, args: ["--max-prefill-ms", "1"] });
+      const back = await restarted.connect([{ uri: "file:///workspace/budget", name: "budget" }]);
+      await openDoc(back, uri, longSource(220));
+      const warm = await back.complete({ textDocument: { uri }, position: { line: 200, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
+      assert.equal(warm.metrics.promptTokens, jump.metrics.promptTokens);
+      assert.ok(warm.metrics.evaluatedTokens <= 2, `restored, not re-evaluated: ${warm.metrics.evaluatedTokens}`);
+      back.dispose();
     } finally {
       client.dispose();
+      await restarted?.stop({ keepHome: true });
       await daemon.stop();
     }
   });

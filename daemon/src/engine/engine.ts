@@ -23,6 +23,7 @@ import { SequencePool } from "./sequence-pool.js";
 import { Speculation, type SpeculationMode } from "./speculation.js";
 
 export const DEFAULT_MAX_PREFILL_MS = 4000;
+const PREFILL_SPEED_FILE = "prefill-tokens-per-second.json";
 
 export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | "off";
 
@@ -204,6 +205,7 @@ export class Engine {
     const pool = new SequencePool(context, workspaces, store, () => speculation.predictor());
     const explainSequence = context.getSequence({ tokenPredictor: speculation.predictor() });
     this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type) };
+    if (store) this.prefillBudget.seed(store.readNumber(PREFILL_SPEED_FILE) ?? Number.NaN);
     // The configured model anchors its precision family, whichever variant is loaded later.
     if (this.selection.source === this.options.modelSource) this.family = { source: this.options.modelSource, path: modelPath, precision: this.loaded.precision };
     this.modelState = { state: "ready" };
@@ -315,10 +317,18 @@ export class Engine {
   /** Writes the workspace's KV state to disk if it changed; run it between requests. */
   async saveWorkspace(workspaceId: string): Promise<void> {
     await this.loaded?.pool.save(workspaceId);
+    this.savePrefillSpeed();
   }
 
   async saveAll(): Promise<void> {
     await this.loaded?.pool.saveAll();
+    this.savePrefillSpeed();
+  }
+
+  /** The prefill budget shapes prompts, so it must survive a restart as the cache does. */
+  private savePrefillSpeed(): void {
+    const speed = this.prefillBudget.speed;
+    if (speed !== null) this.loaded?.store?.writeNumber(PREFILL_SPEED_FILE, speed);
   }
 
   kvStoreInfo(): { directory: string; fingerprint: string; saves: number; loads: number; discarded: number } | null {

@@ -97,6 +97,23 @@ export class KvStore {
     return true;
   }
 
+  /** A small number kept beside the states, e.g. the prefill speed that shaped them. */
+  writeNumber(name: string, value: number): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const file = path.join(this.dir, name);
+    writeFileSync(`${file}.tmp`, JSON.stringify({ value }), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
+
+  readNumber(name: string): number | null {
+    try {
+      const value: unknown = (JSON.parse(readFileSync(path.join(this.dir, name), "utf8")) as { value?: unknown }).value;
+      return typeof value === "number" && Number.isFinite(value) ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
   private discard(workspaceId: string, reason: string): false {
     const { state, sidecar } = this.files(workspaceId);
     this.log(`warning: discarded saved KV state of workspace ${workspaceId}: ${reason}`);

@@ -22,6 +22,19 @@ export class PrefillBudget {
     this.tokensPerSecond = this.tokensPerSecond === null ? measured : this.tokensPerSecond * 0.7 + measured * 0.3;
   }
 
+  /** The measured speed, to keep across restarts (null until measured). */
+  get speed(): number | null {
+    return this.tokensPerSecond;
+  }
+
+  /**
+   * Starts from a speed measured before a restart: the first request then cuts its prompt
+   * as the last one before the restart did, and finds that prompt in the saved KV cache.
+   */
+  seed(tokensPerSecond: number): void {
+    if (Number.isFinite(tokensPerSecond) && tokensPerSecond > 0) this.tokensPerSecond = tokensPerSecond;
+  }
+
   /** The most tokens a request may evaluate from scratch; Infinity until measured or when off. */
   limit(): number {
     if (this.maxPrefillMs <= 0 || this.tokensPerSecond === null) return Number.POSITIVE_INFINITY;
