@@ -1,7 +1,7 @@
 // Measures what the README's cache and precision figures say: evaluated tokens per keystroke
 // and on moving to the next line (tiny generated model), and memory per precision and KV
 // type (a generated model of Qwen2.5-Coder-0.5B's shape). Needs `npx tsc -p tsconfig.json`
-// first (it drives real daemons through the test helpers). Writes bench/results/cache-precision.json.
+// first (it drives real daemons through the test helpers). Writes bench/results/figures/cache-precision.json.
 //   node scripts/measure-cache-precision.mjs
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -57,5 +57,5 @@ const out = { measuredAt: new Date().toISOString(), threads: 1 };
   out.precision = rows;
   c.dispose(); await d.stop();
 }
-writeFileSync(new URL("../bench/results/cache-precision.json", import.meta.url), `${JSON.stringify(out, null, 2)}\n`);
+writeFileSync(new URL("../bench/results/figures/cache-precision.json", import.meta.url), `${JSON.stringify(out, null, 2)}\n`);
 console.log(JSON.stringify(out.keystrokes), JSON.stringify(out.precision, null, 1));

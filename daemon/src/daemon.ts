@@ -5,8 +5,8 @@
  */
 import path from "node:path";
 import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
-import { ContextRing } from "./engine/context-ring.js";
 import { Engine, type GpuChoice } from "./engine/engine.js";
+import { IdleWork } from "./idle-work.js";
 import { SPECULATION_MODES, type SpeculationMode } from "./engine/speculation.js";
 import { MetricsLog } from "./metrics.js";
 import { PROTOCOL_VERSION, type ModelProgressParams, type StatusResult } from "./protocol.js";
@@ -52,8 +52,6 @@ export function validateDaemonOptions(options: DaemonOptions): DaemonOptions {
   return options;
 }
 
-const IDLE_SAVE_MS = 3000;
-
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`);
 }
@@ -77,33 +75,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     draftModelSource: options.draftModelSource ?? null,
   }, log);
   const scheduler = new Scheduler();
-  // A workspace's KV state goes to disk once its requests pause, so a crash or a kill
-  // loses at most the last few seconds; the save runs as a job, between requests.
-  // At the same idle moment the context ring takes in its queued chunks, and the last
-  // prompt is evaluated again with them so the next keystroke doesn't pay for it.
-  const rings = new Map<string, ContextRing>();
-  const contextRing = (workspaceId: string): ContextRing => {
-    let ring = rings.get(workspaceId);
-    if (!ring) {
-      ring = new ContextRing((text) => engine.countTokens(text));
-      rings.set(workspaceId, ring);
-    }
-    return ring;
-  };
-  const idleSaves = new Map<string, NodeJS.Timeout>();
-  const scheduleSave = (workspaceId: string, warm: () => Promise<void>): void => {
-    clearTimeout(idleSaves.get(workspaceId));
-    const timer = setTimeout(() => {
-      idleSaves.delete(workspaceId);
-      const idleWork = async (): Promise<void> => {
-        if (contextRing(workspaceId).promote()) await warm();
-        await engine.saveWorkspace(workspaceId);
-      };
-      scheduler.submit(null, () => undefined, idleWork).catch((error: unknown) => log(`warning: idle work for workspace ${workspaceId} failed: ${String(error)}`));
-    }, IDLE_SAVE_MS);
-    timer.unref();
-    idleSaves.set(workspaceId, timer);
-  };
+  const idle = new IdleWork(engine, scheduler, log);
   const metrics = new MetricsLog();
   const workspaces = new WorkspaceRegistry();
   const sessions = new Set<Session>();
@@ -125,7 +97,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       workspaceId: w.workspaceId,
       folders: w.folders,
       cachedTokens: engine.cachedTokens(w.workspaceId),
-      contextChunks: contextRing(w.workspaceId).size,
+      contextChunks: idle.contextRing(w.workspaceId).size,
       clients: w.clients,
       lastUsed: w.lastUsed?.toISOString() ?? null,
     })),
@@ -150,7 +122,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       if (idleTimer) clearTimeout(idleTimer);
       removeDiscovery(options.home);
       await scheduler.close();
-      for (const timer of idleSaves.values()) clearTimeout(timer);
+      idle.cancel();
       for (const session of sessions) session.close(1001, "daemon stopping");
       await engine.saveAll().catch((error: unknown) => log(`warning: saving KV state failed: ${String(error)}`));
       await server.close();
@@ -192,8 +164,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         workspaces,
         status,
         requestStop: () => void stop(),
-        requestFinished: scheduleSave,
-        contextRing,
+        requestFinished: (workspaceId, warm) => idle.requestFinished(workspaceId, warm),
+        contextRing: (workspaceId) => idle.contextRing(workspaceId),
         precision,
         log,
       });

@@ -17,7 +17,7 @@ import { buildFimSegments, fitSegments, type ContextChunk, type FimSegments } fr
 import { generate, type GenerationOutcome } from "./generate.js";
 import { kvCacheBytes, memorySnapshot, modelShape } from "./memory.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
-import { PrefillBudget } from "./prefill-budget.js";
+import { MIN_COLD_PROMPT_TOKENS, PrefillBudget } from "./prefill-budget.js";
 import { quantTagOf } from "./precision/variants.js";
 import { SequencePool } from "./sequence-pool.js";
 import { Speculation, type SpeculationMode } from "./speculation.js";
@@ -248,8 +248,15 @@ export class Engine {
     // evaluating the uncached part would take longer than this machine's prefill budget.
     let { segments, prompt } = build(sequenceContextSize(this.loaded) - input.maxTokens - 8);
     const coldLimit = this.prefillBudget.limit();
-    if (prompt.length > coldLimit && prompt.length - sequence.compareContextTokens(prompt).firstDifferentIndex > coldLimit) {
-      ({ segments, prompt } = build(coldLimit));
+    const uncached = (tokens: Token[]): number => tokens.length - sequence.compareContextTokens(tokens).firstDifferentIndex;
+    if (prompt.length > coldLimit && uncached(prompt) > coldLimit) {
+      // The largest power-of-two cut whose uncached part is affordable: the one the cache
+      // holds (cut under an earlier speed, or before a restart) when there is one.
+      const fullLength = prompt.length;
+      for (let budget = MIN_COLD_PROMPT_TOKENS; budget < fullLength; budget *= 2) {
+        const candidate = build(budget);
+        if (budget === MIN_COLD_PROMPT_TOKENS || uncached(candidate.prompt) <= coldLimit) ({ segments, prompt } = candidate);
+      }
     }
     const stopContext: StopContext = {
       mode: pickMode(segments.lineSuffix, input.mode),
