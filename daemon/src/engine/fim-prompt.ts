@@ -95,7 +95,10 @@ export function fitSegments(segments: FimSegments, countTokens: (text: string) =
     suffixLines = suffixLines.slice(0, Math.max(1, Math.floor(suffixLines.length * 0.75)));
     fitted.suffix = suffixLines.join("\n");
   }
-  const fixed = (): number => countTokens(fitted.suffix) + countTokens(fitted.linePrefix) + 3;
+  // The line being typed gets a fixed reserve rather than its actual length, so where
+  // `above` is cut doesn't move with each keystroke (that would miss the cache every time).
+  const linePrefixReserve = Math.max(countTokens(fitted.linePrefix), Math.floor(budget / 8));
+  const fixed = (): number => countTokens(fitted.suffix) + linePrefixReserve + 3;
   if (countTokens(fitted.context) + countTokens(fitted.above) + fixed() > budget) fitted.context = "";
   let aboveLines = fitted.above.split("\n");
   while (aboveLines.length > 1 && countTokens(fitted.above) + fixed() > budget) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildFimSegments } from "../../../daemon/src/engine/fim-prompt.js";
+import { buildFimSegments, fitSegments } from "../../../daemon/src/engine/fim-prompt.js";
 
 describe("fim-prompt", () => {
   const file = ["import x from 'y';", "", "function add(a, b) {", "  return a + b;", "}", "", "const z = add(1, 2);", ""].join("\n");
@@ -41,4 +41,17 @@ describe("fim-prompt", () => {
     const s = buildFimSegments("x", 1, [{ name: "src/util.ts", text: "export const one = 1;" }]);
     assert.equal(s.context, "// src/util.ts\nexport const one = 1;\n");
   });
+
+  it("cuts a prompt over budget at the same line while the user types within a line", () => {
+    const words = (text: string): number => text.split(/\s+/).filter(Boolean).length;
+    const file = Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i});`).join("\n") + "\nconst typed = ";
+    const fit = (extra: string) => {
+      const text = file + extra;
+      return fitSegments(buildFimSegments(text, text.length), words, 230, 32);
+    };
+    const first = fit("");
+    assert.ok(first.above.length < file.length, "the prompt was cut");
+    for (const extra of ["a", "a +", "a + b", "a + b * c", "a + b * c - d / e"]) assert.equal(fit(extra).above, first.above, extra);
+  });
 });
+

@@ -134,9 +134,10 @@ describe("inline completion", function () {
       assert.deepEqual(outcome, { kind: "cancelled", id: request.id, stage: "daemon" });
       const status = await api.refreshDaemonStatus();
       const reasons = (status?.recentRequests ?? []).map((m) => m.stopReason);
-      assert.ok(reasons.includes("cancelled") || reasons.includes("superseded"), `the daemon recorded the cancellation: ${reasons.join(", ")}`);
-      return;
+      // The daemon may have finished just as the cancel left the client: that attempt lost
+      // the race too (the response crossed the $/cancelRequest); try a longer file.
+      if (reasons.includes("cancelled") || reasons.includes("superseded")) return;
     }
-    assert.fail("in 5 attempts the daemon always answered before the next keystroke reached it");
+    assert.fail("in 5 attempts the daemon always answered before the next keystroke's cancellation reached it");
   });
 });
