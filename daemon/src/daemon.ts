@@ -5,9 +5,9 @@
  */
 import path from "node:path";
 import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
-import { Engine, type GpuChoice } from "./engine/engine.js";
+import { Engine, type EngineOptions } from "./engine/engine.js";
 import { IdleWork } from "./idle-work.js";
-import { SPECULATION_MODES, type SpeculationMode } from "./engine/speculation.js";
+import { SPECULATION_MODES } from "./engine/speculation.js";
 import { MetricsLog } from "./metrics.js";
 import { PROTOCOL_VERSION, type ModelProgressParams, type StatusResult } from "./protocol.js";
 import { Scheduler } from "./scheduler.js";
@@ -17,23 +17,11 @@ import { HEARTH_VERSION, packageRoot } from "./version.js";
 import { PrecisionService } from "./precision-service.js";
 import { WorkspaceRegistry } from "./workspaces.js";
 
-export interface DaemonOptions {
-  home: string;
-  modelSource: string;
+/** The engine's options (the models folder lies in the home), plus the server's. */
+export interface DaemonOptions extends Omit<EngineOptions, "modelsDir"> {
   port: number;
   /** Exit after this long with no client; 0 never. */
   idleTimeoutMs: number;
-  contextSize: number;
-  maxWorkspaces: number;
-  /** Longest a completion's cold prefill should take (0: no cap). */
-  maxPrefillMs?: number;
-  /** KV memory budget in bytes (0: none); may lower the number of live workspaces. */
-  memoryBudgetBytes?: number;
-  threads: number;
-  gpu: GpuChoice;
-  /** Speculative decoding (default lookup); draft needs `draftModelSource`. */
-  speculation?: SpeculationMode;
-  draftModelSource?: string | null;
 }
 
 export function validateDaemonOptions(options: DaemonOptions): DaemonOptions {
@@ -61,19 +49,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const releaseLock = acquireLock(options.home);
   const started = Date.now();
   const token = newToken();
-  const engine = new Engine({
-    modelSource: options.modelSource,
-    modelsDir: path.join(options.home, "models"),
-    home: options.home,
-    contextSize: options.contextSize,
-    maxWorkspaces: options.maxWorkspaces,
-    memoryBudgetBytes: options.memoryBudgetBytes ?? 0,
-    ...(options.maxPrefillMs !== undefined ? { maxPrefillMs: options.maxPrefillMs } : {}),
-    threads: options.threads,
-    gpu: options.gpu,
-    speculation: options.speculation ?? "lookup",
-    draftModelSource: options.draftModelSource ?? null,
-  }, log);
+  const { port: _port, idleTimeoutMs: _idleTimeoutMs, ...engineOptions } = options;
+  const engine = new Engine({ ...engineOptions, modelsDir: path.join(options.home, "models") }, log);
   const scheduler = new Scheduler();
   const idle = new IdleWork(engine, scheduler, log);
   const metrics = new MetricsLog();
