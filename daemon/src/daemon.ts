@@ -74,12 +74,14 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       workspaceId: w.workspaceId,
       folders: w.folders,
       cachedTokens: engine.cachedTokens(w.workspaceId),
+      liveDocuments: engine.liveDocuments(w.workspaceId),
       contextChunks: idle.contextRing(w.workspaceId).size,
       clients: w.clients,
       lastUsed: w.lastUsed?.toISOString() ?? null,
     })),
     kvCache: engine.kvStoreInfo(),
     clients: sessions.size,
+    idle: idle.stats,
     recentRequests: metrics.recent(),
   });
 

@@ -26,7 +26,7 @@ export function invalidParams(message: string, hint = "Check the request's param
   return new HearthError(ErrorCodes.InvalidParams, "HEARTH_ERR_INVALID_PARAMS", message, hint);
 }
 
-export function cancelledError(reason: "cancelled" | "superseded" | "shutdown" | "switching"): HearthError {
+export function cancelledError(reason: "cancelled" | "superseded" | "shutdown" | "switching" | "preempted"): HearthError {
   if (reason === "switching") {
     return new HearthError(
       ErrorCodes.RequestCancelled,

@@ -1,17 +1,21 @@
 /**
  * What the daemon does for a workspace once its requests pause (IDLE_MS after the last):
- * the context ring takes in its queued chunks and, when that changed the prompt's head, the
- * last prompt is evaluated again so the next keystroke doesn't pay for it; then the
- * workspace's KV state goes to disk, so a crash or a kill loses at most those seconds. The
- * work runs as a scheduler job, between requests.
+ * the context ring takes in its queued chunks, and the last completion's prompt is laid out
+ * anew and evaluated (the lines typed since the last layout move above the suffix, new
+ * chunks join the head, a prefill-budget cut may grow back), so the next keystroke pays a
+ * handful of tokens; then the workspace's KV states go to disk, so a crash or a kill loses
+ * at most those seconds. The work runs as a background scheduler job: a request that
+ * arrives meanwhile aborts it, and the request's own idle timer brings it back.
  */
 import { ContextRing } from "./engine/context-ring.js";
 import type { Engine } from "./engine/engine.js";
-import type { Scheduler } from "./scheduler.js";
+import type { JobHandle, Scheduler } from "./scheduler.js";
 
 export const IDLE_MS = 3000;
 
 export class IdleWork {
+  /** For hearth/status: passes that ran to the end, and the tokens their warm-ups evaluated. */
+  readonly stats = { passes: 0, warmedTokens: 0 };
   private readonly rings = new Map<string, ContextRing>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
@@ -31,16 +35,21 @@ export class IdleWork {
     return ring;
   }
 
-  /** (Re)arms the workspace's idle timer after a request; `warm` re-runs its last prompt. */
-  requestFinished(workspaceId: string, warm: () => Promise<void>): void {
+  /** (Re)arms the workspace's idle timer after a request; `warm` lays its last prompt out anew. */
+  requestFinished(workspaceId: string, warm: (signal: AbortSignal) => Promise<number>): void {
     clearTimeout(this.timers.get(workspaceId));
     const timer = setTimeout(() => {
       this.timers.delete(workspaceId);
-      const work = async (): Promise<void> => {
-        if (this.contextRing(workspaceId).promote()) await warm();
+      const work = async (job: JobHandle): Promise<void> => {
+        this.contextRing(workspaceId).promote();
+        this.stats.warmedTokens += await warm(job.signal);
+        if (job.signal.aborted) return;
         await this.engine.saveWorkspace(workspaceId);
+        this.stats.passes++;
       };
-      this.scheduler.submit(null, () => undefined, work).catch((error: unknown) => this.log(`warning: idle work for workspace ${workspaceId} failed: ${String(error)}`));
+      this.scheduler
+        .submit(null, () => undefined, work, { background: true })
+        .catch((error: unknown) => this.log(`warning: idle work for workspace ${workspaceId} failed: ${String(error)}`));
     }, IDLE_MS);
     timer.unref();
     this.timers.set(workspaceId, timer);

@@ -177,6 +177,13 @@ export interface RequestMetrics {
   /** Speculative decoding: tokens drafted and accepted (0 when speculation is off). */
   draftTokens: number;
   acceptedTokens: number;
+  /**
+   * A completion's prompt layout: "held" continued the layout the cache holds (a keystroke,
+   * Enter included), "overflow" laid it out anew at the held cut because the typed block
+   * grew past its bound, "fresh" laid it out anew (a cursor jump, an edit elsewhere, a new
+   * document); null for explanations and requests that never ran.
+   */
+  promptLayout: "held" | "overflow" | "fresh" | null;
   finishedAt: string;
 }
 
@@ -290,8 +297,10 @@ export interface WorkspaceInfo {
   folders: string[];
   /** Context-ring chunks in prompts now, and queued for the next idle moment. */
   contextChunks: { active: number; pending: number };
-  /** Tokens currently held in the workspace's KV cache. */
+  /** Tokens currently held in the workspace's live KV caches (one per recently completed document). */
   cachedTokens: number;
+  /** The workspace's documents with a live KV cache (the others wait on disk). */
+  liveDocuments: number;
   clients: number;
   lastUsed: string | null;
 }
@@ -304,6 +313,8 @@ export interface KvCacheInfo {
   loads: number;
   /** Saved states refused (wrong fingerprint, truncated, unloadable) and deleted. */
   discarded: number;
+  /** States removed to keep the folder within its bounds. */
+  pruned: number;
 }
 
 export interface StatusResult {
@@ -319,6 +330,11 @@ export interface StatusResult {
   /** Null until the model is loaded, or when persistence is off. */
   kvCache: KvCacheInfo | null;
   clients: number;
+  /**
+   * Work done between requests: idle passes (the last prompt laid out anew and evaluated,
+   * then the KV save) that ran to the end, and the prompt tokens their warm-ups evaluated.
+   */
+  idle: { passes: number; warmedTokens: number };
   /** Newest last, bounded. */
   recentRequests: RequestMetrics[];
 }

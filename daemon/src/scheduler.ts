@@ -1,12 +1,15 @@
 /**
  * Runs requests one at a time (they share one model and, on a CPU, every core), in arrival
  * order. A completion request names its document: a newer one for the same document
- * supersedes the older, whether it is still queued or already generating.
+ * supersedes the older, whether it is still queued or already generating. Background work
+ * (the idle warm-up and save) gives way: any request submitted while it waits or runs
+ * aborts it, and prefill checks the signal between chunks, so a keystroke never waits for
+ * the warm-up of a pause that just ended.
  */
 import { HearthError } from "./errors.js";
 import { ErrorCodes, Limits } from "./protocol.js";
 
-export type AbortReason = "cancelled" | "superseded" | "shutdown" | "switching";
+export type AbortReason = "cancelled" | "superseded" | "shutdown" | "switching" | "preempted";
 
 export interface JobHandle {
   readonly signal: AbortSignal;
@@ -23,7 +26,10 @@ class Job implements JobHandle {
   queueMs = 0;
   readonly submittedAt = performance.now();
 
-  constructor(readonly supersedeKey: string | null) {}
+  constructor(
+    readonly supersedeKey: string | null,
+    readonly background: boolean,
+  ) {}
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -45,7 +51,7 @@ export class Scheduler {
    * Queues `work`; it runs after everything queued before it. The handle is returned at once
    * through `onHandle` so callers can wire cancellation before the job starts.
    */
-  submit<T>(supersedeKey: string | null, onHandle: (handle: JobHandle) => void, work: (handle: JobHandle) => Promise<T>): Promise<T> {
+  submit<T>(supersedeKey: string | null, onHandle: (handle: JobHandle) => void, work: (handle: JobHandle) => Promise<T>, options: { background?: boolean } = {}): Promise<T> {
     if (this.closed) {
       return Promise.reject(new HearthError(ErrorCodes.ShuttingDown, "HEARTH_ERR_SHUTTING_DOWN", "The daemon is shutting down.", "Send the request again once a daemon is running."));
     }
@@ -57,7 +63,9 @@ export class Scheduler {
     if (supersedeKey !== null) {
       for (const job of this.live) if (job.supersedeKey === supersedeKey) job.abort("superseded");
     }
-    const job = new Job(supersedeKey);
+    const background = options.background === true;
+    if (!background) for (const job of this.live) if (job.background) job.abort("preempted");
+    const job = new Job(supersedeKey, background);
     this.live.add(job);
     onHandle(job);
     const run = this.tail.then(async () => {

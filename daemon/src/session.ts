@@ -58,7 +58,7 @@ export interface SessionServices {
   status(): Promise<StatusResult>;
   requestStop(): void;
   /** Called after each completion, with its workspace: the daemon saves idle workspaces. */
-  requestFinished(workspaceId: string, warm: () => Promise<void>): void;
+  requestFinished(workspaceId: string, warm: (signal: AbortSignal) => Promise<number>): void;
   /** The workspace's ring of context chunks from other files. */
   contextRing(workspaceId: string): ContextRing;
   log(message: string): void;
@@ -235,10 +235,13 @@ export class Session {
     const uri = p.textDocument.uri;
     const ring = this.services.contextRing(workspaceId);
     const input = { workspaceId, text, cursorOffset, documentUri: uri, mode: p.hearth?.mode };
-    // Re-running the same prompt at idle, after the ring changed, moves the cost of the new
-    // context off the next keystroke.
-    const warm = async (): Promise<void> => {
-      await this.services.engine.complete({ ...input, chunks: ring.chunksFor(uri), maxTokens: 1, signal: new AbortController().signal });
+    const version = document.version;
+    // At idle the prompt is laid out anew (lines typed since move above the suffix, new
+    // context chunks join the head) and evaluated, off the next keystroke's path. Only while
+    // the document is as this request saw it: a later request lays out its own.
+    const warm = async (signal: AbortSignal): Promise<number> => {
+      if (this.documents.get(uri)?.version !== version) return 0;
+      return this.services.engine.warmUp({ ...input, chunks: ring.chunksFor(uri), signal });
     };
     const outcome = await this.runJob(
       "completion",
@@ -292,7 +295,7 @@ export class Session {
     workDoneToken: ProgressToken | undefined,
     partialResultToken: ProgressToken | undefined,
     work: (handle: JobHandle, hooks: { onPrefill: (done: number, total: number) => void; onText: (delta: string) => void }) => Promise<GenerationOutcome>,
-    warm?: () => Promise<void>,
+    warm?: (signal: AbortSignal) => Promise<number>,
   ): Promise<{ result: GenerationOutcome; metrics: RequestMetrics }> {
     const arrived = performance.now();
     const requestId = this.services.metrics.newRequestId();
@@ -354,6 +357,7 @@ export class Session {
       stopReason,
       draftTokens: result.draftTokens,
       acceptedTokens: result.acceptedTokens,
+      promptLayout: result.promptLayout,
       finishedAt: new Date().toISOString(),
     };
     this.services.metrics.record(metrics);

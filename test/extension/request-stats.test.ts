@@ -21,6 +21,7 @@ function metrics(over: Partial<RequestMetrics> = {}): RequestMetrics {
     stopReason: "eos",
     draftTokens: 0,
     acceptedTokens: 0,
+    promptLayout: "held",
     finishedAt: "2025-01-01T00:00:00.000Z",
     ...over,
   };

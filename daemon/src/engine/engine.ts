@@ -8,16 +8,17 @@ import os from "node:os";
 import path from "node:path";
 import { getLlama, getModuleVersion, LlamaLogLevel, resolveChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { HearthError } from "../errors.js";
-import { ErrorCodes, type DeviceKind, type KvCacheType, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
-import { decideStop, finalText, firstNonBlankLine, pickMode, type StopContext } from "./completion-stops.js";
+import { ErrorCodes, type DeviceKind, type KvCacheInfo, type KvCacheType, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
+import { decideStop, finalText, pickMode, type StopContext } from "./completion-stops.js";
 import { explainHistory } from "./explain-prompt.js";
 import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
 import { KvStore } from "./kv-store.js";
-import { buildFimSegments, fitSegments, type ContextChunk, type FimSegments } from "./fim-prompt.js";
-import { generate, type GenerationOutcome } from "./generate.js";
+import { planCompletionPrompt } from "./completion-prompt.js";
+import type { ContextChunk } from "./fim-prompt.js";
+import { emptyOutcome, generate, PREFILL_CHUNK_TOKENS, type GenerationOutcome } from "./generate.js";
 import { kvCacheBytes, memorySnapshot, modelShape } from "./memory.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
-import { MIN_COLD_PROMPT_TOKENS, PrefillBudget } from "./prefill-budget.js";
+import { CALIBRATION_TEXT, CALIBRATION_TOKENS, PrefillBudget } from "./prefill-budget.js";
 import { quantTagOf } from "./precision/variants.js";
 import { SequencePool } from "./sequence-pool.js";
 import { Speculation, type SpeculationMode } from "./speculation.js";
@@ -57,8 +58,8 @@ export interface CompletionInput {
   maxTokens: number;
   mode: "auto" | "line" | "block" | undefined;
   chunks?: readonly ContextChunk[];
-  /** The document completed in; prompt lookup searches the workspace's other documents. */
-  documentUri?: string;
+  /** The document completed in: it owns a KV cache; prompt lookup searches the workspace's other documents. */
+  documentUri: string;
   signal: AbortSignal;
   onPrefill?: (evaluated: number, total: number) => void;
   onText?: (delta: string) => void;
@@ -206,10 +207,26 @@ export class Engine {
     const explainSequence = context.getSequence({ tokenPredictor: speculation.predictor() });
     this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type) };
     if (store) this.prefillBudget.seed(store.readNumber(PREFILL_SPEED_FILE) ?? Number.NaN);
+    // A first request into a big file must be cut like every later one: measure now when
+    // no speed was kept from an earlier run.
+    if (this.prefillBudget.enabled && this.prefillBudget.speed === null) await this.calibratePrefill(model, explainSequence);
     // The configured model anchors its precision family, whichever variant is loaded later.
     if (this.selection.source === this.options.modelSource) this.family = { source: this.options.modelSource, path: modelPath, precision: this.loaded.precision };
     this.modelState = { state: "ready" };
     report("load", 1, `Model ready: ${path.basename(modelPath)} on ${this.deviceKind()}`);
+  }
+
+  /** Prefills a short code-like prompt in the chunks requests use, and learns the speed from it. */
+  private async calibratePrefill(model: LlamaModel, sequence: LlamaContextSequence): Promise<void> {
+    const sample = model.tokenize(CALIBRATION_TEXT, false);
+    const tokens: Token[] = [];
+    while (tokens.length < CALIBRATION_TOKENS && sample.length > 0) tokens.push(...sample.slice(0, CALIBRATION_TOKENS - tokens.length));
+    const started = performance.now();
+    for (let done = 0; done < tokens.length; done += PREFILL_CHUNK_TOKENS) await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(done, done + PREFILL_CHUNK_TOKENS));
+    const elapsed = performance.now() - started;
+    await sequence.clearHistory();
+    this.prefillBudget.record(tokens.length, elapsed);
+    this.log(`prefill speed calibrated: ${Math.round((1000 * tokens.length) / elapsed)} tokens/s (${tokens.length} tokens in ${Math.round(elapsed)} ms)`);
   }
 
   /** Waits for the model; throws a typed error when loading failed. */
@@ -224,6 +241,20 @@ export class Engine {
   }
 
   async complete(input: CompletionInput): Promise<GenerationOutcome> {
+    return (await this.runCompletion(input, false)) ?? emptyOutcome("eos");
+  }
+
+  /**
+   * The idle warm-up: lays the document's prompt out anew (finished lines move above the
+   * suffix, new context chunks join the head, a prefill-budget cut may grow back) and
+   * evaluates it, so the next keystroke pays a handful of tokens. Does nothing when the
+   * fresh layout is what the sequence already holds. Returns the prompt tokens it evaluated.
+   */
+  async warmUp(input: Omit<CompletionInput, "maxTokens" | "onPrefill" | "onText">): Promise<number> {
+    return (await this.runCompletion({ ...input, maxTokens: 1 }, true))?.evaluatedTokens ?? 0;
+  }
+
+  private async runCompletion(input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
     const { model, pool } = await this.ready();
     const fim = model.tokens.infill;
     if (fim.prefix === null || fim.suffix === null || fim.middle === null) {
@@ -234,37 +265,36 @@ export class Engine {
         "Configure a FIM code model such as Qwen2.5-Coder (hf:ggml-org/Qwen2.5-Coder-1.5B-Q8_0-GGUF).",
       );
     }
-    const [prefixToken, suffixToken, middleToken] = [fim.prefix, fim.suffix, fim.middle];
-    const tokenize = (text: string): Token[] => (text.length === 0 ? [] : model.tokenize(text, false));
-    const build = (budget: number): { segments: FimSegments; prompt: Token[] } => {
-      const segments = fitSegments(buildFimSegments(input.text, input.cursorOffset, input.chunks ?? []), (text) => tokenize(text).length, budget);
-      // Segments are tokenized apart so a keystroke can't change the tokens of an earlier segment.
-      const prompt = [prefixToken, ...tokenize(segments.context), ...tokenize(segments.above), suffixToken, ...tokenize(segments.suffix), middleToken, ...tokenize(segments.linePrefix)];
-      return { segments, prompt };
-    };
-    const { sequence, restored } = await pool.acquire(input.workspaceId);
-    if (restored) this.log(`restored the saved KV cache of workspace ${input.workspaceId} (${sequence.nextTokenIndex} tokens)`);
-    // Room for the answer and the FIM tokens; the rest of the context holds the prompt, unless
-    // evaluating the uncached part would take longer than this machine's prefill budget.
-    let { segments, prompt } = build(sequenceContextSize(this.loaded) - input.maxTokens - 8);
-    const coldLimit = this.prefillBudget.limit();
-    const uncached = (tokens: Token[]): number => tokens.length - sequence.compareContextTokens(tokens).firstDifferentIndex;
-    if (prompt.length > coldLimit && uncached(prompt) > coldLimit) {
-      // The largest power-of-two cut whose uncached part is affordable: the one the cache
-      // holds (cut under an earlier speed, or before a restart) when there is one.
-      const fullLength = prompt.length;
-      for (let budget = MIN_COLD_PROMPT_TOKENS; budget < fullLength; budget *= 2) {
-        const candidate = build(budget);
-        if (budget === MIN_COLD_PROMPT_TOKENS || uncached(candidate.prompt) <= coldLimit) ({ segments, prompt } = candidate);
-      }
-    }
+    const cache = await pool.acquire(input.workspaceId, input.documentUri);
+    const { sequence } = cache;
+    if (cache.restored) this.log(`restored the saved KV cache of workspace ${input.workspaceId} for ${input.documentUri} (${sequence.nextTokenIndex} tokens)`);
+    const uncached = (tokens: readonly Token[]): number => tokens.length - sequence.compareContextTokens([...tokens]).firstDifferentIndex;
+    const plan = planCompletionPrompt<Token>({
+      text: input.text,
+      cursor: input.cursorOffset,
+      chunks: input.chunks ?? [],
+      fim: { prefix: fim.prefix, suffix: fim.suffix, middle: fim.middle },
+      tokenize: (text) => (text.length === 0 ? [] : model.tokenize(text, false)),
+      // Room for the answer and the FIM tokens; the rest of the context holds the prompt.
+      maxPromptTokens: sequenceContextSize(this.loaded) - input.maxTokens - 8,
+      coldLimit: this.prefillBudget.limit(),
+      uncached,
+      held: cache.layouts,
+      renew,
+    });
+    const prompt = plan.prompt;
+    // The last prompt token is always evaluated again (for its logits): one token is nothing to warm.
+    if (renew && uncached(prompt) <= 1) return null;
+    // Until this request has evaluated its prompt the sequence may still hold an older
+    // layout's tokens; keep that layout too, so a cancelled warm-up costs the next keystroke nothing.
+    cache.setLayouts([plan.layout, ...cache.layouts.filter((l) => l !== plan.layout)].slice(0, 2));
     const stopContext: StopContext = {
-      mode: pickMode(segments.lineSuffix, input.mode),
-      indent: segments.indent,
-      nextSuffixLine: firstNonBlankLine(segments.suffix.slice(segments.lineSuffix.length)),
+      mode: pickMode(plan.lineSuffix, input.mode),
+      indent: plan.indent,
+      nextSuffixLine: plan.nextSuffixLine,
       maxLines: 16,
     };
-    const documentKey = input.documentUri ?? "";
+    const documentKey = input.documentUri;
     this.loaded?.speculation.begin(sequence, input.workspaceId, documentKey);
     const started = performance.now();
     const outcome = await generate(sequence, model, {
@@ -280,6 +310,8 @@ export class Engine {
       ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
       ...(input.onText ? { onText: input.onText } : {}),
     });
+    if (outcome.stopReason !== "cancelled") cache.setLayouts([plan.layout]);
+    outcome.promptLayout = plan.how;
     this.recordSpeed(outcome.generatedTokens, performance.now() - started - (outcome.firstTokenMs ?? 0));
     this.prefillBudget.record(outcome.evaluatedTokens, outcome.prefillMs);
     this.loaded?.speculation.end(sequence, input.workspaceId, documentKey, prompt, outcome);
@@ -338,13 +370,17 @@ export class Engine {
     if (speed !== null) this.loaded?.store?.writeNumber(PREFILL_SPEED_FILE, speed);
   }
 
-  kvStoreInfo(): { directory: string; fingerprint: string; saves: number; loads: number; discarded: number } | null {
+  kvStoreInfo(): KvCacheInfo | null {
     const store = this.loaded?.store;
     return store ? { directory: store.dir, fingerprint: store.fingerprint, ...store.stats } : null;
   }
 
   cachedTokens(workspaceId: string): number {
     return this.loaded?.pool.cachedTokens(workspaceId) ?? 0;
+  }
+
+  liveDocuments(workspaceId: string): number {
+    return this.loaded?.pool.liveDocuments(workspaceId) ?? 0;
   }
 
   deviceKind(): DeviceKind {

@@ -38,6 +38,8 @@ export interface FimSegments {
   lineSuffix: string;
   /** Leading whitespace of the cursor's line. */
   indent: string;
+  /** Offset of the cursor line's start in the document: where `above` ends. */
+  anchor: number;
 }
 
 function lineStartOffsets(text: string): number[] {
@@ -79,6 +81,7 @@ export function buildFimSegments(
     linePrefix,
     lineSuffix,
     indent,
+    anchor: lineStart,
   };
 }
 

@@ -38,7 +38,11 @@ export interface GenerationOutcome {
   /** Speculative decoding: drafted tokens the target checked, and those it agreed with. */
   draftTokens: number;
   acceptedTokens: number;
+  /** A completion's prompt: a held layout continued, laid out anew at the held cut, or fresh (null: not a completion). */
+  promptLayout: PromptLayoutKind | null;
 }
+
+export type PromptLayoutKind = "held" | "overflow" | "fresh";
 
 /** Tokens per prefill step; small enough that a cancel lands within a few ms on a CPU. */
 export const PREFILL_CHUNK_TOKENS = 64;
@@ -57,6 +61,7 @@ export function emptyOutcome(stopReason: GenerationStop, promptTokens = 0): Gene
     firstTokenMs: null,
     draftTokens: 0,
     acceptedTokens: 0,
+    promptLayout: null,
   };
 }
 

@@ -1,11 +1,13 @@
 /**
- * Per-workspace KV state on disk: `<dir>/<fingerprint>/<workspaceId>.state` (llama.cpp's
- * sequence state, which includes the token list) and a sidecar `.json` that names the
- * fingerprint and the state file's size. Writes are atomic (temp + rename, sidecar last);
- * a state file is loaded only when its sidecar names the current fingerprint and its size
- * matches, and any file that fails to load is discarded with a warning.
+ * Per-document KV state on disk: `<dir>/<fingerprint>/<key>.state` (llama.cpp's sequence
+ * state, which includes the token list; the key names the workspace and the document) and a
+ * sidecar `.json` that names the fingerprint, the key and the state file's size. Writes are
+ * atomic (temp + rename, sidecar last); a state file is loaded only when its sidecar names
+ * the current fingerprint and the same key and its size matches, and any file that fails to
+ * load is discarded with a warning. The folder is bounded: past MAX_SAVED_STATES files or
+ * MAX_SAVED_BYTES the least recently saved states go.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { LlamaContextSequence } from "node-llama-cpp";
 
@@ -22,13 +24,20 @@ export interface KvStoreStats {
   saves: number;
   loads: number;
   discarded: number;
+  /** States removed to keep the folder within its bounds. */
+  pruned: number;
 }
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Saved states kept per fingerprint: every recently edited document of a few workspaces. */
+export const MAX_SAVED_STATES = 64;
+/** Bytes of saved states kept per fingerprint (a 1.5B model's 4k-token state is about 115 MB). */
+export const MAX_SAVED_BYTES = 1024 ** 3;
+
 export class KvStore {
   readonly dir: string;
-  readonly stats: KvStoreStats = { saves: 0, loads: 0, discarded: 0 };
+  readonly stats: KvStoreStats = { saves: 0, loads: 0, discarded: 0, pruned: 0 };
 
   constructor(
     root: string,
@@ -62,6 +71,32 @@ export class KvStore {
     writeFileSync(`${sidecar}.tmp`, JSON.stringify(record), { mode: 0o600 });
     renameSync(`${sidecar}.tmp`, sidecar);
     this.stats.saves++;
+    this.prune(workspaceId);
+  }
+
+  /** Drops the least recently saved states past the folder's bounds; `keep` was just saved. */
+  private prune(keep: string): void {
+    const saved: { id: string; bytes: number; savedAt: string }[] = [];
+    for (const name of readdirSync(this.dir)) {
+      const id = name.endsWith(".json") ? name.slice(0, -".json".length) : null;
+      if (id === null || !SAFE_ID.test(id)) continue;
+      try {
+        const record = JSON.parse(readFileSync(path.join(this.dir, name), "utf8")) as Partial<Sidecar>;
+        saved.push({ id, bytes: typeof record.bytes === "number" ? record.bytes : 0, savedAt: typeof record.savedAt === "string" ? record.savedAt : "" });
+      } catch {
+        // Not a sidecar (the prefill speed file) or a damaged one: load() deals with those.
+      }
+    }
+    saved.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0));
+    let bytes = 0;
+    saved.forEach((entry, index) => {
+      bytes += entry.bytes;
+      if (entry.id === keep || (index < MAX_SAVED_STATES && bytes <= MAX_SAVED_BYTES)) return;
+      const { state, sidecar } = this.files(entry.id);
+      rmSync(sidecar, { force: true });
+      rmSync(state, { force: true });
+      this.stats.pruned++;
+    });
   }
 
   /** Loads the workspace's saved state into `sequence`; false when there is none worth loading. */
@@ -74,6 +109,7 @@ export class KvStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
       return this.discard(workspaceId, `unreadable sidecar (${error instanceof Error ? error.message : String(error)})`);
     }
+    if (record.workspaceId !== workspaceId) return this.discard(workspaceId, `its sidecar names ${JSON.stringify(record.workspaceId)}`);
     if (record.fingerprint !== this.fingerprint) return this.discard(workspaceId, `fingerprint ${record.fingerprint} is not the loaded model's ${this.fingerprint}`);
     let size: number;
     try {

@@ -9,6 +9,11 @@
 
 export const MIN_COLD_PROMPT_TOKENS = 512;
 
+/** Tokens a fresh daemon prefills at load to learn its speed when none was kept. */
+export const CALIBRATION_TOKENS = 256;
+/** Code-like text for that calibration (repeated until it makes enough tokens). */
+export const CALIBRATION_TEXT = Array.from({ length: 24 }, (_, i) => `export function step${i}(input: number[], limit = ${i * 7}): number {\n  return input.filter((value) => value < limit).length + ${i};\n}\n`).join("");
+
 export class PrefillBudget {
   private tokensPerSecond: number | null = null;
 
@@ -20,6 +25,11 @@ export class PrefillBudget {
     if (evaluatedTokens < 128 || prefillMs <= 0) return;
     const measured = (1000 * evaluatedTokens) / prefillMs;
     this.tokensPerSecond = this.tokensPerSecond === null ? measured : this.tokensPerSecond * 0.7 + measured * 0.3;
+  }
+
+  /** Whether prompts are cut at all (a --max-prefill-ms of 0 turns the cap off). */
+  get enabled(): boolean {
+    return this.maxPrefillMs > 0;
   }
 
   /** The measured speed, to keep across restarts (null until measured). */

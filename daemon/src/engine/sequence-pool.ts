@@ -1,15 +1,28 @@
 /**
- * One context sequence per workspace, so each workspace keeps its own warm KV cache. The
- * pool is bounded (every sequence allocates the full context); when it is full, the least
- * recently used workspace gives up its sequence: its state is saved to disk first, and is
- * loaded back on its next request. Everything is also saved at idle and at shutdown.
+ * One context sequence per recently completed document, so that switching between the
+ * files of a workspace finds each file's prompt still in the KV cache. The pool is bounded
+ * (every sequence allocates the full context, and the memory budget caps how many); when it
+ * is full, the least recently used document gives up its sequence: its state is saved to
+ * disk first (unless the idle save already wrote it) and is loaded back on its next request,
+ * so a switch to an evicted document costs a state load (milliseconds), not a prefill.
+ * Everything is also saved at idle and at shutdown.
  */
-import type { LlamaContext, LlamaContextSequence, TokenPredictor } from "node-llama-cpp";
+import { createHash } from "node:crypto";
+import type { LlamaContext, LlamaContextSequence, Token, TokenPredictor } from "node-llama-cpp";
 import { KvStore } from "./kv-store.js";
+import type { HeldLayout } from "./prompt-layout.js";
+
+/** A document's cache key: its workspace and a hash of its URI (safe as a file name). */
+export function documentCacheKey(workspaceId: string, documentUri: string): string {
+  return `${workspaceId}-${createHash("sha256").update(documentUri).digest("hex").slice(0, 16)}`;
+}
 
 interface Slot {
   sequence: LlamaContextSequence;
+  key: string | null;
   workspaceId: string | null;
+  /** The prompt layouts the sequence holds, most recent first (see prompt-layout.ts). */
+  layouts: HeldLayout<Token>[];
   lastUsed: number;
   /** Bumped on every acquire; the state on disk is current when `savedVersion` equals it. */
   version: number;
@@ -18,8 +31,11 @@ interface Slot {
 
 export interface AcquireResult {
   sequence: LlamaContextSequence;
-  /** True when the workspace's state was just loaded from disk. */
+  /** True when the document's state was just loaded from disk. */
   restored: boolean;
+  /** The layouts the sequence holds; the engine replaces them as it lays prompts out. */
+  layouts: HeldLayout<Token>[];
+  setLayouts(layouts: HeldLayout<Token>[]): void;
 }
 
 export class SequencePool {
@@ -33,49 +49,60 @@ export class SequencePool {
     /** Speculation's predictor for each sequence: node-llama-cpp takes it only at creation. */
     predictorFor: () => TokenPredictor | undefined = () => undefined,
   ) {
-    for (let i = 0; i < size; i++) this.slots.push({ sequence: context.getSequence({ tokenPredictor: predictorFor() }), workspaceId: null, lastUsed: 0, version: 0, savedVersion: 0 });
+    for (let i = 0; i < size; i++) {
+      this.slots.push({ sequence: context.getSequence({ tokenPredictor: predictorFor() }), key: null, workspaceId: null, layouts: [], lastUsed: 0, version: 0, savedVersion: 0 });
+    }
   }
 
-  /** The workspace's sequence, taking over the least recently used one when it has none. */
-  async acquire(workspaceId: string): Promise<AcquireResult> {
+  /** The document's sequence, taking over the least recently used one when it has none. */
+  async acquire(workspaceId: string, documentUri: string): Promise<AcquireResult> {
     this.clock++;
-    let slot = this.slots.find((s) => s.workspaceId === workspaceId);
+    const key = documentCacheKey(workspaceId, documentUri);
+    let slot = this.slots.find((s) => s.key === key);
     let restored = false;
     if (slot === undefined) {
       slot = this.slots.reduce((oldest, s) => (s.lastUsed < oldest.lastUsed ? s : oldest));
-      if (slot.workspaceId !== null) {
+      if (slot.key !== null) {
         await this.saveSlot(slot);
         await slot.sequence.clearHistory();
       }
+      slot.key = key;
       slot.workspaceId = workspaceId;
+      slot.layouts = [];
       slot.version = 0;
       slot.savedVersion = 0;
-      if (this.store && KvStore.persistable(workspaceId)) restored = await this.store.load(workspaceId, slot.sequence);
+      if (this.store && KvStore.persistable(key)) restored = await this.store.load(key, slot.sequence);
     }
     slot.lastUsed = this.clock;
     slot.version++;
-    return { sequence: slot.sequence, restored };
+    const owner = slot;
+    return { sequence: slot.sequence, restored, layouts: slot.layouts, setLayouts: (layouts) => (owner.layouts = layouts) };
   }
 
   private async saveSlot(slot: Slot): Promise<void> {
-    if (!this.store || slot.workspaceId === null || !KvStore.persistable(slot.workspaceId)) return;
+    if (!this.store || slot.key === null || !KvStore.persistable(slot.key)) return;
     if (slot.version === slot.savedVersion) return;
-    await this.store.save(slot.workspaceId, slot.sequence);
+    await this.store.save(slot.key, slot.sequence);
     slot.savedVersion = slot.version;
   }
 
-  /** Saves the workspace's state if it changed since the last save. */
+  /** Saves the states of the workspace's documents that changed since their last save. */
   async save(workspaceId: string): Promise<void> {
-    const slot = this.slots.find((s) => s.workspaceId === workspaceId);
-    if (slot) await this.saveSlot(slot);
+    for (const slot of this.slots) if (slot.workspaceId === workspaceId) await this.saveSlot(slot);
   }
 
   async saveAll(): Promise<void> {
     for (const slot of this.slots) await this.saveSlot(slot);
   }
 
+  /** Tokens the workspace's live sequences hold, all its documents together. */
   cachedTokens(workspaceId: string): number {
-    return this.slots.find((s) => s.workspaceId === workspaceId)?.sequence.nextTokenIndex ?? 0;
+    return this.slots.reduce((sum, s) => sum + (s.workspaceId === workspaceId ? s.sequence.nextTokenIndex : 0), 0);
+  }
+
+  /** Documents of the workspace with a live sequence. */
+  liveDocuments(workspaceId: string): number {
+    return this.slots.filter((s) => s.workspaceId === workspaceId).length;
   }
 
   dispose(): void {

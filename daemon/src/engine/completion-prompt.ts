@@ -1,0 +1,98 @@
+/**
+ * Chooses the FIM prompt for one completion request: the held layout continued when it
+ * still describes the document (a keystroke, Enter included, costs the few tokens typed),
+ * else a fresh layout, cut to what this machine prefills within its budget.
+ *
+ * The prefill-budget cut is searched only when the layout is laid out anew for a cursor
+ * jump, an edit elsewhere or at idle; a layout that overflows while the user types keeps
+ * the budget it was cut to, so the cut never moves on a keystroke.
+ *
+ * Token-agnostic (`T` is the model's token type) and free of node-llama-cpp: the engine
+ * passes its tokenizer and a view of what the sequence already holds.
+ */
+import { firstNonBlankLine } from "./completion-stops.js";
+import { buildFimSegments, fitSegments, formatContextChunks, type ContextChunk } from "./fim-prompt.js";
+import { MIN_COLD_PROMPT_TOKENS } from "./prefill-budget.js";
+import { continueLayout, cursorLine, type HeldLayout } from "./prompt-layout.js";
+
+export interface FimTokens<T> {
+  prefix: T;
+  suffix: T;
+  middle: T;
+}
+
+export interface PromptRequest<T> {
+  text: string;
+  cursor: number;
+  chunks: readonly ContextChunk[];
+  fim: FimTokens<T>;
+  tokenize: (text: string) => T[];
+  /** The most prompt tokens that leave room for the answer in the context. */
+  maxPromptTokens: number;
+  /** The most tokens a cold prompt may evaluate (the prefill budget; Infinity: no cap). */
+  coldLimit: number;
+  /** How many of `prompt`'s tokens the sequence does not hold yet. */
+  uncached: (prompt: readonly T[]) => number;
+  /** Layouts the sequence holds, most recent first (a warm-up may have left a second one). */
+  held: readonly HeldLayout<T>[];
+  /** Lay out anew even when a held layout still fits (idle warm-up): the cut may grow back. */
+  renew: boolean;
+}
+
+export interface PromptPlan<T> {
+  prompt: T[];
+  layout: HeldLayout<T>;
+  /** held: a held layout continued; overflow: laid out anew at the held cut; fresh: laid out anew. */
+  how: "held" | "overflow" | "fresh";
+  lineSuffix: string;
+  indent: string;
+  /** The first non-blank line after the cursor's line in the suffix the model sees. */
+  nextSuffixLine: string;
+}
+
+export function planCompletionPrompt<T>(request: PromptRequest<T>): PromptPlan<T> {
+  const { text, cursor, tokenize } = request;
+  const offered = formatContextChunks(request.chunks);
+  const finish = (layout: HeldLayout<T>, middle: string, how: PromptPlan<T>["how"]): PromptPlan<T> => {
+    const line = cursorLine(text, cursor);
+    return { prompt: [...layout.head, ...tokenize(middle)], layout, how, ...line, nextSuffixLine: firstNonBlankLine(layout.suffix.slice(line.lineSuffix.length)) };
+  };
+  const fresh = (budget: number, how: PromptPlan<T>["how"]): PromptPlan<T> => {
+    const segments = fitSegments(buildFimSegments(text, cursor, request.chunks), (t) => tokenize(t).length, budget);
+    // Segments are tokenized apart so a keystroke can't change the tokens of an earlier segment.
+    const head = [request.fim.prefix, ...tokenize(segments.context), ...tokenize(segments.above), request.fim.suffix, ...tokenize(segments.suffix), request.fim.middle];
+    return finish({ context: offered, above: segments.above, suffix: segments.suffix, anchor: segments.anchor, budget, head }, segments.linePrefix, how);
+  };
+
+  if (!request.renew) {
+    let overflowed: HeldLayout<T> | null = null;
+    let best: PromptPlan<T> | null = null;
+    let bestCost = Number.POSITIVE_INFINITY;
+    for (const layout of request.held) {
+      const next = continueLayout(layout, text, cursor, offered);
+      if (next.kind === "moved") continue;
+      const plan = next.kind === "held" ? finish(layout, next.middle, "held") : null;
+      if (plan === null || plan.prompt.length > request.maxPromptTokens) {
+        overflowed ??= layout;
+        continue;
+      }
+      const cost = request.uncached(plan.prompt);
+      if (cost < bestCost) [best, bestCost] = [plan, cost];
+    }
+    if (best) return best;
+    if (overflowed) return fresh(Math.min(overflowed.budget, request.maxPromptTokens), "overflow");
+  }
+
+  let plan = fresh(request.maxPromptTokens, "fresh");
+  const { coldLimit } = request;
+  if (plan.prompt.length > coldLimit && request.uncached(plan.prompt) > coldLimit) {
+    // The largest power-of-two cut whose uncached part is affordable: the one the cache
+    // holds (cut under an earlier speed, or before a restart) when there is one.
+    const fullLength = plan.prompt.length;
+    for (let budget = MIN_COLD_PROMPT_TOKENS; budget < fullLength; budget *= 2) {
+      const candidate = fresh(budget, "fresh");
+      if (budget === MIN_COLD_PROMPT_TOKENS || request.uncached(candidate.prompt) <= coldLimit) plan = candidate;
+    }
+  }
+  return plan;
+}

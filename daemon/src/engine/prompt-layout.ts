@@ -1,0 +1,77 @@
+/**
+ * A prompt layout that holds while the user types, so that Enter costs what any keystroke
+ * costs. A fresh layout puts the lines above the cursor before the FIM suffix token and
+ * only the cursor line's text after the middle token. Pressing Enter would move the
+ * finished line above the suffix, and node-llama-cpp re-evaluates from the first token that
+ * differs: the whole suffix, every new line. Instead the layout is held: the part before
+ * the middle token stays exactly as it was laid out (the same strings, the same tokens),
+ * and everything typed since (finished lines and the current line) goes after the middle
+ * token, where the model reads it as the middle it has written so far, which is how FIM
+ * models are trained. The layout is laid out anew when the text it holds changes (a
+ * cursor jump, an edit above or below), when the typed block passes a bound, and at idle.
+ *
+ * Pure: text in, decisions out. The engine tokenizes and keeps the token arrays.
+ */
+
+/** Lines typed after the middle token before the layout is renewed on the keystroke path. */
+export const MAX_HELD_LINES = 32;
+
+export interface HeldLayout<T> {
+  /** Other files' chunks as they were formatted into the head. */
+  context: string;
+  /** The document text right before `anchor` that the head holds (whole lines). */
+  above: string;
+  /** The document text from the cursor onward that the head holds. */
+  suffix: string;
+  /** Offset in the document where `above` ends and the middle begins (a line start). */
+  anchor: number;
+  /** The token budget the layout was fitted to: a prefill-budget cut holds while typing. */
+  budget: number;
+  /** The prompt up to and including the middle token. */
+  head: readonly T[];
+}
+
+export type Continuation =
+  | { kind: "held"; middle: string }
+  /** The layout still matches the text, but the typed block grew past the bound. */
+  | { kind: "overflow" }
+  /** The text the head holds changed, or the cursor left the typed block: lay out anew. */
+  | { kind: "moved" };
+
+/**
+ * Whether `layout` still describes `text` with the cursor at `cursor`, and if so the
+ * middle to append after the head: the text from the anchor to the cursor.
+ */
+export function continueLayout<T>(layout: HeldLayout<T>, text: string, cursor: number, context: string): Continuation {
+  if (context !== layout.context) return { kind: "moved" };
+  if (cursor < layout.anchor || layout.anchor < layout.above.length) return { kind: "moved" };
+  if (!text.startsWith(layout.suffix, cursor)) return { kind: "moved" };
+  if (text.slice(layout.anchor - layout.above.length, layout.anchor) !== layout.above) return { kind: "moved" };
+  // The suffix must follow the cursor directly and the anchor must still be a line start,
+  // or the model would see a middle that isn't the text between prefix and suffix.
+  if (layout.anchor > 0 && text[layout.anchor - 1] !== "\n") return { kind: "moved" };
+  const middle = text.slice(layout.anchor, cursor);
+  if (countNewlines(middle) > MAX_HELD_LINES) return { kind: "overflow" };
+  return { kind: "held", middle };
+}
+
+function countNewlines(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) count++;
+  return count;
+}
+
+/** What the stop rules need to know about the cursor's line, whatever the layout. */
+export interface CursorLine {
+  /** The cursor line's text after the cursor. */
+  lineSuffix: string;
+  /** Leading whitespace of the cursor's line. */
+  indent: string;
+}
+
+export function cursorLine(text: string, cursor: number): CursorLine {
+  const lineStart = text.lastIndexOf("\n", cursor - 1) + 1;
+  const newline = text.indexOf("\n", cursor);
+  const lineEnd = newline === -1 ? text.length : newline;
+  return { lineSuffix: text.slice(cursor, lineEnd), indent: /^[ \t]*/.exec(text.slice(lineStart, lineEnd))?.[0] ?? "" };
+}
