@@ -239,6 +239,20 @@ describe("context from other files", function () {
 describe("prefill budget", function () {
   this.timeout(120_000);
 
+  it("cuts the first request of a fresh daemon in a 3,000-line file to the budget", async () => {
+    const daemon = await startDaemon({ model: (await testModels()).target, args: ["--max-prefill-ms", "1"] });
+    try {
+      const client = await daemon.connect([{ uri: "file:///workspace/big", name: "big" }]);
+      const uri = "file:///workspace/big/huge.ts";
+      await openDoc(client, uri, longSource(3000));
+      const first = await client.complete({ textDocument: { uri }, position: { line: 2400, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
+      assert.ok(first.metrics.promptTokens <= 512 && first.metrics.evaluatedTokens <= 512, `cut on the first request: ${JSON.stringify(first.metrics)}`);
+      client.dispose();
+    } finally {
+      await daemon.stop();
+    }
+  });
+
   it("cuts a cold prompt that would take longer than --max-prefill-ms to evaluate", async () => {
     // 1 ms is less than any machine needs, so every cold prompt is cut to the 512-token floor once a speed is known.
     const daemon = await startDaemon({ model: (await testModels()).target, args: ["--max-prefill-ms", "1"] });
@@ -247,8 +261,10 @@ describe("prefill budget", function () {
     try {
       const uri = "file:///workspace/budget/long.ts";
       await openDoc(client, uri, longSource(220));
+      // The daemon calibrated its prefill speed at load, so even its first request is cut.
       const first = await client.complete({ textDocument: { uri }, position: { line: 60, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
-      assert.ok(first.metrics.promptTokens > 1000, `no speed known yet: full prompt (${first.metrics.promptTokens})`);
+      assert.ok(first.metrics.promptTokens <= 512, `the first request is cut to the budget: ${first.metrics.promptTokens} tokens`);
+      assert.match(daemon.stderr(), /prefill speed calibrated: \d+ tokens\/s/);
       const jump = await client.complete({ textDocument: { uri }, position: { line: 200, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
       assert.ok(jump.metrics.promptTokens <= 512, `a cold jump is cut to the budget: ${jump.metrics.promptTokens} tokens`);
       const again = await client.complete({ textDocument: { uri }, position: { line: 200, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });

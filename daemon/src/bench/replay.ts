@@ -36,9 +36,22 @@ export interface CallUsage {
   serverMs: number | null;
 }
 
+/**
+ * Where in the editing a keystroke's completion falls, for the cost a user feels at each:
+ * - first: the first request in a file, or the first after a cursor jump in it;
+ * - switch: the first request in a file after another file had the focus;
+ * - new-line: the first request after Enter (or an accepted suggestion that ended a line);
+ * - line: every other keystroke, typing within a line.
+ * "First request" means the first one sent: a keystroke debounced away passes its context on.
+ */
+export type CallContext = "first" | "switch" | "new-line" | "line";
+
+export const CALL_CONTEXTS: readonly CallContext[] = ["first", "switch", "new-line", "line"];
+
 export interface CompletionCall {
   workspace: string;
   file: string;
+  context: CallContext;
   /** Milliseconds from the replay's start (drivers stamp performance.now(); the replay shifts them at the end). */
   keystrokeMs: number;
   /** The keystroke was accepting a suggestion. */
@@ -95,6 +108,7 @@ export async function replayTrace(trace: Trace, driver: ReplayDriver): Promise<R
   let accepts = 0;
   let acceptsMatched = 0;
   let maxKeyLagMs = 0;
+  const context = new CallContexts();
   const start = performance.now();
   let due = 0;
   for (const step of steps) {
@@ -104,8 +118,10 @@ export async function replayTrace(trace: Trace, driver: ReplayDriver): Promise<R
     maxKeyLagMs = Math.max(maxKeyLagMs, now - due);
     for (const effect of editor.apply(step)) {
       const file = effect.file;
+      if (step.kind === "move") context.mark(file.trace.id, "first");
       switch (effect.kind) {
         case "open":
+          context.mark(file.trace.id, "first");
           driver.open(file);
           break;
         case "close":
@@ -124,6 +140,7 @@ export async function replayTrace(trace: Trace, driver: ReplayDriver): Promise<R
           const call: CompletionCall = {
             workspace: file.trace.workspace,
             file: file.trace.id,
+            context: context.next(file.trace.id, effect.change.text.includes("\n")),
             keystrokeMs: performance.now(),
             accept: effect.accept,
             outcome: "pending",
@@ -135,6 +152,7 @@ export async function replayTrace(trace: Trace, driver: ReplayDriver): Promise<R
             error: null,
           };
           calls.push(call);
+          context.track(file.trace.id, call);
           driver.change(file, effect.change, call);
           break;
         }
@@ -159,4 +177,34 @@ export async function replayTrace(trace: Trace, driver: ReplayDriver): Promise<R
     acceptsMatched,
     maxKeyLagMs,
   };
+}
+
+/** Follows which keystroke of each file is the first sent request after an open, a jump, a switch or Enter. */
+class CallContexts {
+  private readonly pending = new Map<string, CallContext>();
+  /** The calls made since the file's context was marked: once one of them was sent, the mark is spent. */
+  private readonly since = new Map<string, CompletionCall[]>();
+  private lastFile: string | null = null;
+
+  mark(file: string, context: CallContext): void {
+    const current = this.pending.get(file);
+    // The stronger reason wins: a jump after Enter is a jump.
+    if (current === undefined || CALL_CONTEXTS.indexOf(context) < CALL_CONTEXTS.indexOf(current)) this.pending.set(file, context);
+    this.since.set(file, []);
+  }
+
+  /** The context of a keystroke in `file`; `newLine` when it ends a line (the cursor is then on a new one). */
+  next(file: string, newLine: boolean): CallContext {
+    if ((this.since.get(file) ?? []).some((call) => call.sentMs !== null)) this.pending.delete(file);
+    if (this.lastFile !== null && this.lastFile !== file) this.mark(file, "switch");
+    this.lastFile = file;
+    if (newLine) this.mark(file, "new-line");
+    return this.pending.get(file) ?? "line";
+  }
+
+  track(file: string, call: CompletionCall): void {
+    const since = this.since.get(file);
+    if (since) since.push(call);
+    else this.since.set(file, [call]);
+  }
 }

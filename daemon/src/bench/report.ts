@@ -6,7 +6,8 @@
  */
 import type { MemoryInfo } from "../protocol.js";
 import type { Bandwidth, MachineInfo } from "./machine.js";
-import type { LatencyStats, TraceSummary } from "./stats.js";
+import { CALL_CONTEXTS, type CallContext } from "./replay.js";
+import type { ContextStats, LatencyStats, TraceSummary } from "./stats.js";
 
 export const REPORT_FORMAT = "hearth-bench-report";
 
@@ -121,6 +122,13 @@ function restartCell(r: RestartResult | undefined): string {
   return `${duration(r.totalMs)} (load ${duration(r.modelLoadMs)}, completion ${duration(r.completionMs)}; reused ${r.reusedTokens}/${r.promptTokens} tokens)`;
 }
 
+const CONTEXT_LABELS: Record<CallContext, string> = { first: "first in a file or after a jump", switch: "first after switching files", "new-line": "first on a new line", line: "within a line" };
+
+function contextCell(c: ContextStats | undefined): string {
+  if (c === undefined || c.evaluatedTokens.count === 0) return dash;
+  return `${c.evaluatedTokens.count}, ${num(c.evaluatedTokens.p50)} / ${num(c.evaluatedTokens.p95)}, ${ms(c.latencyMs.p50)} / ${ms(c.latencyMs.p95)}`;
+}
+
 /** The whole report as Markdown: configurations, then one table per trace with each other column's ratio to the first. */
 export function renderMarkdown(report: BenchReport): string {
   const configs = report.configs;
@@ -174,6 +182,10 @@ export function renderMarkdown(report: BenchReport): string {
       row("prefill tokens/s", get((s) => num(s.prefillTokensPerS, 0)), (s) => s.prefillTokensPerS),
       row("speculation drafted / accepted (rate)", get((s) => `${s.draftTokens} / ${s.acceptedTokens} (${percent(s.acceptanceRate)})`)),
       row("accepted suggestions the model had right", get((s) => `${s.acceptsMatched} of ${s.accepts}`)),
+      row("evaluated tokens per request after the first, p50 / p95 / max", get((s) => triple(s.keystrokeEvaluated)), (s) => s.keystrokeEvaluated.p95),
+      ...CALL_CONTEXTS.map((context) =>
+        row(`${CONTEXT_LABELS[context]}: n, evaluated p50 / p95, latency p50 / p95 (ms)`, get((s) => contextCell(s.byContext[context])), (s) => s.byContext[context].latencyMs.p50),
+      ),
     ];
     out.push(table([...header, ...others.map((o) => `${o.label} ÷ ${first?.label ?? ""}`)], traceRows));
     const errors = sums.flatMap((s, i) => (s && s.errors.length > 0 ? [`${configs[i]?.label}: ${s.errors.slice(0, 3).join("; ")}`] : []));
@@ -208,13 +220,29 @@ export function renderReadmeTable(report: BenchReport): string {
         triple(s.latencyMs),
         ms(s.firstTokenMs.p50),
         `${s.evaluatedTokens} / ${s.promptTokens} (${percent(s.cacheReuse)})`,
+        s.keystrokeEvaluated.count === 0 ? dash : `${num(s.keystrokeEvaluated.p50)} / ${num(s.keystrokeEvaluated.p95)}`,
+        contextCell(s.byContext.line),
+        contextCell(s.byContext["new-line"]),
+        contextCell(s.byContext.switch),
         num(s.decodeTokensPerS, 1),
       ]);
     }
   }
   out.push(
     table(
-      ["trace", "config", "sent / cancelled / completed", "latency p50 / p95 / max (ms)", "first token p50 (ms)", "evaluated / prompt tokens (reuse)", "decode tok/s"],
+      [
+        "trace",
+        "config",
+        "sent / cancelled / completed",
+        "latency p50 / p95 / max (ms)",
+        "first token p50 (ms)",
+        "evaluated / prompt tokens (reuse)",
+        "evaluated per request after the first, p50 / p95",
+        "within a line: n, evaluated p50 / p95, latency p50 / p95",
+        "first on a new line: same",
+        "first after a file switch: same",
+        "decode tok/s",
+      ],
       rows,
     ),
   );

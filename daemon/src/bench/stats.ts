@@ -5,7 +5,7 @@
  * sent, and sent = completed + cancelled + failed.
  */
 import type { RequestMetrics } from "../protocol.js";
-import type { CompletionCall, ReplayResult } from "./replay.js";
+import { CALL_CONTEXTS, type CallContext, type CompletionCall, type ReplayResult } from "./replay.js";
 
 export interface LatencyStats {
   count: number;
@@ -80,7 +80,18 @@ export interface TraceSummary {
   acceptsMatched: number;
   maxKeyLagMs: number;
   serverWork: ServerWork | null;
+  /** Completed requests by where they fall in the editing (see CallContext). */
+  byContext: Record<CallContext, ContextStats>;
+  /** Evaluated prompt tokens over completed requests that are not the first in a file or after a jump. */
+  keystrokeEvaluated: LatencyStats;
   errors: string[];
+}
+
+export interface ContextStats {
+  /** Evaluated prompt tokens per completed request. */
+  evaluatedTokens: LatencyStats;
+  /** Keystroke to result. */
+  latencyMs: LatencyStats;
 }
 
 function count(calls: readonly CompletionCall[], outcome: CompletionCall["outcome"]): number {
@@ -130,7 +141,16 @@ export function summarizeReplay(result: ReplayResult, serverLog: { requests: Req
     acceptsMatched: result.acceptsMatched,
     maxKeyLagMs: round1(result.maxKeyLagMs),
     serverWork: serverLog === null ? null : serverWork(serverLog.requests, serverLog.complete),
+    byContext: Object.fromEntries(CALL_CONTEXTS.map((context) => [context, contextStats(completed.filter((c) => c.context === context))])) as Record<CallContext, ContextStats>,
+    keystrokeEvaluated: latencyStats(completed.flatMap((c) => (c.context !== "first" && c.usage ? [c.usage.evaluatedTokens] : []))),
     errors,
+  };
+}
+
+function contextStats(calls: readonly CompletionCall[]): ContextStats {
+  return {
+    evaluatedTokens: latencyStats(calls.flatMap((c) => (c.usage ? [c.usage.evaluatedTokens] : []))),
+    latencyMs: latencyStats(calls.flatMap((c) => (c.doneMs !== null ? [c.doneMs - c.keystrokeMs] : []))),
   };
 }
 

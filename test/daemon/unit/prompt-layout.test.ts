@@ -1,0 +1,98 @@
+/** The held prompt layout and the prompt plan, as data: a character-per-token tokenizer. */
+import assert from "node:assert/strict";
+import { planCompletionPrompt, type PromptPlan, type PromptRequest } from "../../../daemon/src/engine/completion-prompt.js";
+import { continueLayout, cursorLine, MAX_HELD_LINES } from "../../../daemon/src/engine/prompt-layout.js";
+
+const FIM = { prefix: -1, suffix: -2, middle: -3 };
+const tokenize = (text: string): number[] => [...text].map((c) => c.charCodeAt(0));
+
+/** What a sequence holding `held` tokens would still have to evaluate of `prompt`. */
+function uncachedAgainst(held: readonly number[]): (prompt: readonly number[]) => number {
+  return (prompt) => {
+    let same = 0;
+    while (same < prompt.length && same < held.length && prompt[same] === held[same]) same++;
+    return prompt.length - same;
+  };
+}
+
+function plan(over: Partial<PromptRequest<number>> & Pick<PromptRequest<number>, "text" | "cursor">): PromptPlan<number> {
+  return planCompletionPrompt<number>({ chunks: [], fim: FIM, tokenize, maxPromptTokens: 100_000, coldLimit: Number.POSITIVE_INFINITY, uncached: () => Number.MAX_SAFE_INTEGER, held: [], renew: false, ...over });
+}
+
+const FILE = Array.from({ length: 40 }, (_, i) => `line ${i} of the file`).join("\n") + "\n";
+const AT = FILE.indexOf("line 20");
+
+function typeAt(text: string, cursor: number, typed: string): { text: string; cursor: number } {
+  return { text: text.slice(0, cursor) + typed + text.slice(cursor), cursor: cursor + typed.length };
+}
+
+describe("held prompt layout", () => {
+  it("keeps the head and puts the lines typed since after the middle token", () => {
+    const first = plan({ text: FILE, cursor: AT });
+    assert.equal(first.how, "fresh");
+    const typed = typeAt(FILE, AT, "const a = 1;\n  const b");
+    const next = plan({ ...typed, held: [first.layout], uncached: uncachedAgainst(first.prompt) });
+    assert.equal(next.how, "held");
+    assert.deepEqual(next.prompt.slice(0, first.layout.head.length), [...first.layout.head], "the head is untouched");
+    assert.deepEqual(next.prompt.slice(first.layout.head.length), tokenize("const a = 1;\n  const b"));
+    assert.equal(uncachedAgainst(first.prompt)(next.prompt), tokenize("const a = 1;\n  const b").length);
+  });
+
+  it("lays out anew when the cursor leaves the typed block or the held text changes", () => {
+    const first = plan({ text: FILE, cursor: AT });
+    const cases: [string, string, number][] = [
+      ["cursor above the anchor", FILE, AT - 3],
+      ["cursor moved back into the typed text", typeAt(FILE, AT, "abc").text, AT + 1],
+      ["edit above", FILE.replace("line 5 ", "line five "), AT + 3],
+      ["edit in the suffix", FILE.replace("line 25", "line XX"), AT],
+    ];
+    for (const [what, text, cursor] of cases) {
+      assert.equal(continueLayout(first.layout, text, cursor, "").kind, "moved", what);
+      assert.equal(plan({ text, cursor, held: [first.layout] }).how, "fresh", what);
+    }
+    assert.equal(continueLayout(first.layout, FILE, AT, "// other.ts\nx\n").kind, "moved", "new context chunks");
+  });
+
+  it("renews at the held cut once the typed block passes its bound", () => {
+    const first = plan({ text: FILE, cursor: AT, maxPromptTokens: 700 });
+    const many = typeAt(FILE, AT, "x;\n".repeat(MAX_HELD_LINES + 1));
+    assert.equal(continueLayout(first.layout, many.text, many.cursor, "").kind, "overflow");
+    const next = plan({ ...many, maxPromptTokens: 700, held: [first.layout], coldLimit: 1 });
+    assert.equal(next.how, "overflow");
+    assert.equal(next.layout.budget, first.layout.budget, "the cut holds: no search on a keystroke");
+  });
+
+  it("renews when the prompt would outgrow the context", () => {
+    const first = plan({ text: FILE, cursor: AT });
+    const long = typeAt(FILE, AT, "y".repeat(50));
+    assert.equal(plan({ ...long, held: [first.layout], maxPromptTokens: first.prompt.length + 10 }).how, "overflow");
+  });
+
+  it("picks the held layout the sequence holds more of (a warm-up cut short)", () => {
+    const old = plan({ text: FILE, cursor: AT });
+    const typed = typeAt(FILE, AT, "done();\n");
+    const renewed = plan({ ...typed, renew: true });
+    assert.equal(renewed.how, "fresh");
+    const both = [renewed.layout, old.layout];
+    // The sequence still holds the old prompt plus the typed line: the old layout is cheaper.
+    const heldOld = [...old.prompt, ...tokenize("done();\n")];
+    assert.equal(plan({ ...typed, held: both, uncached: uncachedAgainst(heldOld) }).layout, old.layout);
+    assert.equal(plan({ ...typed, held: both, uncached: uncachedAgainst(renewed.prompt) }).layout, renewed.layout);
+  });
+
+  it("searches the prefill-budget cut only when laying out anew", () => {
+    const cut = plan({ text: FILE, cursor: AT, maxPromptTokens: 2000, coldLimit: 512 });
+    assert.ok(cut.prompt.length <= 512, `cut to ${cut.prompt.length}`);
+    assert.equal(cut.layout.budget, 512);
+    const typed = typeAt(FILE, AT, "z\n");
+    // A keystroke keeps the cut even where the cache would afford a bigger one.
+    assert.equal(plan({ ...typed, maxPromptTokens: 2000, coldLimit: 4096, held: [cut.layout], uncached: uncachedAgainst(cut.prompt) }).layout, cut.layout);
+    // At idle the cut may grow back.
+    assert.ok(plan({ ...typed, maxPromptTokens: 2000, coldLimit: 4096, held: [cut.layout], renew: true }).prompt.length > 512);
+  });
+
+  it("reads the cursor line for the stop rules", () => {
+    assert.deepEqual(cursorLine("a\n    foo(bar)\n", 9), { lineSuffix: "(bar)", indent: "    " });
+    assert.deepEqual(cursorLine("x", 1), { lineSuffix: "", indent: "" });
+  });
+});
