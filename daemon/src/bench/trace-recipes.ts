@@ -136,6 +136,70 @@ const longFile: TraceRecipe = {
   },
 };
 
+/** Many short new lines: a function body typed line by line, where Enter comes every few keys. */
+const newLines: TraceRecipe = {
+  name: "multi-line-body",
+  build(root) {
+    const src = source(root, "node_modules/ws/lib/buffer-util.js", "javascript", WS_LICENSE);
+    const lines = findLines(src.text, "function toBuffer(data) {", "return buf;");
+    return typingTraceFromSource({
+      name: "multi-line-body",
+      description: "Types a 16-line JavaScript function (ws's toBuffer) line by line into its 142-line file: short lines, an Enter every 20 keys or so.",
+      seed: 5,
+      source: src,
+      startLine: lines.startLine + 1,
+      endLine: lines.endLine,
+      filePath: "lib/buffer-util.js",
+      workspace: "ws",
+    });
+  },
+};
+
+/** One window, two files of one workspace: the code and its test, in turn. */
+const switchFiles: TraceRecipe = {
+  name: "switch-files",
+  build(root) {
+    const seed = 6;
+    const typist = new Typist(seed);
+    const code = source(root, "daemon/src/engine/context-ring.ts", "typescript");
+    const test = source(root, "test/daemon/unit/context-ring.test.ts", "typescript");
+    const codeLines = findLines(code.text, "  add(chunk: RingChunk): void {", "this.pending.push(chunk);");
+    const testLines = findLines(test.text, "never offers a document its own chunks", "ring.add(");
+    const codeCut = cutLines(code.text, codeLines.startLine + 1, codeLines.endLine);
+    const testCut = cutLines(test.text, testLines.startLine + 1, testLines.endLine);
+    const halves = (typed: string): [string, string] => {
+      const lines = typed.split("\n");
+      const cut = Math.max(1, Math.floor(lines.length / 2));
+      return [lines.slice(0, cut).join("\n"), `\n${lines.slice(cut).join("\n")}`];
+    };
+    const [c1, c2] = halves(codeCut.typed);
+    const [t1, t2] = halves(testCut.typed);
+    const events: TraceEvent[] = [
+      { type: "open", delayMs: 0, file: "code", line: codeCut.line, character: 0 },
+      ...typist.type(c1, { firstDelayMs: typist.pause(800) }),
+      { type: "open", delayMs: typist.pause(1200), file: "test", line: testCut.line, character: 0 },
+      ...typist.type(t1, { firstDelayMs: typist.pause(900) }),
+      { type: "focus", delayMs: typist.pause(1000), file: "code" },
+      ...typist.type(c2, { firstDelayMs: typist.pause(600) }),
+      { type: "focus", delayMs: typist.pause(1000), file: "test" },
+      ...typist.type(t2, { firstDelayMs: typist.pause(600) }),
+    ];
+    return {
+      format: TRACE_FORMAT,
+      version: TRACE_VERSION,
+      name: "switch-files",
+      description: "One window, two files of one workspace (the context ring and its unit test): types half of a method, half of a test, then the rest of each, switching back and forth.",
+      workspaces: [{ id: "hearth" }],
+      files: [
+        { id: "code", workspace: "hearth", path: "daemon/src/engine/context-ring.ts", languageId: "typescript", text: codeCut.text },
+        { id: "test", workspace: "hearth", path: "test/daemon/unit/context-ring.test.ts", languageId: "typescript", text: testCut.text },
+      ],
+      events,
+      provenance: { generator: TRACE_GENERATOR, seed, sources: [sourceCredit(code, `${codeLines.startLine + 1}-${codeLines.endLine}`), sourceCredit(test, `${testLines.startLine + 1}-${testLines.endLine - 1}`)] },
+    };
+  },
+};
+
 /** Two windows, two workspaces: alternate between the project's TypeScript and vscode-jsonrpc's JavaScript. */
 const twoWorkspaces: TraceRecipe = {
   name: "two-workspaces",
@@ -187,4 +251,4 @@ const twoWorkspaces: TraceRecipe = {
   },
 };
 
-export const TRACE_RECIPES: readonly TraceRecipe[] = [newFunction, longFile, repetitive, twoWorkspaces];
+export const TRACE_RECIPES: readonly TraceRecipe[] = [newFunction, longFile, repetitive, twoWorkspaces, newLines, switchFiles];
