@@ -42,7 +42,9 @@ export interface CallUsage {
  * - switch: the first request in a file after another file had the focus;
  * - new-line: the first request after Enter (or an accepted suggestion that ended a line);
  * - line: every other keystroke, typing within a line.
- * "First request" means the first one sent: a keystroke debounced away passes its context on.
+ * "First request" means the first one whose result arrives: a keystroke debounced away, or
+ * whose request a newer keystroke cancelled (leaving the rest of a cold prefill to the
+ * next), passes its context on.
  */
 export type CallContext = "first" | "switch" | "new-line" | "line";
 
@@ -179,10 +181,10 @@ export async function replayTrace(trace: Trace, driver: ReplayDriver): Promise<R
   };
 }
 
-/** Follows which keystroke of each file is the first sent request after an open, a jump, a switch or Enter. */
+/** Follows which keystrokes of each file come before the first result after an open, a jump, a switch or Enter. */
 class CallContexts {
   private readonly pending = new Map<string, CallContext>();
-  /** The calls made since the file's context was marked: once one of them was sent, the mark is spent. */
+  /** The calls made since the file's context was marked: once one of them has its result, the mark is spent. */
   private readonly since = new Map<string, CompletionCall[]>();
   private lastFile: string | null = null;
 
@@ -195,7 +197,7 @@ class CallContexts {
 
   /** The context of a keystroke in `file`; `newLine` when it ends a line (the cursor is then on a new one). */
   next(file: string, newLine: boolean): CallContext {
-    if ((this.since.get(file) ?? []).some((call) => call.sentMs !== null)) this.pending.delete(file);
+    if ((this.since.get(file) ?? []).some((call) => call.outcome === "completed" || call.outcome === "failed")) this.pending.delete(file);
     if (this.lastFile !== null && this.lastFile !== file) this.mark(file, "switch");
     this.lastFile = file;
     if (newLine) this.mark(file, "new-line");
