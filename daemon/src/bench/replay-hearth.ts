@@ -52,6 +52,7 @@ export function usageFromMetrics(m: RequestMetrics): CallUsage {
     draftTokens: m.draftTokens,
     acceptedTokens: m.acceptedTokens,
     serverMs: m.totalMs,
+    serverFirstTokenMs: m.firstTokenMs,
   };
 }
 

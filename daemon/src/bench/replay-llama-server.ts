@@ -102,6 +102,7 @@ export function usageFromInfill(response: InfillResponse, elapsedMs: number): Ca
     draftTokens: 0,
     acceptedTokens: 0,
     serverMs: t.prompt_ms !== undefined && t.predicted_ms !== undefined ? t.prompt_ms + t.predicted_ms : elapsedMs,
+    serverFirstTokenMs: t.prompt_ms !== undefined && t.predicted_ms !== undefined && generated > 0 ? t.prompt_ms + t.predicted_ms / generated : null,
   };
 }
 

@@ -34,6 +34,8 @@ export interface CallUsage {
   acceptedTokens: number;
   /** The server's own time for the request. */
   serverMs: number | null;
+  /** The server's time from the request to its first generated token: what the prompt cost, whatever the answer's length. */
+  serverFirstTokenMs: number | null;
 }
 
 /**

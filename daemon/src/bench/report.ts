@@ -124,9 +124,10 @@ function restartCell(r: RestartResult | undefined): string {
 
 const CONTEXT_LABELS: Record<CallContext, string> = { first: "first in a file or after a jump", switch: "first after switching files", "new-line": "first on a new line", line: "within a line" };
 
+/** n, evaluated tokens p50 / p95, server time to first token p50, latency p50 (reports from before these figures show a dash). */
 function contextCell(c: ContextStats | undefined): string {
   if (c === undefined || c.evaluatedTokens.count === 0) return dash;
-  return `${c.evaluatedTokens.count}, ${num(c.evaluatedTokens.p50)} / ${num(c.evaluatedTokens.p95)}, ${ms(c.latencyMs.p50)} / ${ms(c.latencyMs.p95)}`;
+  return `${c.evaluatedTokens.count}, ${num(c.evaluatedTokens.p50)} / ${num(c.evaluatedTokens.p95)}, ${ms(c.serverFirstTokenMs?.p50)}, ${ms(c.latencyMs.p50)}`;
 }
 
 /** The whole report as Markdown: configurations, then one table per trace with each other column's ratio to the first. */
@@ -184,7 +185,7 @@ export function renderMarkdown(report: BenchReport): string {
       row("accepted suggestions the model had right", get((s) => `${s.acceptsMatched} of ${s.accepts}`)),
       row("evaluated tokens per request after the first, p50 / p95 / max", get((s) => triple(s.keystrokeEvaluated)), (s) => s.keystrokeEvaluated.p95),
       ...CALL_CONTEXTS.map((context) =>
-        row(`${CONTEXT_LABELS[context]}: n, evaluated p50 / p95, latency p50 / p95 (ms)`, get((s) => contextCell(s.byContext[context])), (s) => s.byContext[context].latencyMs.p50),
+        row(`${CONTEXT_LABELS[context]}: n, evaluated p50 / p95, first token p50, latency p50 (ms)`, get((s) => contextCell(s.byContext[context])), (s) => s.byContext[context].latencyMs.p50),
       ),
     ];
     out.push(table([...header, ...others.map((o) => `${o.label} ÷ ${first?.label ?? ""}`)], traceRows));
@@ -220,10 +221,10 @@ export function renderReadmeTable(report: BenchReport): string {
         triple(s.latencyMs),
         ms(s.firstTokenMs.p50),
         `${s.evaluatedTokens} / ${s.promptTokens} (${percent(s.cacheReuse)})`,
-        s.keystrokeEvaluated.count === 0 ? dash : `${num(s.keystrokeEvaluated.p50)} / ${num(s.keystrokeEvaluated.p95)}`,
-        contextCell(s.byContext.line),
-        contextCell(s.byContext["new-line"]),
-        contextCell(s.byContext.switch),
+        s.keystrokeEvaluated === undefined || s.keystrokeEvaluated.count === 0 ? dash : `${num(s.keystrokeEvaluated.p50)} / ${num(s.keystrokeEvaluated.p95)}`,
+        contextCell(s.byContext?.line),
+        contextCell(s.byContext?.["new-line"]),
+        contextCell(s.byContext?.switch),
         num(s.decodeTokensPerS, 1),
       ]);
     }
@@ -238,7 +239,7 @@ export function renderReadmeTable(report: BenchReport): string {
         "first token p50 (ms)",
         "evaluated / prompt tokens (reuse)",
         "evaluated per request after the first, p50 / p95",
-        "within a line: n, evaluated p50 / p95, latency p50 / p95",
+        "within a line: n, evaluated p50 / p95, first token p50, latency p50 (ms)",
         "first on a new line: same",
         "first after a file switch: same",
         "decode tok/s",

@@ -92,6 +92,8 @@ export interface ContextStats {
   evaluatedTokens: LatencyStats;
   /** Keystroke to result. */
   latencyMs: LatencyStats;
+  /** The server's time to the first generated token: the prompt's cost, apart from how long the answer runs. */
+  serverFirstTokenMs: LatencyStats;
 }
 
 function count(calls: readonly CompletionCall[], outcome: CompletionCall["outcome"]): number {
@@ -151,6 +153,7 @@ function contextStats(calls: readonly CompletionCall[]): ContextStats {
   return {
     evaluatedTokens: latencyStats(calls.flatMap((c) => (c.usage ? [c.usage.evaluatedTokens] : []))),
     latencyMs: latencyStats(calls.flatMap((c) => (c.doneMs !== null ? [c.doneMs - c.keystrokeMs] : []))),
+    serverFirstTokenMs: latencyStats(calls.flatMap((c) => (c.usage?.serverFirstTokenMs != null ? [c.usage.serverFirstTokenMs] : []))),
   };
 }
 

@@ -285,8 +285,9 @@ export class Engine {
     const prompt = plan.prompt;
     // The last prompt token is always evaluated again (for its logits): one token is nothing to warm.
     if (renew && uncached(prompt) <= 1) return null;
-    // Until this request has evaluated its prompt the sequence may still hold an older
-    // layout's tokens; keep that layout too, so a cancelled warm-up costs the next keystroke nothing.
+    // Until this request has evaluated its prompt the sequence may still hold more of an older
+    // layout's tokens; keep that layout too, so after a cancelled warm-up the next keystroke
+    // continues whichever of the two the cache holds more of.
     cache.setLayouts([plan.layout, ...cache.layouts.filter((l) => l !== plan.layout)].slice(0, 2));
     const stopContext: StopContext = {
       mode: pickMode(plan.lineSuffix, input.mode),
