@@ -4,9 +4,10 @@
  * second daemon on the same home refuses to start.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ensurePrivateDir } from "./private-home.js";
 
 export interface DiscoveryInfo {
   port: number;
@@ -51,11 +52,21 @@ export function readDiscovery(home: string): DiscoveryInfo | null {
   }
 }
 
-/** Writes atomically (temp + rename) with mode 0600 from the first byte. */
+/**
+ * Writes atomically (temp + rename) with mode 0600 from the first byte. The temp file is
+ * created exclusively ("wx": O_CREAT|O_EXCL, which refuses to follow a planted link), after
+ * removing one a crashed writer of the same pid left.
+ */
 export function writeSecretFile(file: string, content: string): void {
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, content, { mode: 0o600 });
-  renameSync(temp, file);
+  rmSync(temp, { force: true });
+  try {
+    writeFileSync(temp, content, { mode: 0o600, flag: "wx" });
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
 }
 
 export function writeDiscovery(home: string, info: DiscoveryInfo): void {
@@ -69,26 +80,82 @@ export class DaemonAlreadyRunningError extends Error {
   }
 }
 
+/** What daemon.lock holds: the owner's pid and, where the system tells it, when that process started. */
+interface LockRecord {
+  pid: number;
+  /** /proc/<pid>/stat's start time (clock ticks since boot) on Linux; null elsewhere. */
+  startTime: string | null;
+}
+
+/** A process's start time, which tells a pid's owner from a later process that reused the pid. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces and parentheses): state is field 3, starttime 22.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a live pid runs Hearth, as far as the system tells (Linux: its command line); true where it can't tell. */
+function looksLikeHearth(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("hearth");
+  } catch {
+    return true;
+  }
+}
+
 /**
- * Takes the home's lock for this process. A lock left by a dead process is taken over; one
- * held by a live process means another daemon owns this home.
+ * The live owner of a lock's content, or null when the lock is stale, damaged or foreign.
+ * Earlier versions wrote the bare pid; that form is still read, and checked the same way.
+ */
+function lockOwner(content: string): number | null {
+  let record: Partial<LockRecord>;
+  try {
+    const value: unknown = JSON.parse(content);
+    record = typeof value === "number" ? { pid: value, startTime: null } : (value as Partial<LockRecord>);
+  } catch {
+    return null; // Damaged (or empty): no daemon writes a lock like that.
+  }
+  const pid = record?.pid;
+  if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isProcessAlive(pid)) return null;
+  // The pid is alive, but is it the process that took the lock? After a kill -9 and a reboot
+  // or a long uptime another program may have it.
+  const now = processStartTime(pid);
+  if (typeof record.startTime === "string" && now !== null && now !== record.startTime) return null;
+  return looksLikeHearth(pid) ? pid : null;
+}
+
+/**
+ * Takes the home's lock for this process. The lock file appears whole (written aside, then
+ * hard-linked into place, which fails if one exists), so a reader never sees it empty. A
+ * lock whose owner is dead, whose pid now belongs to another process, or whose content is
+ * damaged is taken over; one held by a live daemon means another daemon owns this home.
  */
 export function acquireLock(home: string): () => void {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(home);
   const file = lockPath(home);
+  const record: LockRecord = { pid: process.pid, startTime: processStartTime(process.pid) };
+  const content = JSON.stringify(record);
   for (let attempt = 0; attempt < 3; attempt++) {
+    const temp = `${file}.${process.pid}.tmp`;
+    rmSync(temp, { force: true });
+    writeFileSync(temp, content, { mode: 0o600, flag: "wx" });
     try {
-      const fd = openSync(file, "wx", 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+      linkSync(temp, file);
       return () => {
-        if (readFileSync(file, "utf8").trim() === String(process.pid)) rmSync(file, { force: true });
+        if (readFileSafe(file) === content) rmSync(file, { force: true });
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = Number.parseInt(readFileSafe(file), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && isProcessAlive(holder)) throw new DaemonAlreadyRunningError(holder, home);
+      const holder = lockOwner(readFileSafe(file));
+      if (holder !== null) throw new DaemonAlreadyRunningError(holder, home);
       rmSync(file, { force: true });
+    } finally {
+      rmSync(temp, { force: true });
     }
   }
   throw new Error(`Could not take the lock ${file}; remove it if no daemon runs.`);

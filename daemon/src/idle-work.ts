@@ -12,12 +12,15 @@ import type { Engine } from "./engine/engine.js";
 import type { JobHandle, Scheduler } from "./scheduler.js";
 
 export const IDLE_MS = 3000;
+/** A document's state is written at most this often while in use (always on eviction, a precision switch and stop). */
+export const SAVE_INTERVAL_MS = 60_000;
 
 export class IdleWork {
   /** For hearth/status: passes that ran to the end, and the tokens their warm-ups evaluated. */
   readonly stats = { passes: 0, warmedTokens: 0 };
   private readonly rings = new Map<string, ContextRing>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly saveTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly engine: Engine,
@@ -44,7 +47,7 @@ export class IdleWork {
         this.contextRing(workspaceId).promote();
         this.stats.warmedTokens += await warm(job.signal);
         if (job.signal.aborted) return;
-        await this.engine.saveWorkspace(workspaceId);
+        this.scheduleSave(workspaceId, await this.engine.saveWorkspace(workspaceId, SAVE_INTERVAL_MS));
         this.stats.passes++;
       };
       this.scheduler
@@ -55,9 +58,27 @@ export class IdleWork {
     this.timers.set(workspaceId, timer);
   }
 
+  /** A save skipped for spacing runs once it is due, so a pause that ends the day still reaches the disk. */
+  private scheduleSave(workspaceId: string, dueMs: number | null): void {
+    if (dueMs === null) return;
+    clearTimeout(this.saveTimers.get(workspaceId));
+    const timer = setTimeout(() => {
+      this.saveTimers.delete(workspaceId);
+      const work = async (job: JobHandle): Promise<void> => {
+        if (!job.signal.aborted) this.scheduleSave(workspaceId, await this.engine.saveWorkspace(workspaceId, SAVE_INTERVAL_MS));
+      };
+      this.scheduler
+        .submit(null, () => undefined, work, { background: true })
+        .catch((error: unknown) => this.log(`warning: saving workspace ${workspaceId} failed: ${String(error)}`));
+    }, dueMs + 10);
+    timer.unref();
+    this.saveTimers.set(workspaceId, timer);
+  }
+
   /** Drops pending idle work (the daemon saves everything itself when it stops). */
   cancel(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const timer of [...this.timers.values(), ...this.saveTimers.values()]) clearTimeout(timer);
     this.timers.clear();
+    this.saveTimers.clear();
   }
 }

@@ -111,7 +111,7 @@ export class PrecisionService {
 
   private async derive(source: string, target: string, type: string): Promise<void> {
     const { entryScript, threads, report, log } = this.options;
-    mkdirSync(path.dirname(target), { recursive: true });
+    mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
     const temp = `${target}.${process.pid}.tmp`;
     report("load", null, `Deriving ${type} from ${path.basename(source)} with llama.cpp's quantizer`);
     const child = spawn(process.execPath, [entryScript, "quantize", source, temp, type, "--threads", String(threads)], { stdio: ["ignore", "ignore", "pipe"] });

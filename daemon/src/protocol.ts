@@ -4,7 +4,8 @@
  * vscode-jsonrpc so each side can build typed connections from the same constants.
  *
  * Transport: JSON-RPC 2.0, one message per WebSocket text frame, on ws://127.0.0.1:PORT/
- * with `Authorization: Bearer <token>`. Standard LSP shapes where LSP has a method for the
+ * after the token handshake of handshake.ts (each side proves the token over the other's
+ * nonce; the token itself never crosses the wire). Standard LSP shapes where LSP has a method for the
  * job (initialize, document sync, textDocument/inlineCompletion from LSP 3.18, $/progress,
  * $/cancelRequest, shutdown); `hearth/*` methods for the rest.
  *
@@ -315,6 +316,8 @@ export interface KvCacheInfo {
   discarded: number;
   /** States removed to keep the folder within its bounds. */
   pruned: number;
+  /** Saves that failed (a full disk, a write error); the previous state stayed and serving went on. */
+  failedSaves: number;
 }
 
 export interface StatusResult {

@@ -1,12 +1,27 @@
 /**
  * The daemon's front door: an HTTP server on 127.0.0.1 that accepts WebSocket upgrades only
- * with the daemon's bearer token (else 401) and only from non-browser clients (a request
- * with an Origin header comes from a web page: 403). Plain HTTP requests get 426.
+ * from non-browser clients (a request with an Origin header comes from a web page: 403)
+ * that take part in the token handshake (handshake.ts: a client nonce, else 401). The
+ * upgrade answers with the daemon's proof of the token; a socket becomes a session only
+ * once its first frame proves the client knows the token too (else it is closed, 4401).
+ * Plain HTTP requests get 426.
  */
-import { timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
+import {
+  CLIENT_NONCE_HEADER,
+  CLIENT_PROOF_TIMEOUT_MS,
+  clientProof,
+  isNonce,
+  newNonce,
+  parseClientProofFrame,
+  proofMatches,
+  SERVER_NONCE_HEADER,
+  SERVER_PROOF_HEADER,
+  serverProof,
+  UNAUTHORIZED_CLOSE_CODE,
+} from "./handshake.js";
 import { Limits } from "./protocol.js";
 
 export interface ServerOptions {
@@ -22,12 +37,9 @@ export interface ServerOptions {
 
 export const defaultServerOptions = { host: "127.0.0.1", port: 0, hardMaxPayload: Limits.maxMessageBytes * 4, heartbeatMs: 30_000 };
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const match = /^Bearer (.+)$/.exec(header ?? "");
-  if (!match?.[1]) return false;
-  const given = Buffer.from(match[1]);
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+interface Challenge {
+  clientNonce: string;
+  serverNonce: string;
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -38,6 +50,8 @@ export class HearthServer {
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
   private readonly alive = new WeakSet<WebSocket>();
+  /** The nonces of each upgrade under way, for the response headers and the client's proof. */
+  private readonly challenges = new WeakMap<http.IncomingMessage, Challenge>();
   private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ServerOptions) {
@@ -46,6 +60,11 @@ export class HearthServer {
       res.writeHead(426, { "Content-Type": "text/plain" }).end("Hearth speaks JSON-RPC over WebSocket only.\n");
     });
     this.http.on("upgrade", (request, socket, head) => this.upgrade(request, socket, head));
+    this.wss.on("headers", (headers, request) => {
+      const challenge = this.challenges.get(request);
+      if (!challenge) return;
+      headers.push(`${SERVER_NONCE_HEADER}: ${challenge.serverNonce}`, `${SERVER_PROOF_HEADER}: ${serverProof(options.token, challenge.clientNonce, challenge.serverNonce)}`);
+    });
   }
 
   private upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -54,13 +73,33 @@ export class HearthServer {
       this.options.log(`refused a connection with Origin ${request.headers.origin}`);
       return refuse(socket, 403, "Forbidden: browser origins may not connect to Hearth");
     }
-    if (!tokenMatches(request.headers.authorization, this.options.token)) {
-      this.options.log("refused a connection without the daemon's token");
-      return refuse(socket, 401, "Unauthorized: send Authorization: Bearer <token from daemon.json>");
+    const clientNonce = request.headers[CLIENT_NONCE_HEADER];
+    if (!isNonce(clientNonce)) {
+      this.options.log("refused a connection without a handshake nonce");
+      return refuse(socket, 401, `Unauthorized: send ${CLIENT_NONCE_HEADER} (64 hex digits) and prove the token from daemon.json in the first frame`);
     }
+    const challenge = { clientNonce, serverNonce: newNonce() };
+    this.challenges.set(request, challenge);
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       this.alive.add(ws);
       ws.on("pong", () => this.alive.add(ws));
+      this.awaitClientProof(ws, challenge);
+    });
+  }
+
+  /** Hands the socket on as a connection only once its first frame proves the token. */
+  private awaitClientProof(ws: WebSocket, challenge: Challenge): void {
+    const refuseSocket = (why: string): void => {
+      this.options.log(`refused a connection: ${why}`);
+      ws.close(UNAUTHORIZED_CLOSE_CODE, "unauthorized");
+    };
+    const timer = setTimeout(() => refuseSocket("no proof of the token in time"), CLIENT_PROOF_TIMEOUT_MS);
+    timer.unref();
+    ws.once("close", () => clearTimeout(timer));
+    ws.once("message", (data, isBinary) => {
+      clearTimeout(timer);
+      const frame = isBinary ? null : parseClientProofFrame(String(data));
+      if (!frame || !proofMatches(frame.proof, clientProof(this.options.token, challenge.clientNonce, challenge.serverNonce))) return refuseSocket("a wrong proof of the token");
       this.options.onConnection(ws);
     });
   }

@@ -140,6 +140,33 @@ describe("persistent KV cache", function () {
     rmSync(home, { recursive: true, force: true });
   });
 
+  it("writes a document's state at most once a minute while in use, and always at stop", async () => {
+    const home = tempHome();
+    const daemon = await start(home);
+    const client = await daemon.connect(FOLDER_A);
+    const uri = "file:///persist/a/churn.ts";
+    await completeIn(client, uri);
+    let text = TEXT;
+    // Three pauses, each long enough for the idle pass (warm-up, then the save).
+    for (let pause = 1; pause <= 3; pause++) {
+      const status = await until(client, `idle pass ${pause}`, (s) => s.idle.passes >= pause);
+      assert.equal(status.kvCache?.saves, 1, `one write in ${pause} pause(s): ${JSON.stringify(status.kvCache)}`);
+      const lines = text.split("\n");
+      const position = { line: lines.length - 1, character: (lines[lines.length - 1] ?? "").length };
+      text += "x";
+      await client.change({ textDocument: { uri, version: pause + 1 }, contentChanges: [{ range: { start: position, end: position }, text: "x" }] });
+      await client.complete({ textDocument: { uri }, position: { line: position.line, character: position.character + 1 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2, mode: "line" } });
+    }
+    client.dispose();
+    assert.equal(await daemon.stop({ keepHome: true }), 0);
+    const restarted = await start(home);
+    const again = await restarted.connect(FOLDER_A);
+    const back = await completeIn(again, uri, text);
+    assert.ok(back.metrics.evaluatedTokens <= 2, `the state written at stop is the latest: evaluated ${back.metrics.evaluatedTokens}`);
+    again.dispose();
+    rmSync(home, { recursive: true, force: true });
+  });
+
   it("never loads a state saved with other weights", async () => {
     const otherWeights = await ensureSyntheticModel(syntheticPresets["tiny-target"], { cacheDir: path.join(repoRoot, ".cache", "test-models"), precision: "Q8_0", seed: 2 });
     const homeA = tempHome();

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import http from "node:http";
 import WebSocket from "ws";
+import { openSocket } from "../../daemon/src/client/connect.js";
 import { discoveryPath } from "../../daemon/src/discovery.js";
+import { CLIENT_NONCE_HEADER, clientProofFrame, newNonce, SERVER_NONCE_HEADER, SERVER_PROOF_HEADER, serverProof, UNAUTHORIZED_CLOSE_CODE } from "../../daemon/src/handshake.js";
 import { ErrorCodes, Limits } from "../../daemon/src/protocol.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
@@ -23,10 +25,26 @@ function upgradeStatus(port: number, headers: Record<string, string>): Promise<n
   });
 }
 
-/** A raw socket: sends frames as given and collects the parsed replies. */
+/** Runs the handshake by hand: what the daemon proves in the upgrade, then the first frame we send; resolves with the close code. */
+function handshakeByHand(port: number, token: string, firstFrame: (clientNonce: string, serverNonce: string) => string): Promise<{ proven: boolean; closeCode: number }> {
+  return new Promise((resolve, reject) => {
+    const clientNonce = newNonce();
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/`, { headers: { [CLIENT_NONCE_HEADER]: clientNonce } });
+    let proven = false;
+    let serverNonce = "";
+    socket.once("upgrade", (res) => {
+      serverNonce = String(res.headers[SERVER_NONCE_HEADER]);
+      proven = res.headers[SERVER_PROOF_HEADER] === serverProof(token, clientNonce, serverNonce);
+    });
+    socket.once("open", () => socket.send(firstFrame(clientNonce, serverNonce)));
+    socket.once("close", (code) => resolve({ proven, closeCode: code }));
+    socket.once("error", reject);
+  });
+}
+
+/** A raw socket after the handshake: sends frames as given and collects the parsed replies. */
 async function rawSocket(daemon: RunningDaemon): Promise<{ send: (frame: string) => void; next: () => Promise<Record<string, unknown>>; close: () => void }> {
-  const socket = new WebSocket(`ws://127.0.0.1:${daemon.info.port}/`, { headers: { Authorization: `Bearer ${daemon.info.token}` } });
-  await new Promise((resolve, reject) => (socket.once("open", resolve), socket.once("error", reject)));
+  const socket = await openSocket(daemon.info);
   const queue: Record<string, unknown>[] = [];
   const waiters: ((m: Record<string, unknown>) => void)[] = [];
   socket.on("message", (data) => {
@@ -65,17 +83,29 @@ describe("daemon server", function () {
     assert.match(daemon.info.version, /^\d+\.\d+\.\d+/);
   });
 
-  it("answers 401 without the token or with a wrong one", async () => {
+  it("answers 401 to an upgrade without a handshake nonce, even with the token as a bearer header", async () => {
     assert.equal(await upgradeStatus(daemon.info.port, {}), 401);
-    assert.equal(await upgradeStatus(daemon.info.port, { Authorization: "Bearer wrong" }), 401);
+    assert.equal(await upgradeStatus(daemon.info.port, { Authorization: `Bearer ${daemon.info.token}` }), 401);
+    assert.equal(await upgradeStatus(daemon.info.port, { [CLIENT_NONCE_HEADER]: "short" }), 401);
   });
 
-  it("answers 403 to a browser origin even with the token", async () => {
-    assert.equal(await upgradeStatus(daemon.info.port, { Authorization: `Bearer ${daemon.info.token}`, Origin: "https://evil.example" }), 403);
+  it("answers 403 to a browser origin", async () => {
+    assert.equal(await upgradeStatus(daemon.info.port, { [CLIENT_NONCE_HEADER]: newNonce(), Origin: "https://evil.example" }), 403);
   });
 
-  it("accepts the token and no origin", async () => {
-    assert.equal(await upgradeStatus(daemon.info.port, { Authorization: `Bearer ${daemon.info.token}` }), 101);
+  it("proves the token over the client's nonce, and serves only a client that proves it back", async () => {
+    const { token, port } = daemon.info;
+    const wrong = await handshakeByHand(port, token, (cn, sn) => clientProofFrame("not-the-token", cn, sn));
+    assert.equal(wrong.proven, true, "the daemon's proof checks out");
+    assert.equal(wrong.closeCode, UNAUTHORIZED_CLOSE_CODE, "a wrong client proof closes the socket");
+    // JSON-RPC before the proof is refused the same way: nothing runs on an unproven socket.
+    const early = await handshakeByHand(port, token, () => JSON.stringify({ jsonrpc: "2.0", id: 1, method: "hearth/status" }));
+    assert.equal(early.closeCode, UNAUTHORIZED_CLOSE_CODE);
+    assert.match(daemon.stderr(), /refused a connection: a wrong proof of the token/);
+    const raw = await rawSocket(daemon);
+    raw.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "hearth/status" }));
+    assert.equal(((await raw.next()).result as { pid: number }).pid, daemon.info.pid, "a client that proved the token is served");
+    raw.close();
   });
 
   it("listens on loopback only and answers plain HTTP with 426", async () => {

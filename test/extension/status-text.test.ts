@@ -35,7 +35,7 @@ describe("statusView", () => {
   });
 
   it("reports the saved KV caches when the daemon keeps them", () => {
-    const view = statusView(input({ daemon: { ...daemon, kvCache: { directory: "/h/kv", fingerprint: "f", saves: 2, loads: 1, discarded: 0, pruned: 0 } } }));
+    const view = statusView(input({ daemon: { ...daemon, kvCache: { directory: "/h/kv", fingerprint: "f", saves: 2, loads: 1, discarded: 0, pruned: 0, failedSaves: 0 } } }));
     assert.ok(view.tooltip.includes("Saved KV caches: 2 saved, 1 loaded back, 0 discarded"), view.tooltip);
   });
 

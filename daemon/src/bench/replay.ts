@@ -42,15 +42,18 @@ export interface CallUsage {
  * Where in the editing a keystroke's completion falls, for the cost a user feels at each:
  * - first: the first request in a file, or the first after a cursor jump in it;
  * - switch: the first request in a file after another file had the focus;
+ * - accept: a keystroke that accepted a suggestion (the trace's own text, not the model's:
+ *   a real accept inserts what the model generated, which its cache already holds);
  * - new-line: the first request after Enter (or an accepted suggestion that ended a line);
  * - line: every other keystroke, typing within a line.
  * "First request" means the first one whose result arrives: a keystroke debounced away, or
  * whose request a newer keystroke cancelled (leaving the rest of a cold prefill to the
  * next), passes its context on.
  */
-export type CallContext = "first" | "switch" | "new-line" | "line";
+export type CallContext = "first" | "switch" | "accept" | "new-line" | "line";
 
-export const CALL_CONTEXTS: readonly CallContext[] = ["first", "switch", "new-line", "line"];
+/** Strongest first: a mark only gives way to a stronger one. */
+export const CALL_CONTEXTS: readonly CallContext[] = ["first", "switch", "accept", "new-line", "line"];
 
 export interface CompletionCall {
   workspace: string;
@@ -144,7 +147,7 @@ export async function replayTrace(trace: Trace, driver: ReplayDriver): Promise<R
           const call: CompletionCall = {
             workspace: file.trace.workspace,
             file: file.trace.id,
-            context: context.next(file.trace.id, effect.change.text.includes("\n")),
+            context: context.next(file.trace.id, effect.change.text.includes("\n"), effect.accept),
             keystrokeMs: performance.now(),
             accept: effect.accept,
             outcome: "pending",
@@ -197,12 +200,13 @@ class CallContexts {
     this.since.set(file, []);
   }
 
-  /** The context of a keystroke in `file`; `newLine` when it ends a line (the cursor is then on a new one). */
-  next(file: string, newLine: boolean): CallContext {
+  /** The context of a keystroke in `file`; `newLine` when it ends a line (the cursor is then on a new one), `accept` when it accepted a suggestion. */
+  next(file: string, newLine: boolean, accept: boolean): CallContext {
     if ((this.since.get(file) ?? []).some((call) => call.outcome === "completed" || call.outcome === "failed")) this.pending.delete(file);
     if (this.lastFile !== null && this.lastFile !== file) this.mark(file, "switch");
     this.lastFile = file;
-    if (newLine) this.mark(file, "new-line");
+    if (accept) this.mark(file, "accept");
+    else if (newLine) this.mark(file, "new-line");
     return this.pending.get(file) ?? "line";
   }
 

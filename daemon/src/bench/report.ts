@@ -122,7 +122,13 @@ function restartCell(r: RestartResult | undefined): string {
   return `${duration(r.totalMs)} (load ${duration(r.modelLoadMs)}, completion ${duration(r.completionMs)}; reused ${r.reusedTokens}/${r.promptTokens} tokens)`;
 }
 
-const CONTEXT_LABELS: Record<CallContext, string> = { first: "first in a file or after a jump", switch: "first after switching files", "new-line": "first on a new line", line: "within a line" };
+const CONTEXT_LABELS: Record<CallContext, string> = {
+  first: "first in a file or after a jump",
+  switch: "first after switching files",
+  accept: "accepting a suggestion (the trace's text)",
+  "new-line": "first on a new line",
+  line: "within a line",
+};
 
 /** n, evaluated tokens p50 / p95, server time to first token p50, latency p50 (reports from before these figures show a dash). */
 function contextCell(c: ContextStats | undefined): string {
@@ -183,7 +189,7 @@ export function renderMarkdown(report: BenchReport): string {
       row("prefill tokens/s", get((s) => num(s.prefillTokensPerS, 0)), (s) => s.prefillTokensPerS),
       row("speculation drafted / accepted (rate)", get((s) => `${s.draftTokens} / ${s.acceptedTokens} (${percent(s.acceptanceRate)})`)),
       row("accepted suggestions the model had right", get((s) => `${s.acceptsMatched} of ${s.accepts}`)),
-      row("evaluated tokens per request after the first, p50 / p95 / max", get((s) => triple(s.keystrokeEvaluated)), (s) => s.keystrokeEvaluated.p95),
+      row("evaluated tokens per typed key after the first, p50 / p95 / max", get((s) => triple(s.keystrokeEvaluated)), (s) => s.keystrokeEvaluated.p95),
       ...CALL_CONTEXTS.map((context) =>
         row(`${CONTEXT_LABELS[context]}: n, evaluated p50 / p95, first token p50, latency p50 (ms)`, get((s) => contextCell(s.byContext[context])), (s) => s.byContext[context].latencyMs.p50),
       ),
@@ -238,7 +244,7 @@ export function renderReadmeTable(report: BenchReport): string {
         "latency p50 / p95 / max (ms)",
         "first token p50 (ms)",
         "evaluated / prompt tokens (reuse)",
-        "evaluated per request after the first, p50 / p95",
+        "evaluated per typed key after the first, p50 / p95",
         "within a line: n, evaluated p50 / p95, first token p50, latency p50 (ms)",
         "first on a new line: same",
         "first after a file switch: same",

@@ -82,7 +82,7 @@ export interface TraceSummary {
   serverWork: ServerWork | null;
   /** Completed requests by where they fall in the editing (see CallContext). */
   byContext: Record<CallContext, ContextStats>;
-  /** Evaluated prompt tokens over completed requests that are not the first in a file or after a jump. */
+  /** Evaluated prompt tokens over completed requests for typed keys: not the first in a file or after a jump, not an accepted suggestion. */
   keystrokeEvaluated: LatencyStats;
   errors: string[];
 }
@@ -144,7 +144,7 @@ export function summarizeReplay(result: ReplayResult, serverLog: { requests: Req
     maxKeyLagMs: round1(result.maxKeyLagMs),
     serverWork: serverLog === null ? null : serverWork(serverLog.requests, serverLog.complete),
     byContext: Object.fromEntries(CALL_CONTEXTS.map((context) => [context, contextStats(completed.filter((c) => c.context === context))])) as Record<CallContext, ContextStats>,
-    keystrokeEvaluated: latencyStats(completed.flatMap((c) => (c.context !== "first" && c.usage ? [c.usage.evaluatedTokens] : []))),
+    keystrokeEvaluated: latencyStats(completed.flatMap((c) => (c.context !== "first" && c.context !== "accept" && c.usage ? [c.usage.evaluatedTokens] : []))),
     errors,
   };
 }

@@ -4,10 +4,12 @@
  * with UV_THREADPOOL_SIZE=1 and wait for its "listening" message.
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import WebSocket from "ws";
 import { discoveryPath, isProcessAlive, readDiscovery, type DiscoveryInfo } from "../discovery.js";
+import { CLIENT_NONCE_HEADER, clientProofFrame, isNonce, newNonce, proofMatches, SERVER_NONCE_HEADER, SERVER_PROOF_HEADER, serverProof } from "../handshake.js";
+import { assertPrivateDir, ensurePrivateDir } from "../private-home.js";
 import { Limits } from "../protocol.js";
 
 export interface ConnectOptions {
@@ -31,15 +33,38 @@ export function daemonLogPath(home: string): string {
   return path.join(home, "daemon.log");
 }
 
+/** What answered on the daemon's port could not prove it holds the token: not our daemon. */
+export class ImpostorError extends Error {
+  readonly code = "HEARTH_ERR_NOT_OUR_DAEMON";
+}
+
+/**
+ * Opens a WebSocket to the daemon and runs the token handshake (handshake.ts): nothing is
+ * sent, not the token, not a document, until the server has proven it holds the token.
+ */
 export function openSocket(info: DiscoveryInfo): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
+    const clientNonce = newNonce();
+    let serverNonce: string | null = null;
     const socket = new WebSocket(`ws://127.0.0.1:${info.port}/`, {
-      headers: { Authorization: `Bearer ${info.token}` },
+      headers: { [CLIENT_NONCE_HEADER]: clientNonce },
       maxPayload: Limits.maxMessageBytes * 4,
       perMessageDeflate: false,
     });
+    socket.once("upgrade", (response) => {
+      const nonce = response.headers[SERVER_NONCE_HEADER];
+      if (!isNonce(nonce) || !proofMatches(response.headers[SERVER_PROOF_HEADER], serverProof(info.token, clientNonce, nonce))) {
+        reject(new ImpostorError(`the server on port ${info.port} did not prove it holds the daemon's token`));
+        // ws checks the state right after this event: terminating here sends nothing at all.
+        socket.terminate();
+        return;
+      }
+      serverNonce = nonce;
+    });
     socket.once("open", () => {
       socket.off("error", reject);
+      if (serverNonce === null) return reject(new ImpostorError("the connection opened without the daemon's proof"));
+      socket.send(clientProofFrame(info.token, clientNonce, serverNonce));
       resolve(socket);
     });
     socket.once("error", reject);
@@ -49,7 +74,7 @@ export function openSocket(info: DiscoveryInfo): Promise<WebSocket> {
 
 /** Starts `hearth serve` detached; resolves once it listens. Its stderr goes to daemon.log. */
 export function spawnDaemon(options: ConnectOptions): Promise<void> {
-  mkdirSync(options.home, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(options.home);
   const logFd = openSync(daemonLogPath(options.home), "a", 0o600);
   const child = spawn(process.execPath, [options.entry, "serve", "--home", options.home, ...(options.serveArgs ?? [])], {
     detached: true,
@@ -96,12 +121,20 @@ function lastLogLine(home: string): string {
 
 /** Connects to the daemon of `home`, starting one when allowed and needed. */
 export async function connectToDaemon(options: ConnectOptions): Promise<{ socket: WebSocket; info: DiscoveryInfo }> {
+  // A daemon.json in a folder others can write to may be theirs, with a token they know.
+  if (existsSync(options.home)) assertPrivateDir(options.home);
   for (let attempt = 0; attempt < 3; attempt++) {
     const info = readDiscovery(options.home);
     if (info !== null) {
       try {
         return { socket: await openSocket(info), info };
       } catch (error) {
+        // Whatever holds the port now is not the daemon that wrote daemon.json: as if none ran.
+        if (error instanceof ImpostorError) {
+          if (options.spawn === false) throw new DaemonUnavailableError(`no Hearth daemon runs for ${options.home}: ${error.message} (${discoveryPath(options.home)} is stale); start one with \`hearth serve\` or drop --no-spawn`);
+          await spawnDaemon(options);
+          continue;
+        }
         if (isProcessAlive(info.pid)) throw new DaemonUnavailableError(`the daemon (pid ${info.pid}) does not accept connections: ${error instanceof Error ? error.message : String(error)}`);
       }
     }

@@ -43,6 +43,8 @@ export interface EngineOptions {
   maxPrefillMs?: number;
   /** Bytes the KV caches may take together (0: no limit but maxWorkspaces). */
   memoryBudgetBytes?: number;
+  /** Bytes the saved KV states may take on disk, every model's together. */
+  kvDiskBytes?: number;
   threads: number;
   gpu: GpuChoice;
   /** Speculative decoding: prompt lookup (the default), a draft model, or none. */
@@ -189,6 +191,7 @@ export class Engine {
               runtimeVersion: await getModuleVersion(),
             }),
             this.log,
+            this.options.kvDiskBytes,
           );
     const speculation = await Speculation.create(llama, model, context, {
       mode: this.options.speculation ?? "lookup",
@@ -203,7 +206,7 @@ export class Engine {
       await model.dispose();
       throw error;
     });
-    const pool = new SequencePool(context, workspaces, store, () => speculation.predictor());
+    const pool = new SequencePool(context, workspaces, store, () => speculation.predictor(), this.log);
     const explainSequence = context.getSequence({ tokenPredictor: speculation.predictor() });
     this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type) };
     if (store) this.prefillBudget.seed(store.readNumber(PREFILL_SPEED_FILE) ?? Number.NaN);
@@ -354,10 +357,15 @@ export class Engine {
     return model ? model.tokenize(text, false).length : Math.ceil(text.length / 4);
   }
 
-  /** Writes the workspace's KV state to disk if it changed; run it between requests. */
-  async saveWorkspace(workspaceId: string): Promise<void> {
-    await this.loaded?.pool.save(workspaceId);
+  /**
+   * Writes the workspace's documents' KV states that changed, each at most once per
+   * `minIntervalMs`; run it between requests. Returns in how many ms a skipped one is due
+   * (null when none was skipped).
+   */
+  async saveWorkspace(workspaceId: string, minIntervalMs = 0): Promise<number | null> {
+    const due = (await this.loaded?.pool.save(workspaceId, minIntervalMs)) ?? null;
     this.savePrefillSpeed();
+    return due;
   }
 
   async saveAll(): Promise<void> {

@@ -7,9 +7,10 @@
  * load is discarded with a warning. The folder is bounded: past MAX_SAVED_STATES files or
  * MAX_SAVED_BYTES the least recently saved states go.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { LlamaContextSequence } from "node-llama-cpp";
+import { writeSecretFile } from "../discovery.js";
 
 interface Sidecar {
   format: 1;
@@ -26,23 +27,27 @@ export interface KvStoreStats {
   discarded: number;
   /** States removed to keep the folder within its bounds. */
   pruned: number;
+  /** Saves that failed (a full disk, a write error); the previous state stayed. */
+  failedSaves: number;
 }
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Saved states kept per fingerprint: every recently edited document of a few workspaces. */
-export const MAX_SAVED_STATES = 64;
-/** Bytes of saved states kept per fingerprint (a 1.5B model's 4k-token state is about 115 MB). */
-export const MAX_SAVED_BYTES = 1024 ** 3;
+/** Saved states kept in all: every recently edited document of a few workspaces and models. */
+export const MAX_SAVED_STATES = 256;
+/** The default bound on saved states' bytes, all models together (a 1.5B model's 4k-token state is about 115 MB). */
+export const DEFAULT_KV_DISK_BYTES = 2 * 1024 ** 3;
 
 export class KvStore {
   readonly dir: string;
-  readonly stats: KvStoreStats = { saves: 0, loads: 0, discarded: 0, pruned: 0 };
+  readonly stats: KvStoreStats = { saves: 0, loads: 0, discarded: 0, pruned: 0, failedSaves: 0 };
 
   constructor(
-    root: string,
+    private readonly root: string,
     readonly fingerprint: string,
     private readonly log: (message: string) => void,
+    /** Saved states' bytes the whole kv/ folder may hold, every model's together. */
+    private readonly maxBytes: number = DEFAULT_KV_DISK_BYTES,
   ) {
     this.dir = path.join(root, fingerprint);
   }
@@ -60,41 +65,62 @@ export class KvStore {
     const { state, sidecar } = this.files(workspaceId);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const temp = `${state}.${process.pid}.tmp`;
+    rmSync(temp, { force: true });
     // Speculative decoding leaves drafted tokens in the KV cache past the token list; saved
     // as they are, they would sit at positions the next evaluation collides with.
     await sequence.eraseContextTokenRanges([{ start: sequence.nextTokenIndex, end: sequence.contextSize }]);
     const tokens = sequence.nextTokenIndex;
     if (tokens === 0) return;
-    const { fileSize } = await sequence.saveStateToFile(temp);
-    renameSync(temp, state);
-    const record: Sidecar = { format: 1, fingerprint: this.fingerprint, workspaceId, tokens, bytes: fileSize, savedAt: new Date().toISOString() };
-    writeFileSync(`${sidecar}.tmp`, JSON.stringify(record), { mode: 0o600 });
-    renameSync(`${sidecar}.tmp`, sidecar);
+    const sidecarTemp = `${sidecar}.${process.pid}.tmp`;
+    rmSync(sidecarTemp, { force: true });
+    try {
+      const { fileSize } = await sequence.saveStateToFile(temp);
+      // llama.cpp creates the file with the process's default mode: documents' text is in it.
+      chmodSync(temp, 0o600);
+      fsyncFile(temp);
+      const record: Sidecar = { format: 1, fingerprint: this.fingerprint, workspaceId, tokens, bytes: fileSize, savedAt: new Date().toISOString() };
+      writeFileSync(sidecarTemp, JSON.stringify(record), { mode: 0o600, flag: "wx" });
+      fsyncFile(sidecarTemp);
+      // Both files are whole before either replaces the old pair; renames need no space.
+      renameSync(temp, state);
+      renameSync(sidecarTemp, sidecar);
+    } catch (error) {
+      // A full disk (ENOSPC) or any write error: no partial file stays, the previous state is intact.
+      rmSync(temp, { force: true });
+      rmSync(sidecarTemp, { force: true });
+      throw error;
+    }
     this.stats.saves++;
     this.prune(workspaceId);
   }
 
-  /** Drops the least recently saved states past the folder's bounds; `keep` was just saved. */
+  /**
+   * Drops the least recently saved states past kv/'s bounds, across every model's
+   * fingerprint folder (a model used once long ago goes first); `keep` was just saved.
+   */
   private prune(keep: string): void {
-    const saved: { id: string; bytes: number; savedAt: string }[] = [];
-    for (const name of readdirSync(this.dir)) {
-      const id = name.endsWith(".json") ? name.slice(0, -".json".length) : null;
-      if (id === null || !SAFE_ID.test(id)) continue;
-      try {
-        const record = JSON.parse(readFileSync(path.join(this.dir, name), "utf8")) as Partial<Sidecar>;
-        saved.push({ id, bytes: typeof record.bytes === "number" ? record.bytes : 0, savedAt: typeof record.savedAt === "string" ? record.savedAt : "" });
-      } catch {
-        // Not a sidecar (the prefill speed file) or a damaged one: load() deals with those.
+    const saved: { dir: string; id: string; bytes: number; savedAt: string }[] = [];
+    for (const fingerprint of safeReaddir(this.root)) {
+      const dir = path.join(this.root, fingerprint);
+      for (const name of safeReaddir(dir)) {
+        const id = name.endsWith(".json") ? name.slice(0, -".json".length) : null;
+        if (id === null || !SAFE_ID.test(id)) continue;
+        try {
+          const record = JSON.parse(readFileSync(path.join(dir, name), "utf8")) as Partial<Sidecar>;
+          if (record.format !== 1) continue; // Not a sidecar (the prefill speed file).
+          saved.push({ dir, id, bytes: typeof record.bytes === "number" ? record.bytes : 0, savedAt: typeof record.savedAt === "string" ? record.savedAt : "" });
+        } catch {
+          // A damaged sidecar: load() discards it when its document comes back.
+        }
       }
     }
     saved.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0));
     let bytes = 0;
     saved.forEach((entry, index) => {
       bytes += entry.bytes;
-      if (entry.id === keep || (index < MAX_SAVED_STATES && bytes <= MAX_SAVED_BYTES)) return;
-      const { state, sidecar } = this.files(entry.id);
-      rmSync(sidecar, { force: true });
-      rmSync(state, { force: true });
+      if ((entry.dir === this.dir && entry.id === keep) || (index < MAX_SAVED_STATES && bytes <= this.maxBytes)) return;
+      rmSync(path.join(entry.dir, `${entry.id}.json`), { force: true });
+      rmSync(path.join(entry.dir, `${entry.id}.state`), { force: true });
       this.stats.pruned++;
     });
   }
@@ -136,9 +162,7 @@ export class KvStore {
   /** A small number kept beside the states, e.g. the prefill speed that shaped them. */
   writeNumber(name: string, value: number): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const file = path.join(this.dir, name);
-    writeFileSync(`${file}.tmp`, JSON.stringify({ value }), { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    writeSecretFile(path.join(this.dir, name), JSON.stringify({ value }));
   }
 
   readNumber(name: string): number | null {
@@ -157,5 +181,23 @@ export class KvStore {
     rmSync(sidecar, { force: true });
     this.stats.discarded++;
     return false;
+  }
+}
+
+/** Durable before visible: a crash right after the rename must not leave a hole under the final name. */
+function fsyncFile(file: string): void {
+  const fd = openSync(file, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }

@@ -27,6 +27,8 @@ interface Slot {
   /** Bumped on every acquire; the state on disk is current when `savedVersion` equals it. */
   version: number;
   savedVersion: number;
+  /** When the slot's state was last written (performance.now()), for the idle save's spacing. */
+  savedAt: number;
 }
 
 export interface AcquireResult {
@@ -48,9 +50,10 @@ export class SequencePool {
     private readonly store: KvStore | null,
     /** Speculation's predictor for each sequence: node-llama-cpp takes it only at creation. */
     predictorFor: () => TokenPredictor | undefined = () => undefined,
+    private readonly log: (message: string) => void = () => undefined,
   ) {
     for (let i = 0; i < size; i++) {
-      this.slots.push({ sequence: context.getSequence({ tokenPredictor: predictorFor() }), key: null, workspaceId: null, layouts: [], lastUsed: 0, version: 0, savedVersion: 0 });
+      this.slots.push({ sequence: context.getSequence({ tokenPredictor: predictorFor() }), key: null, workspaceId: null, layouts: [], lastUsed: 0, version: 0, savedVersion: 0, savedAt: Number.NEGATIVE_INFINITY });
     }
   }
 
@@ -71,6 +74,7 @@ export class SequencePool {
       slot.layouts = [];
       slot.version = 0;
       slot.savedVersion = 0;
+      slot.savedAt = Number.NEGATIVE_INFINITY;
       if (this.store && KvStore.persistable(key)) restored = await this.store.load(key, slot.sequence);
     }
     slot.lastUsed = this.clock;
@@ -79,16 +83,42 @@ export class SequencePool {
     return { sequence: slot.sequence, restored, layouts: slot.layouts, setLayouts: (layouts) => (owner.layouts = layouts) };
   }
 
+  /**
+   * Writes the slot's state if it changed. A failed write (a full disk) is a warning, not an
+   * error: the previous state on disk stays intact and serving goes on; an evicted slot is
+   * then given up without its latest state.
+   */
   private async saveSlot(slot: Slot): Promise<void> {
     if (!this.store || slot.key === null || !KvStore.persistable(slot.key)) return;
     if (slot.version === slot.savedVersion) return;
-    await this.store.save(slot.key, slot.sequence);
-    slot.savedVersion = slot.version;
+    try {
+      await this.store.save(slot.key, slot.sequence);
+      slot.savedVersion = slot.version;
+      slot.savedAt = performance.now();
+    } catch (error) {
+      this.store.stats.failedSaves++;
+      this.log(`warning: could not save the KV state of ${slot.key} (${error instanceof Error ? error.message : String(error)}); its previous state, if any, is kept`);
+    }
   }
 
-  /** Saves the states of the workspace's documents that changed since their last save. */
-  async save(workspaceId: string): Promise<void> {
-    for (const slot of this.slots) if (slot.workspaceId === workspaceId) await this.saveSlot(slot);
+  /**
+   * Saves the states of the workspace's documents that changed since their last save, but
+   * none written less than `minIntervalMs` ago (a 1.5B model's state is about 100 MB: an
+   * idle save after every pause would rewrite it every few seconds). Returns in how many ms
+   * the first one skipped is due, null when none was skipped.
+   */
+  async save(workspaceId: string, minIntervalMs = 0): Promise<number | null> {
+    let due: number | null = null;
+    for (const slot of this.slots) {
+      if (slot.workspaceId !== workspaceId || slot.version === slot.savedVersion) continue;
+      const wait = slot.savedAt + minIntervalMs - performance.now();
+      if (wait > 0) {
+        due = due === null ? wait : Math.min(due, wait);
+        continue;
+      }
+      await this.saveSlot(slot);
+    }
+    return due;
   }
 
   async saveAll(): Promise<void> {

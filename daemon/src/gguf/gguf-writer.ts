@@ -367,7 +367,7 @@ export async function writeGgufFile(
   const totalBytes = header.byteLength + dataBytes;
 
   const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(tempPath, "wx");
+  const handle = await open(tempPath, "wx", 0o600);
   let renamed = false;
   try {
     const writer = new BufferedFileWriter(handle);

@@ -33,7 +33,7 @@ export function ensureSyntheticModel(spec: SyntheticModelSpec, options: { cacheD
   if (pending) return pending;
   const work = (async () => {
     if (existsSync(file)) return file;
-    mkdirSync(options.cacheDir, { recursive: true });
+    mkdirSync(options.cacheDir, { recursive: true, mode: 0o700 });
     await writeSyntheticModel(file, spec, { precision: options.precision, seed });
     return file;
   })();

@@ -3,6 +3,7 @@ import { runDaemon } from "../../daemon.js";
 import { hearthHome } from "../../discovery.js";
 import { DEFAULT_MAX_PREFILL_MS, type GpuChoice } from "../../engine/engine.js";
 import { defaultThreadCount } from "../../engine/hardware.js";
+import { DEFAULT_KV_DISK_BYTES } from "../../engine/kv-store.js";
 import { SPECULATION_MODES, type SpeculationMode } from "../../engine/speculation.js";
 import { intFlag, parseArgs, stringFlag, UsageError } from "../args.js";
 
@@ -21,9 +22,12 @@ Options:
   --port N           port to listen on (default: 0, any free port)
   --idle-timeout S   exit after S seconds with no client; 0 never (default: 900)
   --ctx N            context size in tokens per workspace (default: 4096)
-  --workspaces N     workspaces with a live KV cache at once (default: 3)
-  --memory-budget-mb N  memory for the workspaces' KV caches; fewer live workspaces
-                     when --workspaces of them don't fit (default: 0, no budget)
+  --workspaces N     live KV caches at once, one per recently completed document
+                     (default: 3)
+  --memory-budget-mb N  memory for the live KV caches; fewer of them when
+                     --workspaces don't fit (default: 0, no budget)
+  --kv-disk-mb N     disk for saved KV states, every model's together; the least
+                     recently saved go first (default: 2048)
   --max-prefill-ms N  longest a completion's uncached prompt should take to evaluate,
                      from the measured speed; bigger prompts are cut (default:
                      ${DEFAULT_MAX_PREFILL_MS}; 0: never cut)
@@ -39,7 +43,7 @@ Options:
 `;
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb", "max-prefill-ms"] });
+  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb", "kv-disk-mb", "max-prefill-ms"] });
   if (args.flags.has("help")) {
     process.stdout.write(serveHelp);
     return 0;
@@ -59,6 +63,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     contextSize: intFlag(args, "ctx", 4096, 256, 1 << 20),
     maxWorkspaces: intFlag(args, "workspaces", 3, 1, 64),
     memoryBudgetBytes: intFlag(args, "memory-budget-mb", 0, 0, 1 << 24) * 1024 * 1024,
+    kvDiskBytes: intFlag(args, "kv-disk-mb", DEFAULT_KV_DISK_BYTES / 1024 ** 2, 1, 1 << 24) * 1024 * 1024,
     maxPrefillMs: intFlag(args, "max-prefill-ms", DEFAULT_MAX_PREFILL_MS, 0, 3_600_000),
     threads: intFlag(args, "threads", defaultThreadCount(), 1, 1024),
     gpu: gpu as GpuChoice,

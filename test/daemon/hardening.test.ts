@@ -1,0 +1,215 @@
+/**
+ * Faults as they happen to users, made real: a stale daemon.json whose port another
+ * program now holds, a home others can write to, a damaged lock after kill -9. Real
+ * processes, real sockets, real files.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import type { IncomingHttpHeaders } from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { WebSocketServer } from "ws";
+import { readDiscovery, writeDiscovery } from "../../daemon/src/discovery.js";
+import { runCli, startDaemon, tempHome, type RunningDaemon } from "../helpers/daemon-process.js";
+import { testModels } from "../helpers/test-models.js";
+
+/** A pid that belonged to a process that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  await once(child, "exit");
+  return child.pid ?? 999_999;
+}
+
+/** A plain WebSocket server that accepts any upgrade and records everything it is sent. */
+async function impostor(): Promise<{ port: number; upgrades: IncomingHttpHeaders[]; frames: string[]; close: () => Promise<void> }> {
+  const upgrades: IncomingHttpHeaders[] = [];
+  const frames: string[] = [];
+  const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  server.on("connection", (socket, request) => {
+    upgrades.push(request.headers);
+    socket.on("message", (data) => frames.push(String(data)));
+  });
+  await once(server, "listening");
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  return { port: address.port, upgrades, frames, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe("hardening", function () {
+  this.timeout(120_000);
+  let model: string;
+  let work: string;
+  let file: string;
+  before(async () => {
+    model = (await testModels()).target;
+    work = mkdtempSync(path.join(os.tmpdir(), "hearth-hardening-"));
+    file = path.join(work, "secret.ts");
+    writeFileSync(file, "const apiKey = 'sk-do-not-leak-0123456789';\nexport function total(values: number[]): number {\n  \n}\n");
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  describe("a stale port held by another program", () => {
+    it("gets neither the token nor a document: the client treats it as no daemon and starts its own", async () => {
+      const home = tempHome();
+      const fake = await impostor();
+      const token = "the-daemons-secret-token-that-must-not-leak";
+      try {
+        writeDiscovery(home, { port: fake.port, pid: await deadPid(), token, version: "0.1.0" });
+        const refused = await runCli(["status", "--home", home, "--no-spawn"]);
+        assert.equal(refused.code, 1);
+        assert.match(refused.stderr, /no Hearth daemon runs .*did not prove it holds the daemon's token/);
+
+        const completed = await runCli(["complete", `${file}:3:3`, "--home", home, "--model", model, "--max-tokens", "4", "--json"]);
+        assert.equal(completed.code, 0, completed.stderr);
+        const started = readDiscovery(home);
+        assert.ok(started && started.port !== fake.port && started.token !== token, "a real daemon took over with its own port and token");
+
+        assert.equal(fake.upgrades.length, 2, "the impostor saw the two upgrade requests");
+        for (const headers of fake.upgrades) {
+          assert.equal(headers.authorization, undefined);
+          assert.ok(!JSON.stringify(headers).includes(token), "no header carries the token");
+        }
+        assert.deepEqual(fake.frames, [], "not one frame: no proof, no initialize, no document");
+      } finally {
+        await runCli(["stop", "--home", home]);
+        await fake.close();
+        rmSync(home, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("a private home", () => {
+    it("refuses a home that group or others can write to, daemon and client alike", async () => {
+      const home = tempHome();
+      try {
+        chmodSync(home, 0o777);
+        for (const args of [["serve", "--home", home, "--model", model], ["status", "--home", home]]) {
+          const refused = await runCli(args);
+          assert.equal(refused.code, 1, args[0]);
+          assert.match(refused.stderr, /writable by group or others \(mode 777\).*chmod 700/, args[0]);
+        }
+        assert.deepEqual(readdirSync(home), [], "nothing was written there");
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    });
+
+    it("creates its home 0700 and every file in it 0600, saved KV states included", async () => {
+      const parent = tempHome();
+      const home = path.join(parent, "new", "home");
+      try {
+        const completed = await runCli(["complete", `${file}:3:3`, "--home", home, "--model", model, "--max-tokens", "4", "--json"]);
+        assert.equal(completed.code, 0, completed.stderr);
+        await runCli(["stop", "--home", home]);
+        const seen: string[] = [];
+        const walk = (dir: string): void => {
+          assert.equal(statSync(dir).mode & 0o777, 0o700, `${dir} is private`);
+          for (const name of readdirSync(dir)) {
+            const entry = path.join(dir, name);
+            if (statSync(entry).isDirectory()) walk(entry);
+            else {
+              seen.push(name);
+              assert.equal(statSync(entry).mode & 0o777, 0o600, `${entry} is private`);
+            }
+          }
+        };
+        walk(home);
+        assert.ok(seen.some((name) => name.endsWith(".state")), `a KV state was saved: ${seen.join(", ")}`);
+      } finally {
+        rmSync(parent, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("a lock left by kill -9", () => {
+    for (const [what, content] of [
+      ["damaged bytes", () => "58AA"],
+      ["the bare pid of another program (an earlier version's form)", (other: number) => String(other)],
+      ["the pid of another program that reused the daemon's", (other: number) => JSON.stringify({ pid: other, startTime: "1" })],
+    ] as const) {
+      it(`is taken over when it holds ${what}`, async () => {
+        const home = tempHome();
+        // A live process that is not Hearth: its pid is what a reused pid looks like.
+        const other = spawn("sleep", ["60"], { stdio: "ignore" });
+        try {
+          writeFileSync(path.join(home, "daemon.lock"), content(other.pid ?? 0), { mode: 0o600 });
+          const daemon = await startDaemon({ model, home });
+          const lock = JSON.parse(readFileSync(path.join(home, "daemon.lock"), "utf8")) as { pid: number };
+          assert.equal(lock.pid, daemon.child.pid, "the new daemon holds the lock");
+          // A live daemon's lock still keeps a second one out.
+          const second = await runCli(["serve", "--home", home, "--model", model]);
+          assert.equal(second.code, 1);
+          assert.match(second.stderr, new RegExp(`A Hearth daemon \\(pid ${daemon.child.pid}\\) already runs`));
+          await daemon.stop();
+        } finally {
+          other.kill();
+          rmSync(home, { recursive: true, force: true });
+        }
+      });
+    }
+  });
+
+  describe("a full disk", () => {
+    it("keeps serving on a full tmpfs home: failed saves are warnings, no partial file stays, the saved state survives", async () => {
+      const home = tempHome();
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", home]);
+      let daemon: RunningDaemon | null = null;
+      try {
+        // One live cache: every switch between the two files evicts the other one's state to disk.
+        daemon = await startDaemon({ model, home, args: ["--workspaces", "1"] });
+        const client = await daemon.connect([{ uri: "file:///disk", name: "disk" }]);
+        const text = (name: string): string => `${Array.from({ length: 30 }, (_, i) => `export const ${name}${i} = ${i};`).join("\n")}\n`;
+        const docs = ["a", "b"].map((name) => ({ uri: `file:///disk/${name}.ts`, text: text(name) }));
+        for (const doc of docs) await client.open({ uri: doc.uri, languageId: "typescript", version: 1, text: doc.text });
+        const ask = (doc: { uri: string }) => client.complete({ textDocument: { uri: doc.uri }, position: { line: 30, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 4 } });
+        const a = docs[0]!;
+        const b = docs[1]!;
+        const firstA = await ask(a);
+        await ask(b); // evicts a: its state is saved while there is room
+        const kv = path.join(home, "kv", (await client.status()).kvCache?.fingerprint ?? "");
+        const saved = readdirSync(kv).filter((f) => f.endsWith(".state"));
+        assert.equal(saved.length, 1, "a.ts's state is on disk");
+        const savedBytes = statSync(path.join(kv, saved[0]!)).size;
+
+        // Fill the disk to the last byte.
+        const filler = path.join(home, "filler");
+        const fd = openSync(filler, "w", 0o600);
+        try {
+          for (;;) writeSync(fd, Buffer.alloc(64 * 1024));
+        } catch (error) {
+          assert.equal((error as NodeJS.ErrnoException).code, "ENOSPC");
+        } finally {
+          closeSync(fd);
+        }
+        const served: string[] = [];
+        for (const doc of [a, b, a, b, a, b]) served.push((await ask(doc)).metrics.stopReason);
+        assert.equal(served.length, 6, "all six completions on the full disk were answered");
+        const status = await client.status();
+        assert.ok((status.kvCache?.failedSaves ?? 0) >= 1, JSON.stringify(status.kvCache));
+        assert.match(daemon.stderr(), /warning: could not save the KV state .*ENOSPC|no space/i);
+        assert.deepEqual(readdirSync(kv).filter((f) => f.includes(".tmp")), [], "no partial file stays");
+        assert.equal(statSync(path.join(kv, saved[0]!)).size, savedBytes, "the earlier state is intact");
+
+        // Room again, a restart: the state saved before the disk filled still loads.
+        rmSync(filler);
+        client.dispose();
+        await daemon.stop({ keepHome: true });
+        daemon = await startDaemon({ model, home, args: ["--workspaces", "1"] });
+        const again = await daemon.connect([{ uri: "file:///disk", name: "disk" }]);
+        await again.open({ uri: a.uri, languageId: "typescript", version: 1, text: a.text });
+        const back = await again.complete({ textDocument: { uri: a.uri }, position: { line: 30, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 4 } });
+        assert.ok(back.metrics.evaluatedTokens <= 2 && back.metrics.promptTokens === firstA.metrics.promptTokens, `restored, not re-evaluated: ${JSON.stringify(back.metrics)}`);
+        const after = (await again.status()).kvCache;
+        assert.equal(after?.loads, 1);
+        assert.equal(after?.discarded, 0, "nothing on disk was damaged");
+        again.dispose();
+      } finally {
+        await daemon?.stop({ keepHome: true });
+        execFileSync("umount", [home]);
+        rmSync(home, { recursive: true, force: true });
+      }
+    });
+  });
+});
