@@ -1,6 +1,13 @@
 /**
  * The text of each document a client has opened, kept in step with LSP incremental sync.
  * Positions are LSP's: zero-based lines and UTF-16 code units, which is what JS strings index.
+ *
+ * An incremental edit is only right against the exact text it was made on, so versions must
+ * follow each other (each didChange one more than the last). A gap, or a change that can't
+ * be applied, leaves the document out of sync: its edits are ignored and every request about
+ * it answers HEARTH_ERR_DOCUMENT_OUT_OF_SYNC, which tells the client to send the whole text
+ * again (didOpen, or a didChange whose change has no range), rather than completing against
+ * text that silently diverged from the editor's.
  */
 import { HearthError, invalidParams } from "./errors.js";
 import { ErrorCodes, Limits, type Position, type TextDocumentContentChangeEvent } from "./protocol.js";
@@ -10,6 +17,11 @@ export interface OpenDocument {
   languageId: string;
   version: number;
   text: string;
+}
+
+interface StoredDocument extends OpenDocument {
+  /** Why the text can no longer be trusted; null while it follows the editor's. */
+  outOfSync: string | null;
 }
 
 /** Offset of a position, clamped as LSP asks: past a line's end means the line's end. */
@@ -43,7 +55,7 @@ export function applyChanges(text: string, changes: readonly TextDocumentContent
 }
 
 export class DocumentStore {
-  private readonly documents = new Map<string, OpenDocument>();
+  private readonly documents = new Map<string, StoredDocument>();
 
   open(document: OpenDocument): void {
     if (!this.documents.has(document.uri) && this.documents.size >= Limits.maxOpenDocumentsPerClient) {
@@ -52,13 +64,29 @@ export class DocumentStore {
         "Send textDocument/didClose for documents the editor closed.",
       );
     }
-    this.documents.set(document.uri, { ...document });
+    this.documents.set(document.uri, { ...document, outOfSync: null });
   }
 
   change(uri: string, version: number, changes: readonly TextDocumentContentChangeEvent[]): void {
-    const document = this.require(uri);
-    document.text = applyChanges(document.text, changes);
-    document.version = version;
+    const document = this.documents.get(uri);
+    if (document === undefined) this.require(uri);
+    else {
+      // A change without a range carries the whole text: it brings the document back in sync.
+      const full = changes.map((c) => c.range === undefined).lastIndexOf(true);
+      if (full === -1 && document.outOfSync !== null) return;
+      if (full === -1 && version !== document.version + 1) {
+        document.outOfSync = `version ${version} came after ${document.version}`;
+        throw invalidParams(`didChange for ${uri}: ${document.outOfSync}; its edits are ignored until the whole text is sent again.`, "Send textDocument/didOpen, or a didChange with the whole text.");
+      }
+      try {
+        document.text = applyChanges(document.text, full === -1 ? changes : changes.slice(full));
+        document.version = version;
+        document.outOfSync = null;
+      } catch (error) {
+        document.outOfSync = `a change could not be applied (${error instanceof Error ? error.message : String(error)})`;
+        throw error;
+      }
+    }
   }
 
   close(uri: string): void {
@@ -77,6 +105,14 @@ export class DocumentStore {
         "HEARTH_ERR_DOCUMENT_NOT_OPEN",
         `Document ${uri} is not open on this connection.`,
         "Send textDocument/didOpen with the document's text before asking about it.",
+      );
+    }
+    if (document.outOfSync !== null) {
+      throw new HearthError(
+        ErrorCodes.DocumentOutOfSync,
+        "HEARTH_ERR_DOCUMENT_OUT_OF_SYNC",
+        `Document ${uri} is out of step with the editor: ${document.outOfSync}.`,
+        "Send the whole text again: textDocument/didOpen, or a textDocument/didChange whose one change has no range.",
       );
     }
     return document;

@@ -471,6 +471,7 @@ export const ErrorCodes = {
   BusyQueueFull: -33008,
   UnknownVariant: -33009,
   UnsupportedKvCacheType: -33010,
+  DocumentOutOfSync: -33011,
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

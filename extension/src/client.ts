@@ -11,6 +11,7 @@
 import * as vscode from "vscode";
 import {
   CloseAction,
+  DidChangeTextDocumentNotification,
   ErrorAction,
   LanguageClient,
   RevealOutputChannelOn,
@@ -50,9 +51,16 @@ function advertisedMethods(result: unknown): Set<string> {
   return new Set(Array.isArray(methods) ? methods.filter((m): m is string => typeof m === "string") : []);
 }
 
+/** Room for the JSON-RPC envelope around a document's text in one message. */
+const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
+
 function fitsDaemon(document: vscode.TextDocument): boolean {
   // The offset of the end is the length in UTF-16 units without copying the text.
-  return document.offsetAt(document.lineAt(document.lineCount - 1).range.end) <= Limits.maxDocumentChars;
+  const chars = document.offsetAt(document.lineAt(document.lineCount - 1).range.end);
+  if (chars > Limits.maxDocumentChars) return false;
+  // The daemon also bounds a message's bytes: UTF-8 takes up to 3 bytes per UTF-16 unit, so
+  // only a long document needs the exact count.
+  return chars * 3 <= Limits.maxMessageBytes - MESSAGE_OVERHEAD_BYTES || Buffer.byteLength(document.getText(), "utf8") <= Limits.maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
 }
 
 /**
@@ -104,6 +112,18 @@ export class DaemonClient implements vscode.Disposable {
   requireClient(): LanguageClient {
     if (this.current === null || this.currentState.kind !== "connected") throw new NotConnectedError();
     return this.current;
+  }
+
+  /**
+   * Sends the whole text of a document the daemon says is out of step (a change it missed or
+   * could not apply): a didChange without a range, which the daemon takes whatever came before.
+   */
+  async resync(document: vscode.TextDocument): Promise<void> {
+    if (!fitsDaemon(document)) return;
+    await this.requireClient().sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri: document.uri.toString(), version: document.version },
+      contentChanges: [{ text: document.getText() }],
+    });
   }
 
   /** Whether the connected daemon handles `method` (false while not connected). */

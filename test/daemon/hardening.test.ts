@@ -10,8 +10,10 @@ import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync,
 import type { IncomingHttpHeaders } from "node:http";
 import os from "node:os";
 import path from "node:path";
+import type { ResponseError } from "vscode-jsonrpc/node";
 import { WebSocketServer } from "ws";
 import { readDiscovery, writeDiscovery } from "../../daemon/src/discovery.js";
+import { ErrorCodes } from "../../daemon/src/protocol.js";
 import { runCli, startDaemon, tempHome, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
@@ -209,6 +211,27 @@ describe("hardening", function () {
         await daemon?.stop({ keepHome: true });
         execFileSync("umount", [home]);
         rmSync(home, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("document sync", () => {
+    it("answers a version gap with a typed error until the whole text is sent again, never completing on diverged text", async () => {
+      const daemon = await startDaemon({ model });
+      try {
+        const client = await daemon.connect([{ uri: "file:///sync", name: "sync" }]);
+        const uri = "file:///sync/a.ts";
+        await client.open({ uri, languageId: "typescript", version: 1, text: "export const a = 1;\n" });
+        const at = { line: 1, character: 0 };
+        await client.change({ textDocument: { uri, version: 3 }, contentChanges: [{ range: { start: at, end: at }, text: "export const b" }] });
+        const ask = () => client.complete({ textDocument: { uri }, position: { line: 1, character: 14 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
+        await assert.rejects(ask(), (e: ResponseError<{ code: string; hint: string }>) => e.code === ErrorCodes.DocumentOutOfSync && e.data?.code === "HEARTH_ERR_DOCUMENT_OUT_OF_SYNC" && /whole text/.test(e.data.hint));
+        await client.change({ textDocument: { uri, version: 4 }, contentChanges: [{ text: "export const a = 1;\nexport const b" }] });
+        const back = await ask();
+        assert.ok(back.metrics.promptTokens > 0, "in sync again");
+        client.dispose();
+      } finally {
+        await daemon.stop();
       }
     });
   });

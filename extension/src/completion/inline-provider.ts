@@ -39,6 +39,10 @@ function isCancelledError(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === ErrorCodes.RequestCancelled;
 }
 
+function isOutOfSyncError(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === ErrorCodes.DocumentOutOfSync;
+}
+
 /** The suggestion at the cursor, replacing the auto-closed characters it brings itself. */
 function item(text: string, position: vscode.Position, replaceChars: number): vscode.InlineCompletionItem {
   return new vscode.InlineCompletionItem(text, new vscode.Range(position, position.translate(0, replaceChars)));
@@ -134,6 +138,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
       }
       this.log.warn(`completion #${id} failed: ${describeError(error)}`);
       this.emit({ kind: "failed", id, message: describeError(error) });
+      // The daemon's copy diverged from the editor's: send it whole, so the next keystroke completes again.
+      if (isOutOfSyncError(error)) await this.client.resync(document).catch((e: unknown) => this.log.warn(`resync of ${key.uri} failed: ${describeError(e)}`));
       return undefined;
     } finally {
       endSpinner();

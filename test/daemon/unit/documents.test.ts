@@ -19,6 +19,22 @@ describe("documents", () => {
     assert.equal(text, "replaced");
   });
 
+  it("goes out of sync on a version gap, ignores edits until the whole text comes again", () => {
+    const store = new DocumentStore();
+    store.open({ uri: "file:///a.ts", languageId: "typescript", version: 1, text: "one\n" });
+    const insert = (text: string) => [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text }];
+    store.change("file:///a.ts", 2, insert("a"));
+    assert.equal(store.require("file:///a.ts").text, "aone\n");
+    assert.throws(() => store.change("file:///a.ts", 4, insert("b")), /version 4 came after 2/);
+    store.change("file:///a.ts", 5, insert("c"));
+    const outOfSync = (e: unknown) => e instanceof HearthError && e.rpcCode === ErrorCodes.DocumentOutOfSync && e.hint.includes("whole text");
+    assert.throws(() => store.require("file:///a.ts"), outOfSync);
+    store.change("file:///a.ts", 6, [{ text: "fresh\n" }]);
+    assert.equal(store.require("file:///a.ts").text, "fresh\n");
+    store.change("file:///a.ts", 7, insert("x"));
+    assert.equal(store.require("file:///a.ts").text, "xfresh\n");
+  });
+
   it("refuses requests about documents that were never opened, with a typed error", () => {
     const store = new DocumentStore();
     assert.throws(
