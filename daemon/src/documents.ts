@@ -37,7 +37,38 @@ export function offsetAt(text: string, position: Position): number {
   return Math.min(offset + position.character, end);
 }
 
+/**
+ * Applies LSP content changes in order. One change is a slice of the text; many (a Replace
+ * All sends hundreds in one notification) go through an array of lines, so each costs the
+ * lines it touches rather than a copy of the whole document.
+ */
 export function applyChanges(text: string, changes: readonly TextDocumentContentChangeEvent[]): string {
+  if (changes.length <= 1) return applyOneByOne(text, changes);
+  const full = changes.map((c) => c.range === undefined).lastIndexOf(true);
+  const lines = (full === -1 ? text : (changes[full]?.text ?? "")).split("\n");
+  let length = full === -1 ? text.length : (changes[full]?.text.length ?? 0);
+  for (const change of full === -1 ? changes : changes.slice(full + 1)) {
+    const range = change.range;
+    if (range === undefined) continue;
+    // LSP clamps: a line past the end means the end, a character past a line's end its end.
+    const clamp = (p: Position): [number, number] => (p.line >= lines.length ? [lines.length - 1, (lines[lines.length - 1] ?? "").length] : [p.line, Math.min(p.character, (lines[p.line] ?? "").length)]);
+    let [startLine, startChar] = clamp(range.start);
+    let [endLine, endChar] = clamp(range.end);
+    if (endLine < startLine || (endLine === startLine && endChar < startChar)) [startLine, startChar, endLine, endChar] = [endLine, endChar, startLine, startChar];
+    const head = (lines[startLine] ?? "").slice(0, startChar);
+    const tail = (lines[endLine] ?? "").slice(endChar);
+    let removed = 0;
+    for (let l = startLine; l <= endLine; l++) removed += (lines[l] ?? "").length + 1;
+    removed -= head.length + tail.length + 1;
+    const inserted = `${head}${change.text}${tail}`.split("\n");
+    lines.splice(startLine, endLine - startLine + 1, ...inserted);
+    length += change.text.length - removed;
+    if (length > Limits.maxDocumentChars) throw tooLarge();
+  }
+  return lines.join("\n");
+}
+
+function applyOneByOne(text: string, changes: readonly TextDocumentContentChangeEvent[]): string {
   let result = text;
   for (const change of changes) {
     if (change.range === undefined) {
@@ -46,12 +77,14 @@ export function applyChanges(text: string, changes: readonly TextDocumentContent
     }
     const start = offsetAt(result, change.range.start);
     const end = offsetAt(result, change.range.end);
-    result = result.slice(0, start) + change.text + result.slice(end);
-    if (result.length > Limits.maxDocumentChars) {
-      throw invalidParams(`The document grew past ${Limits.maxDocumentChars} characters.`, "Disable Hearth for very large files.");
-    }
+    result = result.slice(0, Math.min(start, end)) + change.text + result.slice(Math.max(start, end));
+    if (result.length > Limits.maxDocumentChars) throw tooLarge();
   }
   return result;
+}
+
+function tooLarge(): HearthError {
+  return invalidParams(`The document grew past ${Limits.maxDocumentChars} characters.`, "Disable Hearth for very large files.");
 }
 
 export class DocumentStore {

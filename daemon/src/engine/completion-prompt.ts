@@ -13,7 +13,7 @@
 import { firstNonBlankLine } from "./completion-stops.js";
 import { buildFimSegments, fitSegments, formatContextChunks, type ContextChunk } from "./fim-prompt.js";
 import { MIN_COLD_PROMPT_TOKENS } from "./prefill-budget.js";
-import { continueLayout, cursorLine, type HeldLayout } from "./prompt-layout.js";
+import { ANCHOR_CONTEXT_CHARS, continueLayout, cursorLine, type HeldLayout } from "./prompt-layout.js";
 
 export interface FimTokens<T> {
   prefix: T;
@@ -61,7 +61,8 @@ export function planCompletionPrompt<T>(request: PromptRequest<T>): PromptPlan<T
     const segments = fitSegments(buildFimSegments(text, cursor, request.chunks), (t) => tokenize(t).length, budget);
     // Segments are tokenized apart so a keystroke can't change the tokens of an earlier segment.
     const head = [request.fim.prefix, ...tokenize(segments.context), ...tokenize(segments.above), request.fim.suffix, ...tokenize(segments.suffix), request.fim.middle];
-    return finish({ context: offered, above: segments.above, suffix: segments.suffix, anchor: segments.anchor, budget, head }, segments.linePrefix, how);
+    const beforeAnchor = text.slice(Math.max(0, segments.anchor - ANCHOR_CONTEXT_CHARS), segments.anchor);
+    return finish({ context: offered, above: segments.above, suffix: segments.suffix, anchor: segments.anchor, beforeAnchor, budget, head }, segments.linePrefix, how);
   };
 
   if (!request.renew) {

@@ -84,9 +84,29 @@ export class ContextRing {
   }
 }
 
-/** The lines around a change, as a chunk: what the user is working on in that file. */
+/** Longest line a chunk keeps (a minified line is cut to its start). */
+export const MAX_CHUNK_LINE_CHARS = 512;
+
+/**
+ * The lines around a change, as a chunk: what the user is working on in that file. Found
+ * by scanning for newlines from the start (no split of the whole text on every keystroke),
+ * each line cut to MAX_CHUNK_LINE_CHARS, so a 2 MB minified line makes a small chunk.
+ */
 export function chunkAround(text: string, line: number, radius = 32): string {
-  const lines = text.split("\n");
-  const start = Math.max(0, line - radius);
-  return lines.slice(start, Math.min(lines.length, line + radius)).join("\n");
+  const first = Math.max(0, line - radius);
+  let offset = 0;
+  for (let current = 0; current < first; current++) {
+    const next = text.indexOf("\n", offset);
+    if (next === -1) return "";
+    offset = next + 1;
+  }
+  const lines: string[] = [];
+  for (let current = first; current < line + radius && offset <= text.length; current++) {
+    const next = text.indexOf("\n", offset);
+    const end = next === -1 ? text.length : next;
+    lines.push(text.slice(offset, Math.min(end, offset + MAX_CHUNK_LINE_CHARS)));
+    if (next === -1) break;
+    offset = next + 1;
+  }
+  return lines.join("\n");
 }

@@ -19,6 +19,17 @@ export interface FimPromptOptions {
 
 export const defaultFimPromptOptions: FimPromptOptions = { maxPrefixLines: 256, maxSuffixLines: 64, prefixStepLines: 32 };
 
+/**
+ * Character caps that keep a prompt's text, and so the tokenizer's work on the event loop,
+ * bounded whatever the file: a 2 MB minified line would otherwise be tokenized whole. The
+ * cursor's line keeps this much before the cursor (the middle starts mid-line past that).
+ */
+export const MAX_LINE_PREFIX_CHARS = 2048;
+/** Text after the cursor, the rest of its line included. */
+export const MAX_SUFFIX_CHARS = 16 * 1024;
+/** Whole lines above the cursor's line (fewer lines when they are long). */
+export const MAX_ABOVE_CHARS = 64 * 1024;
+
 export interface ContextChunk {
   /** A label such as the file's path, written before the chunk's text. */
   name: string;
@@ -38,7 +49,10 @@ export interface FimSegments {
   lineSuffix: string;
   /** Leading whitespace of the cursor's line. */
   indent: string;
-  /** Offset of the cursor line's start in the document: where `above` ends. */
+  /**
+   * Offset in the document where `above` ends and `linePrefix` begins: the cursor line's
+   * start, or a point in it MAX_LINE_PREFIX_CHARS before the cursor on a very long line.
+   */
   anchor: number;
 }
 
@@ -65,15 +79,19 @@ export function buildFimSegments(
   const nextLineStart = starts[cursorLine + 1];
   const lineEnd = nextLineStart === undefined ? text.length : nextLineStart - 1;
 
+  // A line too long to send whole is entered mid-way: nothing above it goes with it.
+  const longLine = cursorOffset - lineStart > MAX_LINE_PREFIX_CHARS;
+  const anchor = longLine ? cursorOffset - MAX_LINE_PREFIX_CHARS : lineStart;
   const firstWanted = Math.max(0, cursorLine - options.maxPrefixLines);
-  const firstLine = firstWanted - (firstWanted % options.prefixStepLines);
-  const above = text.slice(starts[firstLine] ?? 0, lineStart);
+  let firstLine = firstWanted - (firstWanted % options.prefixStepLines);
+  while (firstLine < cursorLine && lineStart - (starts[firstLine] ?? 0) > MAX_ABOVE_CHARS) firstLine++;
+  const above = longLine ? "" : text.slice(starts[firstLine] ?? 0, lineStart);
 
   const suffixEndLine = cursorLine + 1 + options.maxSuffixLines;
-  const suffixEnd = starts[suffixEndLine] ?? text.length;
-  const linePrefix = text.slice(lineStart, cursorOffset);
-  const lineSuffix = text.slice(cursorOffset, lineEnd);
-  const indent = /^[ \t]*/.exec(text.slice(lineStart, lineEnd))?.[0] ?? "";
+  const suffixEnd = Math.min(starts[suffixEndLine] ?? text.length, cursorOffset + MAX_SUFFIX_CHARS);
+  const linePrefix = text.slice(anchor, cursorOffset);
+  const lineSuffix = text.slice(cursorOffset, Math.min(lineEnd, suffixEnd));
+  const indent = /^[ \t]*/.exec(text.slice(lineStart, Math.min(lineEnd, lineStart + 256)))?.[0] ?? "";
   return {
     context: formatContextChunks(chunks),
     above,
@@ -81,7 +99,7 @@ export function buildFimSegments(
     linePrefix,
     lineSuffix,
     indent,
-    anchor: lineStart,
+    anchor,
   };
 }
 
@@ -103,12 +121,22 @@ export function fitSegments(segments: FimSegments, countTokens: (text: string) =
   const linePrefixReserve = Math.max(countTokens(fitted.linePrefix), Math.floor(budget / 8));
   const fixed = (): number => countTokens(fitted.suffix) + linePrefixReserve + 3;
   if (countTokens(fitted.context) + countTokens(fitted.above) + fixed() > budget) fitted.context = "";
-  let aboveLines = fitted.above.split("\n");
-  while (aboveLines.length > 1 && countTokens(fitted.above) + fixed() > budget) {
-    const drop = aboveLines.length > stepLines * 2 ? stepLines : 1;
-    aboveLines = aboveLines.slice(drop);
-    fitted.above = aboveLines.join("\n");
+  const aboveLines = fitted.above.split("\n");
+  // The line counts the cut may leave: steps of `stepLines` while many remain, then single
+  // lines. Tokens only shrink along that list, so a binary search finds the first that fits
+  // with a handful of tokenizations instead of one per step (a 64 KiB window has hundreds).
+  const lengths: number[] = [];
+  for (let length = aboveLines.length; length >= 1; length -= length > stepLines * 2 ? stepLines : 1) lengths.push(length);
+  const fits = (length: number): boolean => countTokens(aboveLines.slice(aboveLines.length - length).join("\n")) + fixed() <= budget;
+  let low = 0;
+  let high = lengths.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (fits(lengths[mid] ?? 0)) high = mid;
+    else low = mid + 1;
   }
-  if (countTokens(fitted.above) + fixed() > budget) fitted.above = "";
+  const kept = lengths[low];
+  // lower bound: `kept` was checked to fit, or nothing does.
+  fitted.above = kept === undefined ? "" : aboveLines.slice(aboveLines.length - kept).join("\n");
   return fitted;
 }

@@ -15,6 +15,10 @@
 
 /** Lines typed after the middle token before the layout is renewed on the keystroke path. */
 export const MAX_HELD_LINES = 32;
+/** How much text before the anchor a layout remembers, to see that it has not moved. */
+export const ANCHOR_CONTEXT_CHARS = 64;
+/** The most text typed after the middle token before the layout is renewed. */
+export const MAX_HELD_CHARS = 8192;
 
 export interface HeldLayout<T> {
   /** Other files' chunks as they were formatted into the head. */
@@ -23,8 +27,10 @@ export interface HeldLayout<T> {
   above: string;
   /** The document text from the cursor onward that the head holds. */
   suffix: string;
-  /** Offset in the document where `above` ends and the middle begins (a line start). */
+  /** Offset in the document where `above` ends and the middle begins (a line start, or mid-way into a very long line). */
   anchor: number;
+  /** The document text right before the anchor (up to ANCHOR_CONTEXT_CHARS), which tells a shifted anchor even when `above` is empty. */
+  beforeAnchor: string;
   /** The token budget the layout was fitted to: a prefill-budget cut holds while typing. */
   budget: number;
   /** The prompt up to and including the middle token. */
@@ -44,12 +50,13 @@ export type Continuation =
  */
 export function continueLayout<T>(layout: HeldLayout<T>, text: string, cursor: number, context: string): Continuation {
   if (context !== layout.context) return { kind: "moved" };
-  if (cursor < layout.anchor || layout.anchor < layout.above.length) return { kind: "moved" };
+  if (cursor < layout.anchor || layout.anchor < layout.above.length || layout.anchor < layout.beforeAnchor.length) return { kind: "moved" };
   if (!text.startsWith(layout.suffix, cursor)) return { kind: "moved" };
   if (text.slice(layout.anchor - layout.above.length, layout.anchor) !== layout.above) return { kind: "moved" };
-  // The suffix must follow the cursor directly and the anchor must still be a line start,
-  // or the model would see a middle that isn't the text between prefix and suffix.
-  if (layout.anchor > 0 && text[layout.anchor - 1] !== "\n") return { kind: "moved" };
+  // Text before the anchor unchanged too: else the anchor's offset no longer points where
+  // the layout began, and the middle would not be the text between prefix and suffix.
+  if (!text.startsWith(layout.beforeAnchor, layout.anchor - layout.beforeAnchor.length)) return { kind: "moved" };
+  if (cursor - layout.anchor > MAX_HELD_CHARS) return { kind: "overflow" };
   const middle = text.slice(layout.anchor, cursor);
   if (countNewlines(middle) > MAX_HELD_LINES) return { kind: "overflow" };
   return { kind: "held", middle };
@@ -70,8 +77,9 @@ export interface CursorLine {
 }
 
 export function cursorLine(text: string, cursor: number): CursorLine {
-  const lineStart = text.lastIndexOf("\n", cursor - 1) + 1;
+  // Bounded scans: on a 2 MB minified line the stop rules need only the near text.
+  const lineStart = cursor === 0 ? 0 : text.lastIndexOf("\n", cursor - 1) + 1;
   const newline = text.indexOf("\n", cursor);
-  const lineEnd = newline === -1 ? text.length : newline;
-  return { lineSuffix: text.slice(cursor, lineEnd), indent: /^[ \t]*/.exec(text.slice(lineStart, lineEnd))?.[0] ?? "" };
+  const lineEnd = Math.min(newline === -1 ? text.length : newline, cursor + 4096);
+  return { lineSuffix: text.slice(cursor, lineEnd), indent: /^[ \t]*/.exec(text.slice(lineStart, Math.min(lineEnd, lineStart + 256)))?.[0] ?? "" };
 }

@@ -35,6 +35,24 @@ describe("documents", () => {
     assert.equal(store.require("file:///a.ts").text, "xfresh\n");
   });
 
+  it("applies a batch of changes (a Replace All) exactly as one at a time, past-the-end ranges included", () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const start = Array.from({ length: 200 }, (_, i) => `line ${i} ${"x".repeat(random(30))}`).join("\n");
+    const changes = Array.from({ length: 1000 }, () => {
+      const a = { line: random(210), character: random(40) };
+      const b = { line: a.line + random(3), character: random(40) };
+      return { range: { start: a, end: b }, text: ["", "y", "z\n", "\nw\n"][random(4)] ?? "" };
+    });
+    let oneByOne = start;
+    for (const change of changes) oneByOne = applyChanges(oneByOne, [change]);
+    assert.equal(applyChanges(start, changes), oneByOne);
+    assert.equal(applyChanges(start, [...changes.slice(0, 10), { text: "reset\n" }, ...changes.slice(10, 20)]), changes.slice(10, 20).reduce((t, c) => applyChanges(t, [c]), "reset\n"));
+  });
+
   it("refuses requests about documents that were never opened, with a typed error", () => {
     const store = new DocumentStore();
     assert.throws(

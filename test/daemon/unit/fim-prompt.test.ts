@@ -1,7 +1,33 @@
 import assert from "node:assert/strict";
-import { buildFimSegments, fitSegments } from "../../../daemon/src/engine/fim-prompt.js";
+import { chunkAround, MAX_CHUNK_LINE_CHARS } from "../../../daemon/src/engine/context-ring.js";
+import { buildFimSegments, fitSegments, MAX_ABOVE_CHARS, MAX_LINE_PREFIX_CHARS, MAX_SUFFIX_CHARS } from "../../../daemon/src/engine/fim-prompt.js";
 
 describe("fim-prompt", () => {
+  it("bounds every segment by characters before anything is tokenized: a 2 MB minified line, a 20,000-line file", () => {
+    const minified = `${"var a=1;".repeat(250_000)}\n`;
+    const end = buildFimSegments(minified, minified.length - 1);
+    assert.ok(end.linePrefix.length === MAX_LINE_PREFIX_CHARS && end.above === "" && end.anchor === minified.length - 1 - MAX_LINE_PREFIX_CHARS, "entered mid-line");
+    const middle = buildFimSegments(minified, 1_000_000);
+    assert.ok(middle.suffix.length <= MAX_SUFFIX_CHARS && middle.lineSuffix.length <= MAX_SUFFIX_CHARS);
+    assert.equal(minified.slice(middle.anchor, 1_000_000), middle.linePrefix, "the middle is the text between anchor and cursor");
+    const long = Array.from({ length: 20_000 }, (_, i) => `export const value${i} = "${"v".repeat(i % 200)}";`).join("\n");
+    const deep = buildFimSegments(long, long.indexOf("value19000 "));
+    assert.ok(deep.above.length <= MAX_ABOVE_CHARS && deep.above.endsWith("\n"), `above ${deep.above.length} chars of whole lines`);
+    assert.ok(chunkAround(minified, 0).length <= MAX_CHUNK_LINE_CHARS * 2);
+    assert.equal(chunkAround("a\nb\nc\nd", 2, 1), "b\nc");
+  });
+
+  it("cuts the top of `above` in the same steps as before, with a handful of tokenizations", () => {
+    const text = Array.from({ length: 400 }, (_, i) => `line ${i}`).join("\n") + "\n";
+    let calls = 0;
+    const words = (t: string): number => (calls++, t.split(/\s+/).filter(Boolean).length);
+    const fitted = fitSegments(buildFimSegments(text, text.length), words, 300, 32);
+    assert.ok(calls < 30, `${calls} tokenizations`);
+    const firstKept = Number(/^line (\d+)/.exec(fitted.above)?.[1]);
+    assert.equal(firstKept % 32, 0, `cut in 32-line steps (first kept line ${firstKept})`);
+    assert.ok(words(fitted.above) + words(fitted.suffix) <= 300);
+  });
+
   const file = ["import x from 'y';", "", "function add(a, b) {", "  return a + b;", "}", "", "const z = add(1, 2);", ""].join("\n");
 
   it("puts the cursor line's text before the cursor last, and the rest of the file around it", () => {
