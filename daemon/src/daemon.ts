@@ -51,7 +51,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const token = newToken();
   const { port: _port, idleTimeoutMs: _idleTimeoutMs, ...engineOptions } = options;
   const engine = new Engine({ ...engineOptions, modelsDir: path.join(options.home, "models") }, log);
-  const scheduler = new Scheduler();
+  // A waiting completion may run inside a long job's yield point when a sequence is free for it.
+  const scheduler = new Scheduler({ mayNest: () => engine.hasFreeSequence() });
   const idle = new IdleWork(engine, scheduler, log);
   const metrics = new MetricsLog();
   const workspaces = new WorkspaceRegistry();

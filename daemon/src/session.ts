@@ -294,7 +294,7 @@ export class Session {
     token: CancellationToken,
     workDoneToken: ProgressToken | undefined,
     partialResultToken: ProgressToken | undefined,
-    work: (handle: JobHandle, hooks: { onPrefill: (done: number, total: number) => void; onText: (delta: string) => void }) => Promise<GenerationOutcome>,
+    work: (handle: JobHandle, hooks: { onPrefill: (done: number, total: number) => void; onText: (delta: string) => void; yieldPoint: () => Promise<void> }) => Promise<GenerationOutcome>,
     warm?: (signal: AbortSignal) => Promise<number>,
   ): Promise<{ result: GenerationOutcome; metrics: RequestMetrics }> {
     const arrived = performance.now();
@@ -326,7 +326,7 @@ export class Session {
         this.services.workspaces.touch(workspaceId);
         if (workDoneToken !== undefined) this.progress(WorkDoneProgress, workDoneToken, { kind: "begin", title: kind === "explain" ? "Explaining" : "Completing", cancellable: true });
         try {
-          return await work(h, hooks);
+          return await work(h, { ...hooks, yieldPoint: () => h.yield() });
         } catch (error) {
           failure = error;
           return null;
@@ -334,6 +334,7 @@ export class Session {
           if (workDoneToken !== undefined) this.progress(WorkDoneProgress, workDoneToken, { kind: "end" });
         }
       },
+      { priority: kind === "completion" ? "completion" : "other" },
     ).finally(() => {
       if (handle) this.jobs.delete(handle);
     });

@@ -10,7 +10,7 @@ import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync,
 import type { IncomingHttpHeaders } from "node:http";
 import os from "node:os";
 import path from "node:path";
-import type { ResponseError } from "vscode-jsonrpc/node";
+import { CancellationTokenSource, type ResponseError } from "vscode-jsonrpc/node";
 import { WebSocketServer } from "ws";
 import { readDiscovery, writeDiscovery } from "../../daemon/src/discovery.js";
 import { ErrorCodes } from "../../daemon/src/protocol.js";
@@ -230,6 +230,45 @@ describe("hardening", function () {
         const back = await ask();
         assert.ok(back.metrics.promptTokens > 0, "in sync again");
         client.dispose();
+      } finally {
+        await daemon.stop();
+      }
+    });
+  });
+
+  describe("fair scheduling", () => {
+    it("runs another workspace's completion inside a long cold prefill, and answers a cancelled waiting request at once", async () => {
+      // No prefill budget: the 4k-token cold prompt is evaluated whole, 64 tokens at a time.
+      const daemon = await startDaemon({ model, args: ["--max-prefill-ms", "0"] });
+      try {
+        const a = await daemon.connect([{ uri: "file:///fair/a", name: "a" }]);
+        const b = await daemon.connect([{ uri: "file:///fair/b", name: "b" }]);
+        const code = `${Array.from({ length: 600 }, (_, i) => `export const value${i} = compute(${i}, "item-${i}") + offset${i % 7};`).join("\n")}\n`;
+        await a.open({ uri: "file:///fair/a/long.ts", languageId: "typescript", version: 1, text: code });
+        await b.open({ uri: "file:///fair/b/short.ts", languageId: "typescript", version: 1, text: "export const answer = " });
+        const events: string[] = [];
+        let started: () => void = () => undefined;
+        const prefilling = new Promise<void>((resolve) => (started = resolve));
+        const long = a
+          .complete({ textDocument: { uri: "file:///fair/a/long.ts" }, position: { line: 590, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 4 } }, { onWorkDone: (v) => v.kind === "report" && started() })
+          .then((r) => {
+            events.push("long done");
+            return r;
+          });
+        await prefilling;
+        // An explanation waits behind it (only completions nest); cancelled, it is answered now.
+        const waitingCancel = new CancellationTokenSource();
+        const waiting = a.explain({ textDocument: { uri: "file:///fair/a/long.ts" }, range: { start: { line: 0, character: 0 }, end: { line: 3, character: 0 } }, maxTokens: 8 }, { cancel: waitingCancel });
+        waitingCancel.cancel();
+        await assert.rejects(waiting, (e: ResponseError<unknown>) => e.code === ErrorCodes.RequestCancelled);
+        events.push("waiting answered");
+        const neighbour = await b.complete({ textDocument: { uri: "file:///fair/b/short.ts" }, position: { line: 0, character: 22 }, context: { triggerKind: 1 }, hearth: { maxTokens: 4 } });
+        events.push("neighbour done");
+        const longResult = await long;
+        assert.ok(longResult.metrics.evaluatedTokens > 2000 && neighbour.metrics.promptTokens > 0, `a long prefill (${longResult.metrics.evaluatedTokens} tokens)`);
+        assert.deepEqual(events, ["waiting answered", "neighbour done", "long done"], "both answered while the long prefill still ran");
+        a.dispose();
+        b.dispose();
       } finally {
         await daemon.stop();
       }

@@ -13,14 +13,14 @@ import { decideStop, finalText, pickMode, type StopContext } from "./completion-
 import { explainHistory } from "./explain-prompt.js";
 import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
 import { KvStore } from "./kv-store.js";
-import { planCompletionPrompt } from "./completion-prompt.js";
+import { planCompletionPrompt, type FimTokens } from "./completion-prompt.js";
 import type { ContextChunk } from "./fim-prompt.js";
 import { emptyOutcome, generate, PREFILL_CHUNK_TOKENS, type GenerationOutcome } from "./generate.js";
 import { kvCacheBytes, memorySnapshot, modelShape } from "./memory.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
 import { CALIBRATION_TEXT, CALIBRATION_TOKENS, PrefillBudget } from "./prefill-budget.js";
 import { quantTagOf } from "./precision/variants.js";
-import { SequencePool } from "./sequence-pool.js";
+import { SequencePool, type AcquireResult } from "./sequence-pool.js";
 import { Speculation, type SpeculationMode } from "./speculation.js";
 
 export const DEFAULT_MAX_PREFILL_MS = 4000;
@@ -65,6 +65,8 @@ export interface CompletionInput {
   signal: AbortSignal;
   onPrefill?: (evaluated: number, total: number) => void;
   onText?: (delta: string) => void;
+  /** Where the scheduler may let a waiting completion run (between chunks and tokens). */
+  yieldPoint?: () => Promise<void>;
 }
 
 export interface ExplainInput {
@@ -75,6 +77,7 @@ export interface ExplainInput {
   signal: AbortSignal;
   onPrefill?: (evaluated: number, total: number) => void;
   onText?: (delta: string) => void;
+  yieldPoint?: () => Promise<void>;
 }
 
 /** Explanations' speculation gate and recent text, apart from every workspace's. */
@@ -269,6 +272,14 @@ export class Engine {
       );
     }
     const cache = await pool.acquire(input.workspaceId, input.documentUri);
+    try {
+      return await this.completeOn(cache, model, { prefix: fim.prefix, suffix: fim.suffix, middle: fim.middle }, input, renew);
+    } finally {
+      cache.release();
+    }
+  }
+
+  private async completeOn(cache: AcquireResult, model: LlamaModel, fim: FimTokens<Token>, input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
     const { sequence } = cache;
     if (cache.restored) this.log(`restored the saved KV cache of workspace ${input.workspaceId} for ${input.documentUri} (${sequence.nextTokenIndex} tokens)`);
     const uncached = (tokens: readonly Token[]): number => tokens.length - sequence.compareContextTokens([...tokens]).firstDifferentIndex;
@@ -276,7 +287,7 @@ export class Engine {
       text: input.text,
       cursor: input.cursorOffset,
       chunks: input.chunks ?? [],
-      fim: { prefix: fim.prefix, suffix: fim.suffix, middle: fim.middle },
+      fim,
       tokenize: (text) => (text.length === 0 ? [] : model.tokenize(text, false)),
       // Room for the answer and the FIM tokens; the rest of the context holds the prompt.
       maxPromptTokens: sequenceContextSize(this.loaded) - input.maxTokens - 8,
@@ -313,6 +324,7 @@ export class Engine {
       },
       ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
       ...(input.onText ? { onText: input.onText } : {}),
+      ...(input.yieldPoint ? { yieldPoint: input.yieldPoint } : {}),
     });
     if (outcome.stopReason !== "cancelled") cache.setLayouts([plan.layout]);
     outcome.promptLayout = plan.how;
@@ -346,6 +358,7 @@ export class Engine {
       stable: (text) => text,
       ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
       ...(input.onText ? { onText: input.onText } : {}),
+      ...(input.yieldPoint ? { yieldPoint: input.yieldPoint } : {}),
     });
     this.loaded?.speculation.end(sequence, EXPLAIN_GATE, EXPLAIN_GATE, prompt, outcome);
     return outcome;
@@ -390,6 +403,11 @@ export class Engine {
 
   liveDocuments(workspaceId: string): number {
     return this.loaded?.pool.liveDocuments(workspaceId) ?? 0;
+  }
+
+  /** Whether a completion could run now beside the one generating (a sequence nobody holds). */
+  hasFreeSequence(): boolean {
+    return this.loaded?.pool.hasFreeSlot() ?? false;
   }
 
   deviceKind(): DeviceKind {

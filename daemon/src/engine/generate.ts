@@ -20,6 +20,8 @@ export interface GenerationRequest {
   finish: (generated: string) => string;
   /** What `onText` may stream before the end: the part of the generated text no later token can change. */
   stable: (generated: string) => string;
+  /** Called between prefill chunks and generated tokens: the scheduler may run a waiting completion there. */
+  yieldPoint?: () => Promise<void>;
 }
 
 export type GenerationStop = "eos" | "boundary" | "maxTokens" | "contextFull" | "cancelled";
@@ -94,6 +96,7 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
     done += chunk.length;
     outcome.evaluatedTokens = done;
     request.onPrefill?.(done, toPrefill.length + 1);
+    if (done < toPrefill.length) await request.yieldPoint?.();
   }
   outcome.prefillMs = performance.now() - started;
   if (request.signal.aborted) {
@@ -149,6 +152,7 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
       outcome.stopReason = "contextFull";
       break;
     }
+    await request.yieldPoint?.();
   }
   request.signal.removeEventListener("abort", onAbort);
   const predictionsAfter = sequence.tokenPredictions;

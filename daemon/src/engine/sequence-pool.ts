@@ -29,6 +29,8 @@ interface Slot {
   savedVersion: number;
   /** When the slot's state was last written (performance.now()), for the idle save's spacing. */
   savedAt: number;
+  /** A request is generating on it: it may not be handed to another document. */
+  busy: boolean;
 }
 
 export interface AcquireResult {
@@ -38,6 +40,8 @@ export interface AcquireResult {
   /** The layouts the sequence holds; the engine replaces them as it lays prompts out. */
   layouts: HeldLayout<Token>[];
   setLayouts(layouts: HeldLayout<Token>[]): void;
+  /** Ends the request's hold on the sequence. */
+  release(): void;
 }
 
 export class SequencePool {
@@ -53,7 +57,7 @@ export class SequencePool {
     private readonly log: (message: string) => void = () => undefined,
   ) {
     for (let i = 0; i < size; i++) {
-      this.slots.push({ sequence: context.getSequence({ tokenPredictor: predictorFor() }), key: null, workspaceId: null, layouts: [], lastUsed: 0, version: 0, savedVersion: 0, savedAt: Number.NEGATIVE_INFINITY });
+      this.slots.push({ sequence: context.getSequence({ tokenPredictor: predictorFor() }), key: null, workspaceId: null, layouts: [], lastUsed: 0, version: 0, savedVersion: 0, savedAt: Number.NEGATIVE_INFINITY, busy: false });
     }
   }
 
@@ -64,7 +68,9 @@ export class SequencePool {
     let slot = this.slots.find((s) => s.key === key);
     let restored = false;
     if (slot === undefined) {
-      slot = this.slots.reduce((oldest, s) => (s.lastUsed < oldest.lastUsed ? s : oldest));
+      const free = this.slots.filter((s) => !s.busy);
+      if (free.length === 0) throw new Error("every sequence is held by a running request (the scheduler nests only when one is free)");
+      slot = free.reduce((oldest, s) => (s.lastUsed < oldest.lastUsed ? s : oldest));
       if (slot.key !== null) {
         await this.saveSlot(slot);
         await slot.sequence.clearHistory();
@@ -79,8 +85,9 @@ export class SequencePool {
     }
     slot.lastUsed = this.clock;
     slot.version++;
+    slot.busy = true;
     const owner = slot;
-    return { sequence: slot.sequence, restored, layouts: slot.layouts, setLayouts: (layouts) => (owner.layouts = layouts) };
+    return { sequence: slot.sequence, restored, layouts: slot.layouts, setLayouts: (layouts) => (owner.layouts = layouts), release: () => (owner.busy = false) };
   }
 
   /**
@@ -128,6 +135,10 @@ export class SequencePool {
   /** Tokens the workspace's live sequences hold, all its documents together. */
   cachedTokens(workspaceId: string): number {
     return this.slots.reduce((sum, s) => sum + (s.workspaceId === workspaceId ? s.sequence.nextTokenIndex : 0), 0);
+  }
+
+  hasFreeSlot(): boolean {
+    return this.slots.some((s) => !s.busy);
   }
 
   /** Documents of the workspace with a live sequence. */

@@ -35,6 +35,60 @@ describe("scheduler", () => {
     assert.equal((first as JobHandle | null)?.abortReason, "superseded");
   });
 
+  it("runs waiting completions before explanations, and background work last", async () => {
+    const scheduler = new Scheduler();
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = scheduler.submit(null, () => undefined, async () => gate);
+    const jobs = [
+      scheduler.submit(null, () => undefined, async () => void order.push("background"), { background: true }),
+      scheduler.submit(null, () => undefined, async () => void order.push("explain"), { priority: "other" }),
+      scheduler.submit("doc", () => undefined, async () => void order.push("completion"), { priority: "completion" }),
+    ];
+    release();
+    await Promise.all([first, ...jobs]);
+    // The background job was submitted first, but the requests after it preempted it.
+    assert.deepEqual(order.filter((o) => o !== "background"), ["completion", "explain"]);
+  });
+
+  it("answers a job cancelled while it waits at once, not after the running job", async () => {
+    const scheduler = new Scheduler();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let runningDone = false;
+    const running = scheduler.submit(null, () => undefined, async () => {
+      await gate;
+      runningDone = true;
+    });
+    let queued: JobHandle | null = null;
+    const waiting = scheduler.submit(null, (h) => (queued = h), async (h) => (h.signal.aborted ? "answered-aborted" : "ran"));
+    (queued as JobHandle | null)?.abort("cancelled");
+    assert.equal(await waiting, "answered-aborted");
+    assert.equal(runningDone, false, "the running job is still running");
+    release();
+    await running;
+  });
+
+  it("lets a waiting completion for another document run inside a long job's yield point, when a sequence is free", async () => {
+    for (const mayNest of [true, false]) {
+      const scheduler = new Scheduler({ mayNest: () => mayNest });
+      const order: string[] = [];
+      let arrived: () => void = () => undefined;
+      const other = new Promise<void>((r) => (arrived = r));
+      const long = scheduler.submit("a", () => undefined, async (h) => {
+        order.push("long:start");
+        await other;
+        await h.yield();
+        order.push("long:end");
+      }, { priority: "completion" });
+      const neighbour = scheduler.submit("b", () => undefined, async () => void order.push("neighbour"), { priority: "completion" });
+      arrived();
+      await Promise.all([long, neighbour]);
+      assert.deepEqual(order, mayNest ? ["long:start", "neighbour", "long:end"] : ["long:start", "long:end", "neighbour"], `mayNest ${mayNest}`);
+    }
+  });
+
   it("aborts live jobs and refuses new ones once closed", async () => {
     const scheduler = new Scheduler();
     let handle: JobHandle | null = null;
