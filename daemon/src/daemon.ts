@@ -55,7 +55,12 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const scheduler = new Scheduler({ mayNest: () => engine.hasFreeSequence() });
   const idle = new IdleWork(engine, scheduler, log);
   const metrics = new MetricsLog();
-  const workspaces = new WorkspaceRegistry();
+  // A workspace whose last window closed keeps its KV caches (live until evicted, then on
+  // disk) but nothing else: per-workspace state would otherwise grow with every folder opened.
+  const workspaces = new WorkspaceRegistry((workspaceId) => {
+    idle.forget(workspaceId);
+    engine.forgetWorkspace(workspaceId);
+  });
   const sessions = new Set<Session>();
   let idleTimer: NodeJS.Timeout | null = null;
   let stopping: Promise<void> | null = null;

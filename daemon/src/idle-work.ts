@@ -44,7 +44,8 @@ export class IdleWork {
     const timer = setTimeout(() => {
       this.timers.delete(workspaceId);
       const work = async (job: JobHandle): Promise<void> => {
-        this.contextRing(workspaceId).promote();
+        // A workspace forgotten meanwhile has no ring: nothing to promote, and none is made again.
+        this.rings.get(workspaceId)?.promote();
         this.stats.warmedTokens += await warm(job.signal);
         if (job.signal.aborted) return;
         this.scheduleSave(workspaceId, await this.engine.saveWorkspace(workspaceId, SAVE_INTERVAL_MS));
@@ -56,6 +57,11 @@ export class IdleWork {
     }, IDLE_MS);
     timer.unref();
     this.timers.set(workspaceId, timer);
+  }
+
+  /** Drops the ring of a workspace whose last client left; a pending idle pass still saves its states. */
+  forget(workspaceId: string): void {
+    this.rings.delete(workspaceId);
   }
 
   /** A save skipped for spacing runs once it is due, so a pause that ends the day still reaches the disk. */

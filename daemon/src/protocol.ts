@@ -489,6 +489,8 @@ export const Limits = {
   /** Largest document text the daemon keeps. */
   maxDocumentChars: 4 * 1024 * 1024,
   maxOpenDocumentsPerClient: 512,
+  /** WebSocket connections at once, those still proving the token included. */
+  maxConnections: 64,
   maxUriLength: 4096,
   maxCompletionTokens: 1024,
   maxExplainTokens: 4096,

@@ -73,6 +73,10 @@ export class HearthServer {
       this.options.log(`refused a connection with Origin ${request.headers.origin}`);
       return refuse(socket, 403, "Forbidden: browser origins may not connect to Hearth");
     }
+    if (this.wss.clients.size >= Limits.maxConnections) {
+      this.options.log(`refused a connection: ${this.wss.clients.size} are open`);
+      return refuse(socket, 503, `Service Unavailable: ${Limits.maxConnections} connections are open; close some (each VS Code window, CLI call and bench driver holds one)`);
+    }
     const clientNonce = request.headers[CLIENT_NONCE_HEADER];
     if (!isNonce(clientNonce)) {
       this.options.log("refused a connection without a handshake nonce");

@@ -21,6 +21,9 @@ export function workspaceIdFor(folders: readonly WorkspaceFolder[] | null | unde
 export class WorkspaceRegistry {
   private readonly records = new Map<string, WorkspaceRecord>();
 
+  /** @param onEmpty called when a workspace's last client leaves: what was kept for it goes. */
+  constructor(private readonly onEmpty: (workspaceId: string) => void = () => undefined) {}
+
   join(folders: readonly WorkspaceFolder[] | null | undefined): WorkspaceRecord {
     const workspaceId = workspaceIdFor(folders);
     let record = this.records.get(workspaceId);
@@ -34,7 +37,11 @@ export class WorkspaceRegistry {
 
   leave(workspaceId: string): void {
     const record = this.records.get(workspaceId);
-    if (record) record.clients = Math.max(0, record.clients - 1);
+    if (!record) return;
+    record.clients = Math.max(0, record.clients - 1);
+    if (record.clients > 0) return;
+    this.records.delete(workspaceId);
+    this.onEmpty(workspaceId);
   }
 
   touch(workspaceId: string): void {

@@ -13,7 +13,8 @@ import path from "node:path";
 import { CancellationTokenSource, type ResponseError } from "vscode-jsonrpc/node";
 import { WebSocketServer } from "ws";
 import { readDiscovery, writeDiscovery } from "../../daemon/src/discovery.js";
-import { ErrorCodes } from "../../daemon/src/protocol.js";
+import { openSocket } from "../../daemon/src/client/connect.js";
+import { ErrorCodes, Limits } from "../../daemon/src/protocol.js";
 import { runCli, startDaemon, tempHome, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
@@ -269,6 +270,36 @@ describe("hardening", function () {
         assert.deepEqual(events, ["waiting answered", "neighbour done", "long done"], "both answered while the long prefill still ran");
         a.dispose();
         b.dispose();
+      } finally {
+        await daemon.stop();
+      }
+    });
+  });
+
+  describe("bounded state", () => {
+    it("drops a workspace when its last client leaves, and refuses connections past the limit with a clear answer", async () => {
+      const daemon = await startDaemon({ model });
+      try {
+        const watcher = await daemon.connect([{ uri: "file:///bounded/watch", name: "watch" }]);
+        const visitor = await daemon.connect([{ uri: "file:///bounded/visit", name: "visit" }]);
+        await visitor.open({ uri: "file:///bounded/visit/a.ts", languageId: "typescript", version: 1, text: "export const a = 1;\n" });
+        await visitor.complete({ textDocument: { uri: "file:///bounded/visit/a.ts" }, position: { line: 1, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
+        const listed = async (): Promise<boolean> => (await watcher.status()).workspaces.some((w) => w.folders.includes("file:///bounded/visit"));
+        assert.equal(await listed(), true);
+        visitor.dispose();
+        const deadline = Date.now() + 10_000;
+        while (await listed()) {
+          assert.ok(Date.now() < deadline, "the workspace was dropped within 10 s of its last client leaving");
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+
+        const sockets = [];
+        // The watcher holds one; fill the rest.
+        for (let i = 1; i < Limits.maxConnections; i++) sockets.push(await openSocket(daemon.info));
+        await assert.rejects(openSocket(daemon.info), /HTTP 503/);
+        for (const socket of sockets) socket.close();
+        assert.ok((await watcher.status()).pid > 0, "the daemon kept serving");
+        watcher.dispose();
       } finally {
         await daemon.stop();
       }

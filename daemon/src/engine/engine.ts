@@ -405,6 +405,11 @@ export class Engine {
     return this.loaded?.pool.liveDocuments(workspaceId) ?? 0;
   }
 
+  /** Drops the per-workspace state of a workspace whose last client left (its KV caches stay, on disk and live). */
+  forgetWorkspace(workspaceId: string): void {
+    this.loaded?.speculation.forget(workspaceId);
+  }
+
   /** Whether a completion could run now beside the one generating (a sequence nobody holds). */
   hasFreeSequence(): boolean {
     return this.loaded?.pool.hasFreeSlot() ?? false;

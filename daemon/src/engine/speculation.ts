@@ -133,6 +133,12 @@ export class Speculation {
     }
   }
 
+  /** Drops what was kept for a workspace whose last client left. */
+  forget(workspaceId: string): void {
+    this.gates.delete(workspaceId);
+    this.recent.delete(workspaceId);
+  }
+
   /** The gate's view of a workspace, for status and tests. */
   gateState(workspaceId: string): { on: boolean } {
     return { on: this.gate(workspaceId).snapshot.on };
