@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
-import type { IncomingHttpHeaders } from "node:http";
+import http, { type IncomingHttpHeaders } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { CancellationTokenSource, type ResponseError } from "vscode-jsonrpc/node";
@@ -302,6 +302,42 @@ describe("hardening", function () {
         watcher.dispose();
       } finally {
         await daemon.stop();
+      }
+    });
+  });
+
+  describe("stopping during a download", () => {
+    it("aborts the download instead of waiting for it", async () => {
+      // A real HTTP server that starts sending a model and then stalls, as a slow mirror does.
+      let requestClosed: () => void = () => undefined;
+      const closed = new Promise<void>((resolve) => (requestClosed = resolve));
+      let requested: () => void = () => undefined;
+      const downloading = new Promise<void>((resolve) => (requested = resolve));
+      const server = http.createServer((req, res) => {
+        res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": String(1024 ** 3) });
+        if (req.method === "HEAD") {
+          res.end();
+          return;
+        }
+        res.write(Buffer.from("GGUF"));
+        req.socket.once("close", () => requestClosed());
+        requested();
+      });
+      server.listen(0, "127.0.0.1");
+      await once(server, "listening");
+      const address = server.address();
+      if (address === null || typeof address === "string") throw new Error("no TCP address");
+      const daemon = await startDaemon({ model: `http://127.0.0.1:${address.port}/stalled-model.gguf` });
+      try {
+        await downloading;
+        daemon.child.kill("SIGTERM");
+        assert.equal(await daemon.exited, 0, daemon.stderr());
+        await closed;
+        assert.match(daemon.stderr(), /stopped/);
+      } finally {
+        await daemon.stop();
+        server.closeAllConnections();
+        server.close();
       }
     });
   });

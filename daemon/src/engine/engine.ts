@@ -116,6 +116,8 @@ export class Engine {
   private readonly prefillBudget: PrefillBudget;
   /** Decode tokens/s per model file and KV type, measured on real requests. */
   private readonly speeds = new Map<string, number>();
+  /** Aborts a download under way when the daemon stops, rather than waiting for it. */
+  private readonly loadAbort = new AbortController();
 
   constructor(
     private readonly options: EngineOptions,
@@ -154,6 +156,7 @@ export class Engine {
   private async loadOnce(report: ProgressReporter): Promise<void> {
     const modelPath = await resolveModelSource(this.selection.source, {
       modelsDir: this.options.modelsDir,
+      signal: this.loadAbort.signal,
       report: (phase, progress, message) => {
         this.modelState = { state: "loading", source: this.selection.source, progress };
         report(phase, progress, message);
@@ -528,7 +531,9 @@ export class Engine {
   }
 
   async dispose(): Promise<void> {
-    // A load still under way would leave native threads behind that keep the process alive.
+    // A download is given up; a load still under way would leave native threads behind
+    // that keep the process alive, so that one is waited for.
+    this.loadAbort.abort();
     await this.readyPromise;
     await this.unload();
     await this.llama?.dispose();
