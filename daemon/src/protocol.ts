@@ -17,7 +17,8 @@
  */
 import { NotificationType, NotificationType0, ProgressType, RequestType, RequestType0 } from "vscode-jsonrpc/node";
 
-export const PROTOCOL_VERSION = 1;
+/** 2: the token handshake (handshake.ts), DocumentOutOfSync, promptLayout and idle figures. */
+export const PROTOCOL_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------
 // LSP base shapes (the subset Hearth uses; field names and meaning as in LSP 3.18)

@@ -19,6 +19,8 @@ import { PauseState } from "./pause-state.js";
 import { PrecisionSwitcher } from "./precision/switch-precision.js";
 import { RequestStats } from "./stats/request-stats.js";
 import { StatusBar } from "./status-bar.js";
+import { compatibilityProblems } from "./daemon-compat.js";
+import { PROTOCOL_VERSION } from "../../daemon/src/protocol.js";
 
 let stopClient: (() => Promise<void>) | null = null;
 
@@ -67,6 +69,27 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     log,
   );
   stopClient = () => client.dispose();
+  // Once per daemon: is it the one this window's version and settings ask for?
+  let checkedDaemon: number | null = null;
+  context.subscriptions.push(
+    daemonStatus.onDidChange((status) => {
+      // After the load, when the daemon's context size is known too.
+      if (status === null || status.modelState.state === "loading" || checkedDaemon === status.pid) return;
+      checkedDaemon = status.pid;
+      const problems = compatibilityProblems({
+        daemonProtocol: status.protocolVersion,
+        extensionProtocol: PROTOCOL_VERSION,
+        daemonModelSource: status.model.source,
+        configuredModel: config.modelPath,
+        daemonContextSize: status.modelState.state === "ready" ? status.model.contextSize : null,
+        configuredContextSize: config.contextSize,
+      });
+      for (const problem of problems) {
+        log.warn(problem);
+        void notices.daemonMismatch(problem);
+      }
+    }),
+  );
   client.start();
 
   return {

@@ -38,6 +38,12 @@ export class Notices {
     if (choice === "Open Daemon Log") await this.openDaemonLog();
   }
 
+  /** The shared daemon is not the one this window's version or settings ask for. */
+  async daemonMismatch(problem: string): Promise<void> {
+    const choice = await vscode.window.showWarningMessage(`Hearth: ${problem}`, "Restart Daemon");
+    if (choice === "Restart Daemon") await this.restartDaemon();
+  }
+
   async daemonSettingChanged(setting: string): Promise<void> {
     const choice = await vscode.window.showInformationMessage(
       `“${setting}” takes effect when the Hearth daemon restarts (it is shared by all windows).`,

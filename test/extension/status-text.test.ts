@@ -6,7 +6,7 @@ import { memoryLabel, statusView, type StatusInput } from "../../extension/src/s
 
 const daemon: StatusResult = {
   version: "0.1.0",
-  protocolVersion: 1,
+  protocolVersion: 2,
   pid: 4242,
   uptimeMs: 1000,
   device: { kind: "cpu", name: "Test CPU", threads: 2 },

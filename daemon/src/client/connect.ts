@@ -135,7 +135,12 @@ export async function connectToDaemon(options: ConnectOptions): Promise<{ socket
           await spawnDaemon(options);
           continue;
         }
-        if (isProcessAlive(info.pid)) throw new DaemonUnavailableError(`the daemon (pid ${info.pid}) does not accept connections: ${error instanceof Error ? error.message : String(error)}`);
+        if (isProcessAlive(info.pid)) {
+          const reason = error instanceof Error ? error.message : String(error);
+          // An older daemon answers this version's handshake with 401, and `hearth stop` can't reach it either.
+          const hint = /HTTP 401/.test(reason) ? `; it may be an older Hearth daemon that does not know this version's handshake: stop it (kill ${info.pid}) and retry` : "";
+          throw new DaemonUnavailableError(`the daemon (pid ${info.pid}) does not accept connections: ${reason}${hint}`);
+        }
       }
     }
     if (options.spawn === false) {
