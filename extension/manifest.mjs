@@ -98,6 +98,12 @@ export const manifest = {
           additionalProperties: { type: "boolean" },
           markdownDescription: "Inline completions per language id: `true` on, `false` off; `\"*\"` is the default for languages not listed.",
         },
+        "hearth.context.exclude": {
+          type: "array",
+          items: { type: "string" },
+          default: [".env*", "*.pem", "*.key", "id_*", "*.p12", "*.pfx", ".npmrc", ".netrc", "credentials*"],
+          markdownDescription: "Files that never reach the daemon, so they are in no prompt and no saved KV cache: globs matched on the file's path (a pattern without `/` matches the file name). What `#files.exclude#` hides is excluded too.",
+        },
         "hearth.completion.debounceMs": {
           type: "integer",
           default: 120,

@@ -46,6 +46,7 @@ import {
 import type { PrecisionService } from "./precision-service.js";
 import type { JobHandle, Scheduler } from "./scheduler.js";
 import { WsMessageReader, WsMessageWriter } from "./transport/ws-transport.js";
+import { defaultExcludes } from "./privacy.js";
 import * as validate from "./validate.js";
 import type { WorkspaceRegistry } from "./workspaces.js";
 
@@ -194,8 +195,9 @@ export class Session {
     }
   }
 
-  /** What the user works on in a file becomes context for completions in the others. */
+  /** What the user works on in a file becomes context for completions in the others; a file that may hold secrets never does. */
   private addChunk(uri: string, text: string): void {
+    if (defaultExcludes.matches(uri)) return;
     this.services.contextRing(this.requireWorkspace()).add({ uri, name: displayName(uri), text });
   }
 

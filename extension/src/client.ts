@@ -12,6 +12,7 @@ import * as vscode from "vscode";
 import {
   CloseAction,
   DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
   ErrorAction,
   LanguageClient,
   RevealOutputChannelOn,
@@ -102,6 +103,8 @@ export class DaemonClient implements vscode.Disposable {
   constructor(
     private readonly launcher: DaemonLauncher,
     private readonly log: Log,
+    /** Whether a document may reach the daemon at all (its language is on, it is not excluded as a secret). */
+    private readonly syncable: (document: vscode.TextDocument) => boolean = () => true,
   ) {}
 
   get state(): ConnectionState {
@@ -123,6 +126,22 @@ export class DaemonClient implements vscode.Disposable {
     await this.requireClient().sendNotification(DidChangeTextDocumentNotification.type, {
       textDocument: { uri: document.uri.toString(), version: document.version },
       contentChanges: [{ text: document.getText() }],
+    });
+  }
+
+  /** Whether the document's text goes to the daemon as it changes. */
+  synced(document: vscode.TextDocument): boolean {
+    return this.syncable(document) && fitsDaemon(document);
+  }
+
+  /**
+   * Sends the text of a document that is not kept in sync (its language is off for
+   * completions), for one request about it such as an explanation.
+   */
+  async sendOnce(document: vscode.TextDocument): Promise<void> {
+    if (!fitsDaemon(document)) return;
+    await this.requireClient().sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: document.uri.toString(), languageId: document.languageId, version: document.version, text: document.getText() },
     });
   }
 
@@ -230,9 +249,10 @@ export class DaemonClient implements vscode.Disposable {
       },
       initializationFailedHandler: () => false,
       middleware: {
-        // The daemon refuses documents over its size limit; don't send them (or their edits).
-        didOpen: (document, next) => (fitsDaemon(document) ? next(document) : Promise.resolve()),
-        didChange: (event, next) => (fitsDaemon(event.document) ? next(event) : Promise.resolve()),
+        // Only documents of enabled languages that are not excluded as secrets reach the
+        // daemon (its prompts and saved states), and none over its size limit.
+        didOpen: (document, next) => (this.syncable(document) && fitsDaemon(document) ? next(document) : Promise.resolve()),
+        didChange: (event, next) => (this.syncable(event.document) && fitsDaemon(event.document) ? next(event) : Promise.resolve()),
       },
     };
   }

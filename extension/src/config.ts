@@ -5,6 +5,7 @@
  * only take effect after a daemon restart.
  */
 import * as vscode from "vscode";
+import { DEFAULT_CONTEXT_EXCLUDE, ExcludeList } from "../../daemon/src/privacy.js";
 import { Limits } from "../../daemon/src/protocol.js";
 
 export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
@@ -76,6 +77,27 @@ export class Config {
     if (typeof own === "boolean") return own;
     const all = languages["*"];
     return typeof all === "boolean" ? all : true;
+  }
+
+  /**
+   * Files that never reach the daemon: hearth.context.exclude, plus what files.exclude hides.
+   * Matched on the document's path; a pattern without a slash matches the base name.
+   */
+  excludeList(document: vscode.TextDocument): ExcludeList {
+    const own = this.get<unknown>("context.exclude", DEFAULT_CONTEXT_EXCLUDE);
+    const patterns = Array.isArray(own) ? own.filter((p): p is string => typeof p === "string") : [...DEFAULT_CONTEXT_EXCLUDE];
+    const hidden = vscode.workspace.getConfiguration("files", document).get<Record<string, unknown>>("exclude") ?? {};
+    for (const [pattern, on] of Object.entries(hidden)) if (on === true) patterns.push(pattern);
+    return new ExcludeList(patterns);
+  }
+
+  excluded(document: vscode.TextDocument): boolean {
+    return this.excludeList(document).matches(document.uri.toString());
+  }
+
+  /** Whether a document's text may go to the daemon as it changes: its language is on and it is not excluded. */
+  syncable(document: vscode.TextDocument): boolean {
+    return this.completionEnabledFor(document.languageId) && !this.excluded(document);
   }
 
   /** VS Code's own switch for inline suggestions, per document's language. */

@@ -28,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const log = new Log("Hearth");
   const config = new Config();
   const launcher = new DaemonLauncher(context.extensionPath, config, log);
-  const client = new DaemonClient(launcher, log);
+  const client = new DaemonClient(launcher, log, (document) => config.syncable(document));
   const notices = new Notices(log, () => launcher.logFile, () => client.restartDaemon());
   const daemonStatus = new DaemonStatus(client, log);
   const pause = new PauseState(context.globalState);

@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import type { LlamaContext, LlamaContextSequence, Token, TokenPredictor } from "node-llama-cpp";
+import { defaultExcludes } from "../privacy.js";
 import { KvStore } from "./kv-store.js";
 import type { HeldLayout } from "./prompt-layout.js";
 
@@ -31,6 +32,8 @@ interface Slot {
   savedAt: number;
   /** A request is generating on it: it may not be handed to another document. */
   busy: boolean;
+  /** Whether its state may go to disk (not for a file that may hold secrets, privacy.ts). */
+  persist: boolean;
 }
 
 export interface AcquireResult {
@@ -57,7 +60,7 @@ export class SequencePool {
     private readonly log: (message: string) => void = () => undefined,
   ) {
     for (let i = 0; i < size; i++) {
-      this.slots.push({ sequence: context.getSequence({ tokenPredictor: predictorFor() }), key: null, workspaceId: null, layouts: [], lastUsed: 0, version: 0, savedVersion: 0, savedAt: Number.NEGATIVE_INFINITY, busy: false });
+      this.slots.push({ sequence: context.getSequence({ tokenPredictor: predictorFor() }), key: null, workspaceId: null, layouts: [], lastUsed: 0, version: 0, savedVersion: 0, savedAt: Number.NEGATIVE_INFINITY, busy: false, persist: false });
     }
   }
 
@@ -81,7 +84,8 @@ export class SequencePool {
       slot.version = 0;
       slot.savedVersion = 0;
       slot.savedAt = Number.NEGATIVE_INFINITY;
-      if (this.store && KvStore.persistable(key)) restored = await this.store.load(key, slot.sequence);
+      slot.persist = !defaultExcludes.matches(documentUri);
+      if (this.store && slot.persist && KvStore.persistable(key)) restored = await this.store.load(key, slot.sequence);
     }
     slot.lastUsed = this.clock;
     slot.version++;
@@ -96,7 +100,7 @@ export class SequencePool {
    * then given up without its latest state.
    */
   private async saveSlot(slot: Slot): Promise<void> {
-    if (!this.store || slot.key === null || !KvStore.persistable(slot.key)) return;
+    if (!this.store || slot.key === null || !slot.persist || !KvStore.persistable(slot.key)) return;
     if (slot.version === slot.savedVersion) return;
     try {
       await this.store.save(slot.key, slot.sequence);

@@ -29,7 +29,7 @@ export type CompletionEvent =
   | { kind: "cache-hit"; uri: string; offset: number; text: string };
 
 /** Why no completion was asked for. */
-export type SkipReason = "paused" | "language-disabled" | "inline-suggest-disabled";
+export type SkipReason = "paused" | "language-disabled" | "excluded" | "inline-suggest-disabled";
 
 /** Characters of context kept around the cursor for the cache and post-processing. */
 const PREFIX_WINDOW = 8192;
@@ -149,6 +149,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
   private skipReason(document: vscode.TextDocument, invoked: boolean): SkipReason | null {
     if (this.pause.paused) return "paused";
     if (!this.config.completionEnabledFor(document.languageId)) return "language-disabled";
+    // A file that may hold secrets (hearth.context.exclude, files.exclude) never reaches the daemon.
+    if (this.config.excluded(document)) return "excluded";
     // VS Code's switch turns off suggestions nobody asked for; an explicit trigger still works.
     if (!invoked && !this.config.inlineSuggestEnabled(document)) return "inline-suggest-disabled";
     return null;

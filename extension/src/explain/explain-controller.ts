@@ -70,11 +70,16 @@ export class ExplainController implements vscode.Disposable {
       void vscode.window.showInformationMessage("Hearth: select the code to explain, or put the cursor inside a function.");
       return { status: "nothing" };
     }
+    const document = editor.document;
+    if (this.config.excluded(document)) {
+      const message = `${path.basename(document.uri.path)} matches hearth.context.exclude (or files.exclude): Hearth does not send it to the model. Change that setting to explain it.`;
+      void vscode.window.showWarningMessage(`Hearth: ${message}`);
+      return { status: "failed", message };
+    }
     this.running?.cancel();
     const cancel = new vscode.CancellationTokenSource();
     this.running = cancel;
     const panel = this.showPanel();
-    const document = editor.document;
     const name = path.basename(document.uri.path);
     panel.start(`Explain ${name}:${range.start.line + 1}–${range.end.line + 1}`, `${document.languageId} · ${range.end.line - range.start.line + 1} lines`);
     editor.selection = new vscode.Selection(range.start, range.end);
@@ -88,6 +93,8 @@ export class ExplainController implements vscode.Disposable {
     let progress: vscode.Disposable | undefined;
     try {
       const client = this.client.requireClient();
+      // Completions are off for this language, so its text is not kept in sync: send it now.
+      if (!this.client.synced(document)) await this.client.sendOnce(document);
       // A panel opened just now is still loading its page; a fast model would be done first.
       await panel.whenReady(PAGE_READY_TIMEOUT_MS);
       const token = `explain-${randomUUID()}`;

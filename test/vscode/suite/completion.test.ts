@@ -80,6 +80,15 @@ describe("inline completion", function () {
     assert.deepEqual(await skipped, { kind: "skipped", uri: editor.document.uri.toString(), reason: "language-disabled" });
   });
 
+  it("never sends a file that may hold secrets (.env) to the daemon, even in an enabled language", async () => {
+    const api = await hearth();
+    const editor = await openFile(".env", "const apiKey = \"sk-not-for-the-model\";\nconst url = ", "javascript");
+    setCursor(editor, endOf(editor));
+    const skipped = nextEvent("the provider to skip the .env file", api.onDidCompletionEvent, (e) => e.kind === "skipped" || e.kind === "sent", 30_000);
+    await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
+    assert.deepEqual(await skipped, { kind: "skipped", uri: editor.document.uri.toString(), reason: "excluded" });
+  });
+
   it("shows the latency and its median in the status bar after a completion", async () => {
     const api = await hearth();
     const stats = api.stats();
