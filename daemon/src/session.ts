@@ -321,7 +321,10 @@ export class Session {
       (h) => {
         handle = h;
         this.jobs.add(h);
-        token.onCancellationRequested(() => h.abort("cancelled"));
+        // A $/cancelRequest that arrived while the request itself still waited to be read
+        // leaves the token cancelled already; its listener would only run on a later timer.
+        if (token.isCancellationRequested) h.abort("cancelled");
+        else token.onCancellationRequested(() => h.abort("cancelled"));
       },
       async (h) => {
         if (h.signal.aborted) return null;
