@@ -3,9 +3,10 @@
  * the context ring takes in its queued chunks, and the last completion's prompt is laid out
  * anew and evaluated (the lines typed since the last layout move above the suffix, new
  * chunks join the head, a prefill-budget cut may grow back), so the next keystroke pays a
- * handful of tokens; then the workspace's KV states go to disk, so a crash or a kill loses
- * at most those seconds. The work runs as a background scheduler job: a request that
- * arrives meanwhile aborts it, and the request's own idle timer brings it back.
+ * handful of tokens; then the workspace's KV states go to disk, each at most once a minute
+ * (a 1.5B model's state is about 100 MB), so a crash or a kill loses at most a minute of
+ * cache. The work runs as a background scheduler job: a request that arrives meanwhile
+ * aborts it, and the request's own idle timer brings it back.
  */
 import { ContextRing } from "./engine/context-ring.js";
 import type { Engine } from "./engine/engine.js";
