@@ -160,6 +160,36 @@ describe("a new line costs a handful of tokens", function () {
     });
   }
 
+  it("keeps the held layout across a restart: the first keystroke after it costs a handful too", async () => {
+    const home = tempHome();
+    const text = codeFile(120, 60);
+    const typed = "const total = input.length;\n  let sum = 0;\n  ";
+    let restarted: RunningDaemon | null = null;
+    try {
+      const daemon = await startDaemon({ model, home });
+      const client = await daemon.connect([{ uri: "file:///restart", name: "restart" }]);
+      const editor = await Editor.open(client, "file:///restart/a.ts", text, text.indexOf("  \n}") + 2);
+      await editor.complete();
+      await editor.type(typed);
+      const held = await editor.complete();
+      assert.equal(held.metrics.promptLayout, "held");
+      client.dispose();
+      await daemon.stop({ keepHome: true });
+
+      restarted = await startDaemon({ model, home });
+      const again = await restarted.connect([{ uri: "file:///restart", name: "restart" }]);
+      const reopened = await Editor.open(again, "file:///restart/a.ts", editor.text, editor.cursor);
+      await reopened.type("co");
+      const first = await reopened.complete();
+      assert.equal(first.metrics.promptLayout, "held", "the layout came back with the state");
+      assert.ok(first.metrics.evaluatedTokens <= MAX_KEYSTROKE_TOKENS, `after the restart: ${describeRequests([first.metrics])}`);
+      again.dispose();
+    } finally {
+      await restarted?.stop();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it("lays the prompt out anew at once for a cursor jump or an edit in the suffix", async () => {
     const daemon = await startDaemon({ model });
     try {

@@ -11,6 +11,7 @@ import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, read
 import path from "node:path";
 import type { LlamaContextSequence } from "node-llama-cpp";
 import { writeSecretFile } from "../discovery.js";
+import { parseSavedLayout, type SavedLayout } from "./prompt-layout.js";
 
 interface Sidecar {
   format: 1;
@@ -19,6 +20,13 @@ interface Sidecar {
   tokens: number;
   bytes: number;
   savedAt: string;
+  /** The prompt layout the state holds, when one was held (prompt-layout.ts). */
+  layout?: SavedLayout;
+}
+
+/** What a load brought back besides the KV state itself. */
+export interface LoadedState {
+  layout: SavedLayout | null;
 }
 
 export interface KvStoreStats {
@@ -61,7 +69,7 @@ export class KvStore {
     return SAFE_ID.test(workspaceId);
   }
 
-  async save(workspaceId: string, sequence: LlamaContextSequence): Promise<void> {
+  async save(workspaceId: string, sequence: LlamaContextSequence, layout: SavedLayout | null = null): Promise<void> {
     const { state, sidecar } = this.files(workspaceId);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const temp = `${state}.${process.pid}.tmp`;
@@ -78,7 +86,7 @@ export class KvStore {
       // llama.cpp creates the file with the process's default mode: documents' text is in it.
       chmodSync(temp, 0o600);
       fsyncFile(temp);
-      const record: Sidecar = { format: 1, fingerprint: this.fingerprint, workspaceId, tokens, bytes: fileSize, savedAt: new Date().toISOString() };
+      const record: Sidecar = { format: 1, fingerprint: this.fingerprint, workspaceId, tokens, bytes: fileSize, savedAt: new Date().toISOString(), ...(layout ? { layout } : {}) };
       writeFileSync(sidecarTemp, JSON.stringify(record), { mode: 0o600, flag: "wx" });
       fsyncFile(sidecarTemp);
       // Both files are whole before either replaces the old pair; renames need no space.
@@ -125,14 +133,14 @@ export class KvStore {
     });
   }
 
-  /** Loads the workspace's saved state into `sequence`; false when there is none worth loading. */
-  async load(workspaceId: string, sequence: LlamaContextSequence): Promise<boolean> {
+  /** Loads the workspace's saved state into `sequence`; null when there is none worth loading. */
+  async load(workspaceId: string, sequence: LlamaContextSequence): Promise<LoadedState | null> {
     const { state, sidecar } = this.files(workspaceId);
     let record: Sidecar;
     try {
       record = JSON.parse(readFileSync(sidecar, "utf8")) as Sidecar;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
       return this.discard(workspaceId, `unreadable sidecar (${error instanceof Error ? error.message : String(error)})`);
     }
     if (record.workspaceId !== workspaceId) return this.discard(workspaceId, `its sidecar names ${JSON.stringify(record.workspaceId)}`);
@@ -156,7 +164,7 @@ export class KvStore {
       return this.discard(workspaceId, `loaded ${sequence.nextTokenIndex} tokens, expected ${record.tokens}`);
     }
     this.stats.loads++;
-    return true;
+    return { layout: record.layout === undefined ? null : parseSavedLayout(record.layout) };
   }
 
   /** A small number kept beside the states, e.g. the prefill speed that shaped them. */
@@ -174,13 +182,13 @@ export class KvStore {
     }
   }
 
-  private discard(workspaceId: string, reason: string): false {
+  private discard(workspaceId: string, reason: string): null {
     const { state, sidecar } = this.files(workspaceId);
     this.log(`warning: discarded saved KV state of workspace ${workspaceId}: ${reason}`);
     rmSync(state, { force: true });
     rmSync(sidecar, { force: true });
     this.stats.discarded++;
-    return false;
+    return null;
   }
 }
 

@@ -37,6 +37,48 @@ export interface HeldLayout<T> {
   head: readonly T[];
 }
 
+/**
+ * A held layout as it is kept beside a saved KV state (its tokens are the state's own first
+ * `headLength` tokens), so that after a restart the first keystroke continues it instead of
+ * laying the prompt out anew and re-evaluating everything after the lines typed since.
+ */
+export interface SavedLayout {
+  context: string;
+  above: string;
+  suffix: string;
+  anchor: number;
+  beforeAnchor: string;
+  budget: number;
+  headLength: number;
+}
+
+/** Longest text a saved layout may hold in one field: a file on disk is not trusted. */
+const MAX_SAVED_FIELD_CHARS = 1024 * 1024;
+
+export function savedLayoutOf<T>(layout: HeldLayout<T>): SavedLayout {
+  const { head, ...rest } = layout;
+  return { ...rest, headLength: head.length };
+}
+
+/** The layout back over the state's tokens; null when it does not fit them. */
+export function heldLayoutFrom<T>(saved: SavedLayout, tokens: readonly T[]): HeldLayout<T> | null {
+  if (saved.headLength > tokens.length) return null;
+  const { headLength, ...rest } = saved;
+  return { ...rest, head: tokens.slice(0, headLength) };
+}
+
+/** Reads a saved layout from JSON, refusing anything malformed or oversized. */
+export function parseSavedLayout(value: unknown): SavedLayout | null {
+  if (typeof value !== "object" || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const text = (key: string): string | null => (typeof v[key] === "string" && (v[key] as string).length <= MAX_SAVED_FIELD_CHARS ? (v[key] as string) : null);
+  const count = (key: string): number | null => (Number.isSafeInteger(v[key]) && (v[key] as number) >= 0 ? (v[key] as number) : null);
+  const [context, above, suffix, beforeAnchor] = [text("context"), text("above"), text("suffix"), text("beforeAnchor")];
+  const [anchor, budget, headLength] = [count("anchor"), count("budget"), count("headLength")];
+  if (context === null || above === null || suffix === null || beforeAnchor === null || anchor === null || budget === null || headLength === null) return null;
+  return { context, above, suffix, anchor, beforeAnchor, budget, headLength };
+}
+
 export type Continuation =
   | { kind: "held"; middle: string }
   /** The layout still matches the text, but the typed block grew past the bound. */

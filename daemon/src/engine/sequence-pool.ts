@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import type { LlamaContext, LlamaContextSequence, Token, TokenPredictor } from "node-llama-cpp";
 import { defaultExcludes } from "../privacy.js";
 import { KvStore } from "./kv-store.js";
-import type { HeldLayout } from "./prompt-layout.js";
+import { heldLayoutFrom, savedLayoutOf, type HeldLayout } from "./prompt-layout.js";
 
 /** A document's cache key: its workspace and a hash of its URI (safe as a file name). */
 export function documentCacheKey(workspaceId: string, documentUri: string): string {
@@ -85,7 +85,12 @@ export class SequencePool {
       slot.savedVersion = 0;
       slot.savedAt = Number.NEGATIVE_INFINITY;
       slot.persist = !defaultExcludes.matches(documentUri);
-      if (this.store && slot.persist && KvStore.persistable(key)) restored = await this.store.load(key, slot.sequence);
+      if (this.store && slot.persist && KvStore.persistable(key)) {
+        const loaded = await this.store.load(key, slot.sequence);
+        restored = loaded !== null;
+        const layout = loaded?.layout ? heldLayoutFrom<Token>(loaded.layout, slot.sequence.contextTokens) : null;
+        if (layout) slot.layouts = [layout];
+      }
     }
     slot.lastUsed = this.clock;
     slot.version++;
@@ -103,7 +108,9 @@ export class SequencePool {
     if (!this.store || slot.key === null || !slot.persist || !KvStore.persistable(slot.key)) return;
     if (slot.version === slot.savedVersion) return;
     try {
-      await this.store.save(slot.key, slot.sequence);
+      // The layout goes with the state only when it is the one the sequence holds for sure.
+      const layout = slot.layouts.length === 1 && slot.layouts[0] ? savedLayoutOf(slot.layouts[0]) : null;
+      await this.store.save(slot.key, slot.sequence, layout);
       slot.savedVersion = slot.version;
       slot.savedAt = performance.now();
     } catch (error) {

@@ -1,7 +1,7 @@
 /** The held prompt layout and the prompt plan, as data: a character-per-token tokenizer. */
 import assert from "node:assert/strict";
 import { planCompletionPrompt, type PromptPlan, type PromptRequest } from "../../../daemon/src/engine/completion-prompt.js";
-import { continueLayout, cursorLine, MAX_HELD_LINES } from "../../../daemon/src/engine/prompt-layout.js";
+import { continueLayout, cursorLine, heldLayoutFrom, MAX_HELD_LINES, parseSavedLayout, savedLayoutOf } from "../../../daemon/src/engine/prompt-layout.js";
 
 const FIM = { prefix: -1, suffix: -2, middle: -3 };
 const tokenize = (text: string): number[] => [...text].map((c) => c.charCodeAt(0));
@@ -89,6 +89,18 @@ describe("held prompt layout", () => {
     assert.equal(plan({ ...typed, maxPromptTokens: 2000, coldLimit: 4096, held: [cut.layout], uncached: uncachedAgainst(cut.prompt) }).layout, cut.layout);
     // At idle the cut may grow back.
     assert.ok(plan({ ...typed, maxPromptTokens: 2000, coldLimit: 4096, held: [cut.layout], renew: true }).prompt.length > 512);
+  });
+
+  it("round-trips a layout through its saved form over the state's tokens, and refuses a malformed one", () => {
+    const first = plan({ text: FILE, cursor: AT });
+    const saved = parseSavedLayout(JSON.parse(JSON.stringify(savedLayoutOf(first.layout))));
+    assert.ok(saved);
+    const back = heldLayoutFrom(saved, [...first.prompt, 1, 2, 3]);
+    assert.deepEqual(back, first.layout);
+    assert.equal(heldLayoutFrom(saved, first.prompt.slice(0, 3)), null, "more head than the state holds");
+    for (const bad of [null, 42, { ...saved, anchor: -1 }, { ...saved, headLength: 1.5 }, { ...saved, above: 7 }, { ...saved, suffix: "x".repeat(2 * 1024 * 1024) }]) {
+      assert.equal(parseSavedLayout(bad), null, JSON.stringify(bad).slice(0, 60));
+    }
   });
 
   it("reads the cursor line for the stop rules", () => {
