@@ -2,8 +2,9 @@
 // and on moving to the next line (tiny generated model), and memory per precision and KV
 // type (a generated model of Qwen2.5-Coder-0.5B's shape). Needs `npx tsc -p tsconfig.json`
 // first (it drives real daemons through the test helpers). Writes bench/results/figures/cache-precision.json.
-//   node scripts/measure-cache-precision.mjs
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+//   node scripts/measure-cache-precision.mjs               # both parts
+//   node scripts/measure-cache-precision.mjs keystrokes    # one part; the other's figures are kept
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { hearthHome } from "../out/daemon/src/discovery.js";
@@ -19,8 +20,10 @@ const home = (name) => {
   symlinkSync(shared, path.join(dir, "models", "generated"));
   return dir;
 };
-const out = { measuredAt: new Date().toISOString(), threads: 1 };
-{
+const resultFile = new URL("../bench/results/figures/cache-precision.json", import.meta.url);
+const only = process.argv[2] ?? null;
+const out = { ...(only !== null && existsSync(resultFile) ? JSON.parse(readFileSync(resultFile, "utf8")) : {}), measuredAt: new Date().toISOString(), threads: 1 };
+if (only === null || only === "keystrokes") {
   const d = await startDaemon({ model: "generated:tiny-target@Q8_0", home: home("tiny"), args: ["--spec", "off"] });
   const c = await d.connect([{ uri: "file:///m", name: "m" }]);
   const lines = Array.from({ length: 120 }, (_, i) => `export function handler${i}(request: Request): Response {\n  return respond(request, ${i});\n}`).join("\n").split("\n");
@@ -42,7 +45,7 @@ const out = { measuredAt: new Date().toISOString(), threads: 1 };
   out.keystrokes = { prompt: first.metrics.promptTokens, coldEvaluated: first.metrics.evaluatedTokens, keys: ev.length, median: ev[Math.floor(ev.length / 2)], max: ev[ev.length - 1], mean: ev.reduce((a, b) => a + b, 0) / ev.length, nextLine: { prompt: nextLine.promptTokens, evaluated: nextLine.evaluatedTokens, reused: nextLine.reusedTokens } };
   c.dispose(); await d.stop();
 }
-{
+if (only === null || only === "precision") {
   const d = await startDaemon({ model: "generated:qwen2.5-coder-0.5b@Q8_0", home: home("q05"), args: ["--spec", "off", "--workspaces", "1", "--ctx", "4096"] });
   const c = await d.connect();
   const rows = [];
@@ -57,5 +60,5 @@ const out = { measuredAt: new Date().toISOString(), threads: 1 };
   out.precision = rows;
   c.dispose(); await d.stop();
 }
-writeFileSync(new URL("../bench/results/figures/cache-precision.json", import.meta.url), `${JSON.stringify(out, null, 2)}\n`);
+writeFileSync(resultFile, `${JSON.stringify(out, null, 2)}\n`);
 console.log(JSON.stringify(out.keystrokes), JSON.stringify(out.precision, null, 1));
