@@ -190,6 +190,30 @@ describe("a new line costs a handful of tokens", function () {
     }
   });
 
+  it("keeps the layout held across auto-closed brackets and quotes, typed into and typed over", async () => {
+    const daemon = await startDaemon({ model });
+    try {
+      const client = await daemon.connect([{ uri: "file:///closers", name: "closers" }]);
+      const text = codeFile(100, 50);
+      const editor = await Editor.open(client, "file:///closers/a.ts", text, text.indexOf("  \n}") + 2);
+      await editor.complete();
+      const requests: RequestMetrics[] = [];
+      for (const [opener, closer, inside] of [["(", ")", "input"], ["[", "]", "0"], ['"', '"', "key"]] as const) {
+        await editor.type(`${opener}${closer}`); // the editor auto-closes: the cursor ends up between them
+        editor.cursor -= closer.length;
+        requests.push((await editor.complete()).metrics);
+        await editor.type(inside);
+        requests.push((await editor.complete()).metrics);
+        editor.cursor += closer.length; // typed over: the editor only moves the cursor
+        requests.push((await editor.complete()).metrics);
+      }
+      assert.ok(requests.every((m) => m.promptLayout === "held" && m.evaluatedTokens <= MAX_KEYSTROKE_TOKENS), describeRequests(requests));
+      client.dispose();
+    } finally {
+      await daemon.stop();
+    }
+  });
+
   it("lays the prompt out anew at once for a cursor jump or an edit in the suffix", async () => {
     const daemon = await startDaemon({ model });
     try {

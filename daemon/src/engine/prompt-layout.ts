@@ -93,7 +93,7 @@ export type Continuation =
 export function continueLayout<T>(layout: HeldLayout<T>, text: string, cursor: number, context: string): Continuation {
   if (context !== layout.context) return { kind: "moved" };
   if (cursor < layout.anchor || layout.anchor < layout.above.length || layout.anchor < layout.beforeAnchor.length) return { kind: "moved" };
-  if (!text.startsWith(layout.suffix, cursor)) return { kind: "moved" };
+  if (!text.startsWith(layout.suffix, cursor + closerGap(text, cursor, layout.suffix))) return { kind: "moved" };
   if (text.slice(layout.anchor - layout.above.length, layout.anchor) !== layout.above) return { kind: "moved" };
   // Text before the anchor unchanged too: else the anchor's offset no longer points where
   // the layout began, and the middle would not be the text between prefix and suffix.
@@ -102,6 +102,25 @@ export function continueLayout<T>(layout: HeldLayout<T>, text: string, cursor: n
   const middle = text.slice(layout.anchor, cursor);
   if (countNewlines(middle) > MAX_HELD_LINES) return { kind: "overflow" };
   return { kind: "held", middle };
+}
+
+/** Closing characters an editor inserts after the cursor as the user types their opener. */
+const AUTO_CLOSERS = /^[)\]}>"'`]{1,4}$/;
+
+/**
+ * How many auto-inserted closers sit between the cursor and the held suffix: typing `(`
+ * makes the editor insert `()` with the cursor between, so the text after the cursor is
+ * `)` plus the suffix the layout holds. The layout stays held (the model sees the closer
+ * once it is typed over, or at the next renewal; the client drops a closer the document
+ * already has from a suggestion), instead of the whole suffix being evaluated again for
+ * every bracket and quote. 0 when the suffix follows the cursor directly or no such gap fits.
+ */
+function closerGap(text: string, cursor: number, suffix: string): number {
+  if (text.startsWith(suffix, cursor)) return 0;
+  for (let gap = 1; gap <= 4; gap++) {
+    if (AUTO_CLOSERS.test(text.slice(cursor, cursor + gap)) && text.startsWith(suffix, cursor + gap)) return gap;
+  }
+  return 0;
 }
 
 function countNewlines(text: string): number {

@@ -53,6 +53,20 @@ describe("held prompt layout", () => {
     assert.equal(continueLayout(first.layout, FILE, AT, "// other.ts\nx\n").kind, "moved", "new context chunks");
   });
 
+  it("stays held across an auto-closed bracket: typed into, then typed over", () => {
+    const first = plan({ text: FILE, cursor: AT });
+    // The editor inserts "()" for "(" and leaves the cursor between them.
+    const opened = typeAt(FILE, AT, "call(");
+    const withCloser = { text: `${opened.text.slice(0, opened.cursor)})${opened.text.slice(opened.cursor)}`, cursor: opened.cursor };
+    assert.deepEqual(continueLayout(first.layout, withCloser.text, withCloser.cursor, ""), { kind: "held", middle: "call(" });
+    const inside = typeAt(withCloser.text, withCloser.cursor, "x");
+    assert.deepEqual(continueLayout(first.layout, inside.text, inside.cursor, ""), { kind: "held", middle: "call(x" });
+    // Typing ")" over the closer moves the cursor past it: the middle now holds it, the suffix follows.
+    assert.deepEqual(continueLayout(first.layout, inside.text, inside.cursor + 1, ""), { kind: "held", middle: "call(x)" });
+    const other = typeAt(FILE, AT, "a");
+    assert.equal(continueLayout(first.layout, `${other.text.slice(0, other.cursor)}b${other.text.slice(other.cursor)}`, other.cursor, "").kind, "moved", "other text after the cursor is an edit in the suffix");
+  });
+
   it("renews at the held cut once the typed block passes its bound", () => {
     const first = plan({ text: FILE, cursor: AT, maxPromptTokens: 700 });
     const many = typeAt(FILE, AT, "x;\n".repeat(MAX_HELD_LINES + 1));
