@@ -98,6 +98,12 @@ export const manifest = {
           additionalProperties: { type: "boolean" },
           markdownDescription: "Inline completions per language id: `true` on, `false` off; `\"*\"` is the default for languages not listed.",
         },
+        "hearth.model.fimTemplate": {
+          type: "string",
+          enum: ["auto", "qwen", "starcoder", "deepseek-coder", "codellama", "codestral", "codegemma", "gguf"],
+          default: "auto",
+          markdownDescription: "The fill-in-the-middle prompt format: `auto` picks it from the model's own special tokens; name a family to override (the daemon refuses one the model's vocabulary can't render).",
+        },
         "hearth.context.exclude": {
           type: "array",
           items: { type: "string" },

@@ -291,6 +291,8 @@ export interface ModelInfo {
   variant: string;
   contextSize: number;
   fim: boolean;
+  /** The FIM format in use (a model family's, or "gguf": the GGUF's own FIM token ids); null without FIM. */
+  fimTemplate: string | null;
   draft: string | null;
 }
 

@@ -74,6 +74,8 @@ export class Session {
   private readonly documents = new DocumentStore();
   private readonly jobs = new Set<JobHandle>();
   private workspaceId: string | null = null;
+  /** The workspace's folder URIs: documents' paths in FIM prompts are relative to them. */
+  private folders: string[] = [];
   private shutDown = false;
   private closed = false;
   readonly onClose: Promise<void>;
@@ -216,7 +218,9 @@ export class Session {
     if (this.workspaceId !== null) {
       throw new HearthError(ErrorCodes.InvalidRequest, "HEARTH_ERR_ALREADY_INITIALIZED", "initialize was already sent on this connection.", "Open a new connection for another workspace.");
     }
-    this.workspaceId = this.services.workspaces.join(p.workspaceFolders).workspaceId;
+    const record = this.services.workspaces.join(p.workspaceFolders);
+    this.workspaceId = record.workspaceId;
+    this.folders = record.folders.map((uri) => uri.replace(/\/+$/, ""));
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -236,7 +240,7 @@ export class Session {
     const workspaceId = this.requireWorkspace();
     const uri = p.textDocument.uri;
     const ring = this.services.contextRing(workspaceId);
-    const input = { workspaceId, text, cursorOffset, documentUri: uri, mode: p.hearth?.mode };
+    const input = { workspaceId, text, cursorOffset, documentUri: uri, mode: p.hearth?.mode, languageId: document.languageId, fileName: this.pathInWorkspace(uri), repoName: this.repoName() };
     const version = document.version;
     // At idle the prompt is laid out anew (lines typed since move above the suffix, new
     // context chunks join the head) and evaluated, off the next keystroke's path. Only while
@@ -279,6 +283,18 @@ export class Session {
       }),
     );
     return { markdown: outcome.result.text, metrics: outcome.metrics };
+  }
+
+  /** A document's path relative to the workspace folder holding it (its file name otherwise). */
+  private pathInWorkspace(uri: string): string {
+    const folder = this.folders.find((f) => uri.startsWith(`${f}/`));
+    return folder === undefined ? fileNameOf(uri) : decodedUriPart(uri.slice(folder.length + 1));
+  }
+
+  /** The workspace's name for the repository-style FIM formats: its first folder's name. */
+  private repoName(): string {
+    const first = this.folders[0];
+    return first === undefined ? "workspace" : decodedUriPart(first.slice(first.lastIndexOf("/") + 1)) || "workspace";
   }
 
   private requireWorkspace(): string {
@@ -388,6 +404,15 @@ function displayName(uri: string): string {
     return uri.startsWith("file:") ? fileURLToPath(uri) : uri;
   } catch {
     return uri;
+  }
+}
+
+/** A URI's path part, %-escapes decoded where they are well-formed (a client's URI is not trusted to be). */
+function decodedUriPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
   }
 }
 

@@ -66,6 +66,7 @@ export class DaemonLauncher {
     if (this.config.contextSize !== 4096) add("--ctx", String(this.config.contextSize), "hearth.model.contextSize");
     if (this.config.memoryBudgetMB > 0) add("--memory-budget-mb", String(this.config.memoryBudgetMB), "hearth.daemon.memoryBudgetMB");
     if (this.config.gpu !== "auto") add("--gpu", this.config.gpu, "hearth.daemon.gpu");
+    if (this.config.fimTemplate !== "auto") add("--fim-template", this.config.fimTemplate, "hearth.model.fimTemplate");
     return args;
   }
 

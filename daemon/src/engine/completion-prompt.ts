@@ -15,17 +15,19 @@ import { buildFimSegments, fitSegments, formatContextChunks, type ContextChunk }
 import { MIN_COLD_PROMPT_TOKENS } from "./prefill-budget.js";
 import { ANCHOR_CONTEXT_CHARS, continueLayout, cursorLine, type HeldLayout } from "./prompt-layout.js";
 
-export interface FimTokens<T> {
-  prefix: T;
-  suffix: T;
-  middle: T;
+/** What the head is rendered from; the family's template (fim-templates.ts) decides the tokens. */
+export interface HeadParts {
+  chunks: readonly ContextChunk[];
+  above: string;
+  suffix: string;
 }
 
 export interface PromptRequest<T> {
   text: string;
   cursor: number;
   chunks: readonly ContextChunk[];
-  fim: FimTokens<T>;
+  /** The tokens of everything before the middle's text, in the model family's FIM format. */
+  renderHead: (parts: HeadParts) => T[];
   tokenize: (text: string) => T[];
   /** The most prompt tokens that leave room for the answer in the context. */
   maxPromptTokens: number;
@@ -59,8 +61,9 @@ export function planCompletionPrompt<T>(request: PromptRequest<T>): PromptPlan<T
   };
   const fresh = (budget: number, how: PromptPlan<T>["how"]): PromptPlan<T> => {
     const segments = fitSegments(buildFimSegments(text, cursor, request.chunks), (t) => tokenize(t).length, budget);
-    // Segments are tokenized apart so a keystroke can't change the tokens of an earlier segment.
-    const head = [request.fim.prefix, ...tokenize(segments.context), ...tokenize(segments.above), request.fim.suffix, ...tokenize(segments.suffix), request.fim.middle];
+    // The head is tokenized apart from the middle, so a keystroke can't change its tokens.
+    // (fitSegments empties the context when the chunks don't fit.)
+    const head = request.renderHead({ chunks: segments.context === "" ? [] : request.chunks, above: segments.above, suffix: segments.suffix });
     const beforeAnchor = text.slice(Math.max(0, segments.anchor - ANCHOR_CONTEXT_CHARS), segments.anchor);
     return finish({ context: offered, above: segments.above, suffix: segments.suffix, anchor: segments.anchor, beforeAnchor, budget, head }, segments.linePrefix, how);
   };

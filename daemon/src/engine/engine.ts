@@ -13,7 +13,8 @@ import { decideStop, finalText, pickMode, type StopContext } from "./completion-
 import { explainHistory } from "./explain-prompt.js";
 import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
 import { KvStore } from "./kv-store.js";
-import { planCompletionPrompt, type FimTokens } from "./completion-prompt.js";
+import { planCompletionPrompt } from "./completion-prompt.js";
+import { fimFormatFor, type FimFormat, type FimTemplateChoice } from "./fim-format.js";
 import type { ContextChunk } from "./fim-prompt.js";
 import { emptyOutcome, generate, PREFILL_CHUNK_TOKENS, type GenerationOutcome } from "./generate.js";
 import { kvCacheBytes, memorySnapshot, modelShape } from "./memory.js";
@@ -51,6 +52,8 @@ export interface EngineOptions {
   speculation?: SpeculationMode;
   /** The draft model for speculation "draft": a .gguf path, an hf: URI or generated:NAME. */
   draftModelSource?: string | null;
+  /** The FIM format: detected from the model's special tokens ("auto", the default) or a family by name. */
+  fimTemplate?: FimTemplateChoice;
 }
 
 export interface CompletionInput {
@@ -62,6 +65,10 @@ export interface CompletionInput {
   chunks?: readonly ContextChunk[];
   /** The document completed in: it owns a KV cache; prompt lookup searches the workspace's other documents. */
   documentUri: string;
+  /** For the FIM format: the document's language (comment style of chunk headers), its path in the workspace, the workspace's name. */
+  languageId?: string;
+  fileName?: string;
+  repoName?: string;
   signal: AbortSignal;
   onPrefill?: (evaluated: number, total: number) => void;
   onText?: (delta: string) => void;
@@ -95,6 +102,8 @@ interface Loaded {
   speculation: Speculation;
   /** The loaded file's precision (from its GGUF metadata). */
   precision: string;
+  /** Its fill-in-the-middle format; null when it has none. */
+  fim: FimFormat | null;
 }
 
 /** What is (to be) loaded: the model source and the KV cache type. */
@@ -214,7 +223,8 @@ export class Engine {
     });
     const pool = new SequencePool(context, workspaces, store, () => speculation.predictor(), this.log);
     const explainSequence = context.getSequence({ tokenPredictor: speculation.predictor() });
-    this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type) };
+    const fim = fimFormatFor(model, this.options.fimTemplate ?? "auto");
+    this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type), fim };
     if (store) this.prefillBudget.seed(store.readNumber(PREFILL_SPEED_FILE) ?? Number.NaN);
     // A first request into a big file must be cut like every later one: measure now when
     // no speed was kept from an earlier run.
@@ -265,8 +275,8 @@ export class Engine {
 
   private async runCompletion(input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
     const { model, pool } = await this.ready();
-    const fim = model.tokens.infill;
-    if (fim.prefix === null || fim.suffix === null || fim.middle === null) {
+    const fim = this.loaded?.fim ?? null;
+    if (fim === null) {
       throw new HearthError(
         ErrorCodes.NoFimSupport,
         "HEARTH_ERR_NO_FIM",
@@ -276,13 +286,13 @@ export class Engine {
     }
     const cache = await pool.acquire(input.workspaceId, input.documentUri);
     try {
-      return await this.completeOn(cache, model, { prefix: fim.prefix, suffix: fim.suffix, middle: fim.middle }, input, renew);
+      return await this.completeOn(cache, model, fim, input, renew);
     } finally {
       cache.release();
     }
   }
 
-  private async completeOn(cache: AcquireResult, model: LlamaModel, fim: FimTokens<Token>, input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
+  private async completeOn(cache: AcquireResult, model: LlamaModel, fim: FimFormat, input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
     const { sequence } = cache;
     if (cache.restored) this.log(`restored the saved KV cache of workspace ${input.workspaceId} for ${input.documentUri} (${sequence.nextTokenIndex} tokens)`);
     const uncached = (tokens: readonly Token[]): number => tokens.length - sequence.compareContextTokens([...tokens]).firstDifferentIndex;
@@ -290,7 +300,7 @@ export class Engine {
       text: input.text,
       cursor: input.cursorOffset,
       chunks: input.chunks ?? [],
-      fim,
+      renderHead: (parts) => fim.head({ ...parts, languageId: input.languageId ?? "", fileName: input.fileName ?? "", repoName: input.repoName ?? "workspace" }),
       tokenize: (text) => (text.length === 0 ? [] : model.tokenize(text, false)),
       // Room for the answer and the FIM tokens; the rest of the context holds the prompt.
       maxPromptTokens: sequenceContextSize(this.loaded) - input.maxTokens - 8,
@@ -507,7 +517,8 @@ export class Engine {
       variant: loaded ? variantIdOf(this.selection.source, loaded.path, loaded.precision) : "",
       kvCacheType: this.selection.kvCacheType,
       contextSize: loaded?.context.contextSize ?? this.options.contextSize,
-      fim: loaded ? loaded.model.tokens.infill.prefix !== null && loaded.model.tokens.infill.middle !== null : false,
+      fim: loaded ? loaded.fim !== null : false,
+      fimTemplate: loaded?.fim?.family.name ?? null,
       draft: loaded?.speculation.draftSource ?? null,
     };
   }

@@ -1,9 +1,11 @@
 /** The held prompt layout and the prompt plan, as data: a character-per-token tokenizer. */
 import assert from "node:assert/strict";
-import { planCompletionPrompt, type PromptPlan, type PromptRequest } from "../../../daemon/src/engine/completion-prompt.js";
+import { planCompletionPrompt, type HeadParts, type PromptPlan, type PromptRequest } from "../../../daemon/src/engine/completion-prompt.js";
+import { commentedChunks } from "../../../daemon/src/engine/fim-templates.js";
 import { continueLayout, cursorLine, heldLayoutFrom, MAX_HELD_LINES, parseSavedLayout, savedLayoutOf } from "../../../daemon/src/engine/prompt-layout.js";
 
-const FIM = { prefix: -1, suffix: -2, middle: -3 };
+/** A PSM head in made-up token ids: -1 prefix, -2 suffix, -3 middle. */
+const renderHead = (parts: HeadParts): number[] => [-1, ...tokenize(commentedChunks(parts.chunks, "typescript") + parts.above), -2, ...tokenize(parts.suffix), -3];
 const tokenize = (text: string): number[] => [...text].map((c) => c.charCodeAt(0));
 
 /** What a sequence holding `held` tokens would still have to evaluate of `prompt`. */
@@ -16,7 +18,7 @@ function uncachedAgainst(held: readonly number[]): (prompt: readonly number[]) =
 }
 
 function plan(over: Partial<PromptRequest<number>> & Pick<PromptRequest<number>, "text" | "cursor">): PromptPlan<number> {
-  return planCompletionPrompt<number>({ chunks: [], fim: FIM, tokenize, maxPromptTokens: 100_000, coldLimit: Number.POSITIVE_INFINITY, uncached: () => Number.MAX_SAFE_INTEGER, held: [], renew: false, ...over });
+  return planCompletionPrompt<number>({ chunks: [], renderHead, tokenize, maxPromptTokens: 100_000, coldLimit: Number.POSITIVE_INFINITY, uncached: () => Number.MAX_SAFE_INTEGER, held: [], renew: false, ...over });
 }
 
 const FILE = Array.from({ length: 40 }, (_, i) => `line ${i} of the file`).join("\n") + "\n";

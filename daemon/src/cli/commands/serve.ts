@@ -4,6 +4,8 @@ import { hearthHome } from "../../discovery.js";
 import { DEFAULT_MAX_PREFILL_MS, type GpuChoice } from "../../engine/engine.js";
 import { defaultThreadCount } from "../../engine/hardware.js";
 import { DEFAULT_KV_DISK_BYTES } from "../../engine/kv-store.js";
+import type { FimTemplateChoice } from "../../engine/fim-format.js";
+import { FIM_FAMILY_NAMES } from "../../engine/fim-templates.js";
 import { SPECULATION_MODES, type SpeculationMode } from "../../engine/speculation.js";
 import { intFlag, parseArgs, stringFlag, UsageError } from "../args.js";
 
@@ -31,6 +33,9 @@ Options:
   --max-prefill-ms N  longest a completion's uncached prompt should take to evaluate,
                      from the measured speed; bigger prompts are cut (default:
                      ${DEFAULT_MAX_PREFILL_MS}; 0: never cut)
+  --fim-template T   the FIM prompt format: auto (from the model's special tokens; the
+                     default), qwen, starcoder, deepseek-coder, codellama, codestral,
+                     codegemma or gguf (the GGUF's own FIM token ids)
   --threads N        CPU threads (default: physical cores not kept busy by other processes)
   --gpu G            auto, cuda, vulkan, metal or off (default: auto)
   --spec S           speculative decoding: off, lookup (prompt n-grams, free) or
@@ -43,7 +48,7 @@ Options:
 `;
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb", "kv-disk-mb", "max-prefill-ms"] });
+  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb", "kv-disk-mb", "max-prefill-ms", "fim-template"] });
   if (args.flags.has("help")) {
     process.stdout.write(serveHelp);
     return 0;
@@ -54,6 +59,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const draft = stringFlag(args, "draft") ?? null;
   const spec = stringFlag(args, "spec") ?? (draft !== null ? "draft" : "lookup");
   if (!(SPECULATION_MODES as readonly string[]).includes(spec)) throw new UsageError(`--spec must be ${SPECULATION_MODES.join(", ")}; got "${spec}"`);
+  const fimTemplate = stringFlag(args, "fim-template") ?? "auto";
+  if (fimTemplate !== "auto" && !(FIM_FAMILY_NAMES as readonly string[]).includes(fimTemplate)) throw new UsageError(`--fim-template must be auto or ${FIM_FAMILY_NAMES.join(", ")}; got "${fimTemplate}"`);
   const home = stringFlag(args, "home");
   await runDaemon({
     home: home ? path.resolve(home) : hearthHome(),
@@ -69,6 +76,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     gpu: gpu as GpuChoice,
     speculation: spec as SpeculationMode,
     draftModelSource: draft,
+    fimTemplate: fimTemplate as FimTemplateChoice,
   });
   // Everything is saved and closed by now, but node-llama-cpp's native side can hold the
   // event loop open after its objects are disposed (seen after a generation): exit outright.

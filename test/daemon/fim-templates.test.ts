@@ -1,0 +1,78 @@
+/**
+ * FIM formats per model family on real tokenizers (llama.cpp's vocabulary-only GGUFs): the
+ * family is detected from the vocabulary's own special tokens, the prompt is token-exact
+ * against the family's documented format tokenized whole, other files' chunks are labelled
+ * the family's way, and typing a character at the cursor changes only the prompt's last tokens.
+ */
+import assert from "node:assert/strict";
+import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
+import { fimFormatFor } from "../../daemon/src/engine/fim-format.js";
+import { renderHead, renderText, type FimParts } from "../../daemon/src/engine/fim-templates.js";
+import { vocabModel } from "../helpers/vocab-models.js";
+
+const PARTS: FimParts = {
+  chunks: [{ name: "util/math.py", text: "def clamp(value, low, high):\n    return max(low, min(high, value))\n" }],
+  above: "import math\n\ndef area(radius):\n",
+  suffix: "\n\nprint(area(2))\n",
+  languageId: "python",
+  fileName: "geometry.py",
+  repoName: "shapes",
+};
+const MIDDLE = "    return math.pi * radius";
+
+describe("FIM templates on real tokenizers", function () {
+  this.timeout(60_000);
+  let llama: Llama;
+  const models = new Map<string, LlamaModel>();
+  const load = async (name: string): Promise<LlamaModel> => {
+    const cached = models.get(name);
+    if (cached) return cached;
+    const model = await llama.loadModel({ modelPath: vocabModel(name), vocabOnly: true });
+    models.set(name, model);
+    return model;
+  };
+  before(async () => {
+    llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.disabled });
+  });
+  after(async () => {
+    for (const model of models.values()) await model.dispose();
+    await llama.dispose();
+  });
+
+  for (const [vocab, family, label] of [
+    ["starcoder", "starcoder", "<file_sep>util/math.py\n"],
+    ["refact", "starcoder", "# util/math.py\n"],
+    ["deepseek-coder", "deepseek-coder", "# util/math.py\n"],
+  ] as const) {
+    it(`${vocab}: detects ${family}, renders token-exact, labels chunks as ${JSON.stringify(label)}, and a keystroke changes only the last tokens`, async () => {
+      const model = await load(vocab);
+      const format = fimFormatFor(model);
+      assert.ok(format, "the vocabulary supports FIM");
+      assert.equal(format.family.name, family);
+      const rendered = renderText(renderHead(format.family, PARTS));
+      assert.ok(rendered.includes(label), `chunk label in ${JSON.stringify(rendered.slice(0, 120))}`);
+      assert.ok(!rendered.includes("// util"), "no C-style header in a Python file");
+      const prompt = [...format.head(PARTS), ...model.tokenize(MIDDLE, false)];
+      assert.deepEqual(prompt, model.tokenize(rendered + MIDDLE, true), "the same tokens as the whole format tokenized at once");
+      const typed = [...format.head(PARTS), ...model.tokenize(`${MIDDLE} `, false)];
+      let same = 0;
+      while (same < prompt.length && prompt[same] === typed[same]) same++;
+      assert.ok(same >= prompt.length - 2, `a keystroke re-tokenized ${prompt.length - same} earlier tokens`);
+    });
+  }
+
+  it("starcoder: the repository format names the workspace and the current file", async () => {
+    const format = fimFormatFor(await load("starcoder"));
+    assert.ok(format);
+    const text = renderText(renderHead(format.family, PARTS));
+    assert.ok(text.startsWith("<repo_name>shapes\n<file_sep>util/math.py\ndef clamp"), text.slice(0, 80));
+    assert.ok(text.includes("<file_sep>geometry.py\n<fim_prefix>import math"), text);
+    assert.ok(text.endsWith("<fim_suffix>\n\nprint(area(2))\n<fim_middle>"));
+  });
+
+  it("finds no FIM format in a vocabulary without FIM tokens, and refuses a template the vocabulary can't render", async () => {
+    const model = await load("llama-spm");
+    assert.equal(fimFormatFor(model), null);
+    assert.throws(() => fimFormatFor(model, "deepseek-coder"), /needs the token <｜fim▁begin｜>/);
+  });
+});
