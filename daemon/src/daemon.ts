@@ -143,7 +143,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       if (stopping) return socket.close(1001, "daemon stopping");
       const session = new Session(socket, {
         version: HEARTH_VERSION,
-        engine,
+        backend: engine,
         scheduler,
         metrics,
         workspaces,

@@ -9,7 +9,7 @@
  * aborts it, and the request's own idle timer brings it back.
  */
 import { ContextRing } from "./engine/context-ring.js";
-import type { Engine } from "./engine/engine.js";
+import type { InferenceBackend } from "./backend.js";
 import type { JobHandle, Scheduler } from "./scheduler.js";
 
 export const IDLE_MS = 3000;
@@ -24,7 +24,7 @@ export class IdleWork {
   private readonly saveTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
-    private readonly engine: Engine,
+    private readonly backend: InferenceBackend,
     private readonly scheduler: Scheduler,
     private readonly log: (message: string) => void,
   ) {}
@@ -33,7 +33,7 @@ export class IdleWork {
   contextRing(workspaceId: string): ContextRing {
     let ring = this.rings.get(workspaceId);
     if (!ring) {
-      ring = new ContextRing((text) => this.engine.countTokens(text));
+      ring = new ContextRing((text) => this.backend.countTokens(text));
       this.rings.set(workspaceId, ring);
     }
     return ring;
@@ -49,7 +49,7 @@ export class IdleWork {
         this.rings.get(workspaceId)?.promote();
         this.stats.warmedTokens += await warm(job.signal);
         if (job.signal.aborted) return;
-        this.scheduleSave(workspaceId, await this.engine.saveWorkspace(workspaceId, SAVE_INTERVAL_MS));
+        this.scheduleSave(workspaceId, await this.backend.saveWorkspace(workspaceId, SAVE_INTERVAL_MS));
         this.stats.passes++;
       };
       this.scheduler
@@ -72,7 +72,7 @@ export class IdleWork {
     const timer = setTimeout(() => {
       this.saveTimers.delete(workspaceId);
       const work = async (job: JobHandle): Promise<void> => {
-        if (!job.signal.aborted) this.scheduleSave(workspaceId, await this.engine.saveWorkspace(workspaceId, SAVE_INTERVAL_MS));
+        if (!job.signal.aborted) this.scheduleSave(workspaceId, await this.backend.saveWorkspace(workspaceId, SAVE_INTERVAL_MS));
       };
       this.scheduler
         .submit(null, () => undefined, work, { background: true })

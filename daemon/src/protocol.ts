@@ -475,6 +475,7 @@ export const ErrorCodes = {
   UnknownVariant: -33009,
   UnsupportedKvCacheType: -33010,
   DocumentOutOfSync: -33011,
+  NotSupportedByBackend: -33012,
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

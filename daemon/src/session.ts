@@ -8,8 +8,7 @@ import { fileURLToPath } from "node:url";
 import { createMessageConnection, ResponseError, type CancellationToken, type MessageConnection, type ProgressType, type RequestParam } from "vscode-jsonrpc/node";
 import type WebSocket from "ws";
 import { DocumentStore, offsetAt } from "./documents.js";
-import type { Engine } from "./engine/engine.js";
-import { emptyOutcome, type GenerationOutcome } from "./engine/generate.js";
+import { emptyOutcome, type GenerationOutcome, type InferenceBackend } from "./backend.js";
 import { HearthError, cancelledError, toHearthError } from "./errors.js";
 import type { MetricsLog } from "./metrics.js";
 import { chunkAround, type ContextRing } from "./engine/context-ring.js";
@@ -52,7 +51,8 @@ import type { WorkspaceRegistry } from "./workspaces.js";
 
 export interface SessionServices {
   version: string;
-  engine: Engine;
+  /** What runs the model (the local engine, or another backend). */
+  backend: InferenceBackend;
   scheduler: Scheduler;
   metrics: MetricsLog;
   workspaces: WorkspaceRegistry;
@@ -159,8 +159,18 @@ export class Session {
     c.onRequest(ExplainRequest.method, (params: unknown, token: CancellationToken) => this.guard(() => this.explain(params, token)));
     // Daemon-wide, not about a workspace: allowed before initialize (hearth status, hearth stop).
     c.onRequest(StatusRequest.method, () => this.guard(() => this.services.status(), false));
-    c.onRequest(PrecisionListRequest.method, () => this.guard(() => this.services.precision.list()));
-    c.onRequest(PrecisionSetRequest.method, (params: unknown) => this.guard(() => this.services.precision.set(validate.precisionSetParams(params))));
+    c.onRequest(PrecisionListRequest.method, () =>
+      this.guard(async () => {
+        this.requireCapability("precisionVariants", "switch precision");
+        return this.services.precision.list();
+      }),
+    );
+    c.onRequest(PrecisionSetRequest.method, (params: unknown) =>
+      this.guard(async () => {
+        this.requireCapability("precisionVariants", "switch precision");
+        return this.services.precision.set(validate.precisionSetParams(params));
+      }),
+    );
     c.onRequest(StopDaemonRequest.method, () =>
       this.guard(async () => {
         // Answer first, then stop: the caller learns the request was taken.
@@ -247,7 +257,7 @@ export class Session {
     // the document is as this request saw it: a later request lays out its own.
     const warm = async (signal: AbortSignal): Promise<number> => {
       if (this.documents.get(uri)?.version !== version) return 0;
-      return this.services.engine.warmUp({ ...input, chunks: ring.chunksFor(uri), signal });
+      return this.services.backend.warmUp({ ...input, chunks: ring.chunksFor(uri), signal });
     };
     const outcome = await this.runJob(
       "completion",
@@ -256,7 +266,7 @@ export class Session {
       p.workDoneToken,
       p.partialResultToken,
       (handle, hooks) =>
-        this.services.engine.complete({ ...input, chunks: ring.chunksFor(uri), maxTokens: p.hearth?.maxTokens ?? DEFAULT_COMPLETION_TOKENS, signal: handle.signal, ...hooks }),
+        this.services.backend.complete({ ...input, chunks: ring.chunksFor(uri), maxTokens: p.hearth?.maxTokens ?? DEFAULT_COMPLETION_TOKENS, signal: handle.signal, ...hooks }),
       warm,
     );
     const cursor = p.position;
@@ -273,7 +283,7 @@ export class Session {
     if (code.trim().length === 0) throw validate.emptyRange();
     const fileName = fileNameOf(document.uri);
     const outcome = await this.runJob("explain", null, token, p.workDoneToken, p.partialResultToken, (handle, hooks) =>
-      this.services.engine.explain({
+      this.services.backend.explain({
         code,
         languageId: document.languageId,
         fileName,
@@ -283,6 +293,12 @@ export class Session {
       }),
     );
     return { markdown: outcome.result.text, metrics: outcome.metrics };
+  }
+
+  /** What the backend can't do answers a typed error that says so, instead of failing somewhere inside it. */
+  private requireCapability(capability: keyof InferenceBackend["capabilities"], what: string): void {
+    if (this.services.backend.capabilities[capability]) return;
+    throw new HearthError(ErrorCodes.NotSupportedByBackend, "HEARTH_ERR_NOT_SUPPORTED_BY_BACKEND", `This daemon's backend can't ${what}.`, "Use a local model (hearth serve --model) for that, or configure it on the server.");
   }
 
   /** A document's path relative to the workspace folder holding it (its file name otherwise). */

@@ -15,8 +15,8 @@ import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
 import { KvStore } from "./kv-store.js";
 import { planCompletionPrompt } from "./completion-prompt.js";
 import { fimFormatFor, type FimFormat, type FimTemplateChoice } from "./fim-format.js";
-import type { ContextChunk } from "./fim-prompt.js";
-import { emptyOutcome, generate, PREFILL_CHUNK_TOKENS, type GenerationOutcome } from "./generate.js";
+import { emptyOutcome, type BackendCapabilities, type CompletionInput, type ExplainInput, type GenerationOutcome, type InferenceBackend } from "../backend.js";
+import { generate, PREFILL_CHUNK_TOKENS } from "./generate.js";
 import { kvCacheBytes, memorySnapshot, modelShape } from "./memory.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
 import { CALIBRATION_TEXT, CALIBRATION_TOKENS, PrefillBudget } from "./prefill-budget.js";
@@ -56,37 +56,6 @@ export interface EngineOptions {
   fimTemplate?: FimTemplateChoice;
 }
 
-export interface CompletionInput {
-  workspaceId: string;
-  text: string;
-  cursorOffset: number;
-  maxTokens: number;
-  mode: "auto" | "line" | "block" | undefined;
-  chunks?: readonly ContextChunk[];
-  /** The document completed in: it owns a KV cache; prompt lookup searches the workspace's other documents. */
-  documentUri: string;
-  /** For the FIM format: the document's language (comment style of chunk headers), its path in the workspace, the workspace's name. */
-  languageId?: string;
-  fileName?: string;
-  repoName?: string;
-  signal: AbortSignal;
-  onPrefill?: (evaluated: number, total: number) => void;
-  onText?: (delta: string) => void;
-  /** Where the scheduler may let a waiting completion run (between chunks and tokens). */
-  yieldPoint?: () => Promise<void>;
-}
-
-export interface ExplainInput {
-  code: string;
-  languageId: string;
-  fileName: string;
-  maxTokens: number;
-  signal: AbortSignal;
-  onPrefill?: (evaluated: number, total: number) => void;
-  onText?: (delta: string) => void;
-  yieldPoint?: () => Promise<void>;
-}
-
 /** Explanations' speculation gate and recent text, apart from every workspace's. */
 const EXPLAIN_GATE = "\u0000explain";
 
@@ -115,7 +84,9 @@ export interface Selection {
 /** GGUF type names node-llama-cpp takes for each KV cache type Hearth offers. */
 const KV_GGML_TYPE: Record<KvCacheType, "F16" | "Q8_0" | "Q4_0"> = { f16: "F16", q8_0: "Q8_0", q4_0: "Q4_0" };
 
-export class Engine {
+/** The local backend: node-llama-cpp on this machine's CPU or GPU. */
+export class Engine implements InferenceBackend {
+  readonly capabilities: BackendCapabilities;
   private loaded: Loaded | null = null;
   private llama: Llama | null = null;
   private modelState: ModelState;
@@ -133,6 +104,7 @@ export class Engine {
     private readonly log: (message: string) => void = () => undefined,
   ) {
     this.selection = { source: options.modelSource, kvCacheType: options.kvCacheType ?? "f16" };
+    this.capabilities = { kvPersistence: options.persistKv !== false, precisionVariants: true, speculation: (options.speculation ?? "lookup") !== "off" };
     this.prefillBudget = new PrefillBudget(options.maxPrefillMs ?? DEFAULT_MAX_PREFILL_MS);
     this.modelState = { state: "loading", source: options.modelSource, progress: null };
   }

@@ -5,6 +5,9 @@
  * token at a time, asking the caller's stop rule after each token.
  */
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import { emptyOutcome, type GenerationOutcome } from "../backend.js";
+
+export type { GenerationOutcome, GenerationStop, PromptLayoutKind } from "../backend.js";
 
 export interface GenerationRequest {
   prompt: readonly Token[];
@@ -24,48 +27,8 @@ export interface GenerationRequest {
   yieldPoint?: () => Promise<void>;
 }
 
-export type GenerationStop = "eos" | "boundary" | "maxTokens" | "contextFull" | "cancelled";
-
-export interface GenerationOutcome {
-  text: string;
-  stopReason: GenerationStop;
-  promptTokens: number;
-  reusedTokens: number;
-  evaluatedTokens: number;
-  generatedTokens: number;
-  tokensAfterCancel: number;
-  prefillMs: number;
-  /** Milliseconds from the start of this call to the first generated token. */
-  firstTokenMs: number | null;
-  /** Speculative decoding: drafted tokens the target checked, and those it agreed with. */
-  draftTokens: number;
-  acceptedTokens: number;
-  /** A completion's prompt: a held layout continued, laid out anew at the held cut, or fresh (null: not a completion). */
-  promptLayout: PromptLayoutKind | null;
-}
-
-export type PromptLayoutKind = "held" | "overflow" | "fresh";
-
 /** Tokens per prefill step; small enough that a cancel lands within a few ms on a CPU. */
 export const PREFILL_CHUNK_TOKENS = 64;
-
-/** An outcome with nothing done yet: the start of every generation, and what a job cancelled before it ran reports. */
-export function emptyOutcome(stopReason: GenerationStop, promptTokens = 0): GenerationOutcome {
-  return {
-    text: "",
-    stopReason,
-    promptTokens,
-    reusedTokens: 0,
-    evaluatedTokens: 0,
-    generatedTokens: 0,
-    tokensAfterCancel: 0,
-    prefillMs: 0,
-    firstTokenMs: null,
-    draftTokens: 0,
-    acceptedTokens: 0,
-    promptLayout: null,
-  };
-}
 
 export async function generate(sequence: LlamaContextSequence, model: LlamaModel, request: GenerationRequest): Promise<GenerationOutcome> {
   const started = performance.now();

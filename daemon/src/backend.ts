@@ -1,0 +1,119 @@
+/**
+ * The seam between what serves requests (sessions, the scheduler's jobs, idle work, status)
+ * and what runs the model. The local node-llama-cpp engine (engine/engine.ts) is one
+ * implementation; a remote server is another kind. Everything here is plain types: no
+ * backend's library comes in through this file.
+ */
+import type { DeviceKind, KvCacheInfo, MemoryInfo, ModelInfo, ModelState } from "./protocol.js";
+import type { ContextChunk } from "./engine/fim-prompt.js";
+import type { ProgressReporter } from "./engine/model-source.js";
+
+export interface CompletionInput {
+  workspaceId: string;
+  text: string;
+  cursorOffset: number;
+  maxTokens: number;
+  mode: "auto" | "line" | "block" | undefined;
+  chunks?: readonly ContextChunk[];
+  /** The document completed in: it owns a KV cache; prompt lookup searches the workspace's other documents. */
+  documentUri: string;
+  /** For the FIM format: the document's language (comment style of chunk headers), its path in the workspace, the workspace's name. */
+  languageId?: string;
+  fileName?: string;
+  repoName?: string;
+  signal: AbortSignal;
+  onPrefill?: (evaluated: number, total: number) => void;
+  onText?: (delta: string) => void;
+  /** Where the scheduler may let a waiting completion run (between chunks and tokens). */
+  yieldPoint?: () => Promise<void>;
+}
+
+export interface ExplainInput {
+  code: string;
+  languageId: string;
+  fileName: string;
+  maxTokens: number;
+  signal: AbortSignal;
+  onPrefill?: (evaluated: number, total: number) => void;
+  onText?: (delta: string) => void;
+  yieldPoint?: () => Promise<void>;
+}
+
+export type GenerationStop = "eos" | "boundary" | "maxTokens" | "contextFull" | "cancelled";
+
+export interface GenerationOutcome {
+  text: string;
+  stopReason: GenerationStop;
+  promptTokens: number;
+  reusedTokens: number;
+  evaluatedTokens: number;
+  generatedTokens: number;
+  tokensAfterCancel: number;
+  prefillMs: number;
+  /** Milliseconds from the start of this call to the first generated token. */
+  firstTokenMs: number | null;
+  /** Speculative decoding: drafted tokens the target checked, and those it agreed with. */
+  draftTokens: number;
+  acceptedTokens: number;
+  /** A completion's prompt: a held layout continued, laid out anew at the held cut, or fresh (null: not a completion). */
+  promptLayout: PromptLayoutKind | null;
+}
+
+export type PromptLayoutKind = "held" | "overflow" | "fresh";
+
+/** An outcome with nothing done yet: the start of every generation, and what a job cancelled before it ran reports. */
+export function emptyOutcome(stopReason: GenerationStop, promptTokens = 0): GenerationOutcome {
+  return {
+    text: "",
+    stopReason,
+    promptTokens,
+    reusedTokens: 0,
+    evaluatedTokens: 0,
+    generatedTokens: 0,
+    tokensAfterCancel: 0,
+    prefillMs: 0,
+    firstTokenMs: null,
+    draftTokens: 0,
+    acceptedTokens: 0,
+    promptLayout: null,
+  };
+}
+
+/** What a backend can do beyond completing and explaining; what it can't answers a typed error. */
+export interface BackendCapabilities {
+  /** Saves and restores KV states across restarts. */
+  kvPersistence: boolean;
+  /** Switches between precision variants and KV cache types (hearth/precision/*). */
+  precisionVariants: boolean;
+  /** Decodes speculatively. */
+  speculation: boolean;
+}
+
+export interface InferenceBackend {
+  readonly capabilities: BackendCapabilities;
+  /** The model's state: loading (with progress), ready or failed. */
+  readonly state: ModelState;
+  /** Starts loading once; every caller awaits the same load. Never rejects: failure is a state. */
+  load(report: ProgressReporter): Promise<void>;
+  complete(input: CompletionInput): Promise<GenerationOutcome>;
+  /** The idle warm-up: the document's prompt laid out anew and evaluated; the prompt tokens it evaluated. */
+  warmUp(input: Omit<CompletionInput, "maxTokens" | "onPrefill" | "onText">): Promise<number>;
+  explain(input: ExplainInput): Promise<GenerationOutcome>;
+  /** Tokens of `text` in the model's vocabulary (an estimate before it is loaded). */
+  countTokens(text: string): number;
+  /** Writes the workspace's changed KV states, each at most once per `minIntervalMs`; in how many ms a skipped one is due. */
+  saveWorkspace(workspaceId: string, minIntervalMs?: number): Promise<number | null>;
+  saveAll(): Promise<void>;
+  /** Drops what is kept for a workspace whose last client left. */
+  forgetWorkspace(workspaceId: string): void;
+  /** Whether a completion could run now beside the one generating. */
+  hasFreeSequence(): boolean;
+  cachedTokens(workspaceId: string): number;
+  liveDocuments(workspaceId: string): number;
+  kvStoreInfo(): KvCacheInfo | null;
+  deviceKind(): DeviceKind;
+  deviceName(): Promise<string>;
+  modelInfo(): ModelInfo;
+  memory(): Promise<MemoryInfo>;
+  dispose(): Promise<void>;
+}
