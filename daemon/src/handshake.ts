@@ -53,6 +53,9 @@ export function proofMatches(received: unknown, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** A proof frame is small; anything bigger is refused before it is even decoded. */
+export const MAX_PROOF_FRAME_BYTES = 256;
+
 /** The client's first frame. */
 export interface ClientProofFrame {
   hearth: "proof";
@@ -66,7 +69,7 @@ export function clientProofFrame(token: string, clientNonce: string, serverNonce
 
 /** Reads a client's first frame; null unless it is a well-formed proof frame (at most 256 bytes). */
 export function parseClientProofFrame(data: string): ClientProofFrame | null {
-  if (data.length > 256) return null;
+  if (data.length > MAX_PROOF_FRAME_BYTES) return null;
   try {
     const value: unknown = JSON.parse(data);
     if (typeof value !== "object" || value === null) return null;

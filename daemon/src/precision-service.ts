@@ -11,7 +11,7 @@ import { mkdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Engine } from "./engine/engine.js";
 import { modelFileSha256 } from "./engine/fingerprint.js";
-import { kvCacheBytes, modelShape } from "./engine/memory.js";
+import { kvCacheBytes } from "./engine/memory.js";
 import type { ProgressReporter } from "./engine/model-source.js";
 import { derivationSource, listVariants, type BaseVariant } from "./engine/precision/variants.js";
 import { HearthError } from "./errors.js";
@@ -60,9 +60,9 @@ export class PrecisionService {
     const loaded = engine.loadedModel();
     const current = engine.modelInfo();
     const kvCacheType = engine.current.kvCacheType;
-    const shape = loaded ? modelShape(loaded.model) : null;
+    const shape = loaded?.shape ?? null;
     const kvBytes = (type: KvCacheType): number => (shape && loaded ? kvCacheBytes(shape, loaded.contextSize, loaded.sequences, type, type) : 0);
-    const loadedBytes = loaded?.model.size ?? 0;
+    const loadedBytes = loaded?.modelBytes ?? 0;
     const loadedBits = BITS_PER_WEIGHT[loaded?.precision ?? ""] ?? 8.5;
     return {
       current: { variant: current.variant, kvCacheType },

@@ -14,6 +14,7 @@ import {
   CLIENT_PROOF_TIMEOUT_MS,
   clientProof,
   isNonce,
+  MAX_PROOF_FRAME_BYTES,
   newNonce,
   parseClientProofFrame,
   proofMatches,
@@ -102,7 +103,9 @@ export class HearthServer {
     ws.once("close", () => clearTimeout(timer));
     ws.once("message", (data, isBinary) => {
       clearTimeout(timer);
-      const frame = isBinary ? null : parseClientProofFrame(String(data));
+      // Refused by size before it is decoded: an unproven peer may send up to maxPayload.
+      const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+      const frame = isBinary || size > MAX_PROOF_FRAME_BYTES ? null : parseClientProofFrame(String(data));
       if (!frame || !proofMatches(frame.proof, clientProof(this.options.token, challenge.clientNonce, challenge.serverNonce))) return refuseSocket("a wrong proof of the token");
       this.options.onConnection(ws);
     });

@@ -17,7 +17,7 @@ import { planCompletionPrompt } from "./completion-prompt.js";
 import { fimFormatFor, type FimFormat, type FimTemplateChoice } from "./fim-format.js";
 import { emptyOutcome, type BackendCapabilities, type CompletionInput, type ExplainInput, type GenerationOutcome, type InferenceBackend } from "../backend.js";
 import { generate, PREFILL_CHUNK_TOKENS } from "./generate.js";
-import { kvCacheBytes, memorySnapshot, modelShape } from "./memory.js";
+import { kvCacheBytes, memorySnapshot, modelShape, type ModelShape } from "./memory.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
 import { CALIBRATION_TEXT, CALIBRATION_TOKENS, PrefillBudget } from "./prefill-budget.js";
 import { quantTagOf } from "./precision/variants.js";
@@ -473,10 +473,11 @@ export class Engine implements InferenceBackend {
     return this.family;
   }
 
-  /** The loaded model's file, precision and shape, for listing variants. */
-  loadedModel(): { path: string; precision: string; model: LlamaModel; contextSize: number; sequences: number } | null {
+  /** The loaded model's file, precision, size and shape, for listing variants (plain data: node-llama-cpp stays in here). */
+  loadedModel(): { path: string; precision: string; modelBytes: number; shape: ModelShape; contextSize: number; sequences: number } | null {
     const loaded = this.loaded;
-    return loaded ? { path: loaded.path, precision: loaded.precision, model: loaded.model, contextSize: loaded.context.contextSize, sequences: loaded.context.totalSequences } : null;
+    if (!loaded) return null;
+    return { path: loaded.path, precision: loaded.precision, modelBytes: loaded.model.size, shape: modelShape(loaded.model), contextSize: loaded.context.contextSize, sequences: loaded.context.totalSequences };
   }
 
   modelInfo(): ModelInfo {
