@@ -22,7 +22,7 @@
  * tokens included: the steady state of a long completion, which the generated models (whose
  * completions end after a line or two) otherwise never reach.
  *
- * Usage: node out/daemon/src/bench/spec-bench.js --out FILE.json
+ * Usage: node out/daemon/src/engine/spec-bench.js --out FILE.json
  *          [--threads N] [--tokens N] [--runs N] [--shape tiny|small] [--precision Q8_0|Q4_0|F16]
  *          [--target FILE.gguf] [--draft FILE.gguf] [--through-eot]
  * Markdown on stdout, the JSON report (every sample) to --out.
@@ -32,14 +32,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLlama, getModuleVersion, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { intFlag, parseArgs, stringFlag, UsageError } from "../cli/args.js";
-import { precisionName } from "../engine/engine.js";
-import { generate } from "../engine/generate.js";
-import { Speculation, type SpeculationMode } from "../engine/speculation.js";
+import { precisionName } from "./engine.js";
+import { generate } from "./generate.js";
+import { Speculation, type SpeculationMode } from "./speculation.js";
 import { ensureSyntheticModel } from "../gguf/model-cache.js";
 import { Mulberry32 } from "../gguf/seeded-random.js";
 import { SYNTHETIC_MODEL_PRESETS, type SyntheticModelSpec, type SyntheticPrecision } from "../gguf/synthetic-model.js";
 import { packageRoot } from "../version.js";
-import { describeMachine, type MachineInfo } from "./machine.js";
+import { describeMachine, type MachineInfo } from "../bench/machine.js";
 
 const MODES: readonly SpeculationMode[] = ["off", "lookup", "draft"];
 
