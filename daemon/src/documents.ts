@@ -83,6 +83,10 @@ function applyOneByOne(text: string, changes: readonly TextDocumentContentChange
   return result;
 }
 
+function notOpen(uri: string): HearthError {
+  return new HearthError(ErrorCodes.DocumentNotOpen, "HEARTH_ERR_DOCUMENT_NOT_OPEN", `Document ${uri} is not open on this connection.`, "Send textDocument/didOpen with the document's text before asking about it.");
+}
+
 function tooLarge(): HearthError {
   return invalidParams(`The document grew past ${Limits.maxDocumentChars} characters.`, "Disable Hearth for very large files.");
 }
@@ -101,24 +105,23 @@ export class DocumentStore {
   }
 
   change(uri: string, version: number, changes: readonly TextDocumentContentChangeEvent[]): void {
+    // Not require(): an out-of-sync document must still take the change that resyncs it.
     const document = this.documents.get(uri);
-    if (document === undefined) this.require(uri);
-    else {
-      // A change without a range carries the whole text: it brings the document back in sync.
-      const full = changes.map((c) => c.range === undefined).lastIndexOf(true);
-      if (full === -1 && document.outOfSync !== null) return;
-      if (full === -1 && version !== document.version + 1) {
-        document.outOfSync = `version ${version} came after ${document.version}`;
-        throw invalidParams(`didChange for ${uri}: ${document.outOfSync}; its edits are ignored until the whole text is sent again.`, "Send textDocument/didOpen, or a didChange with the whole text.");
-      }
-      try {
-        document.text = applyChanges(document.text, full === -1 ? changes : changes.slice(full));
-        document.version = version;
-        document.outOfSync = null;
-      } catch (error) {
-        document.outOfSync = `a change could not be applied (${error instanceof Error ? error.message : String(error)})`;
-        throw error;
-      }
+    if (document === undefined) throw notOpen(uri);
+    // A change without a range carries the whole text: it brings the document back in sync.
+    const full = changes.map((c) => c.range === undefined).lastIndexOf(true);
+    if (full === -1 && document.outOfSync !== null) return;
+    if (full === -1 && version !== document.version + 1) {
+      document.outOfSync = `version ${version} came after ${document.version}`;
+      throw invalidParams(`didChange for ${uri}: ${document.outOfSync}; its edits are ignored until the whole text is sent again.`, "Send textDocument/didOpen, or a didChange with the whole text.");
+    }
+    try {
+      document.text = applyChanges(document.text, full === -1 ? changes : changes.slice(full));
+      document.version = version;
+      document.outOfSync = null;
+    } catch (error) {
+      document.outOfSync = `a change could not be applied (${error instanceof Error ? error.message : String(error)})`;
+      throw error;
     }
   }
 
@@ -132,14 +135,7 @@ export class DocumentStore {
 
   require(uri: string): OpenDocument {
     const document = this.documents.get(uri);
-    if (document === undefined) {
-      throw new HearthError(
-        ErrorCodes.DocumentNotOpen,
-        "HEARTH_ERR_DOCUMENT_NOT_OPEN",
-        `Document ${uri} is not open on this connection.`,
-        "Send textDocument/didOpen with the document's text before asking about it.",
-      );
-    }
+    if (document === undefined) throw notOpen(uri);
     if (document.outOfSync !== null) {
       throw new HearthError(
         ErrorCodes.DocumentOutOfSync,

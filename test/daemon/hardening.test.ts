@@ -14,22 +14,11 @@ import { CancellationTokenSource, type ResponseError } from "vscode-jsonrpc/node
 import { WebSocketServer } from "ws";
 import { readDiscovery, writeDiscovery } from "../../daemon/src/discovery.js";
 import { openSocket } from "../../daemon/src/client/connect.js";
-import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
 import { documentCacheKey } from "../../daemon/src/engine/sequence-pool.js";
-import { ErrorCodes, Limits, type StatusResult } from "../../daemon/src/protocol.js";
-import { runCli, startDaemon, tempHome, type RunningDaemon } from "../helpers/daemon-process.js";
+import { ErrorCodes, Limits } from "../../daemon/src/protocol.js";
+import { runCli, startDaemon, tempHome, untilStatus, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
-/** Waits (bounded) until the daemon reports a condition; the daemon's own timers drive it. */
-async function until(client: HearthClient, check: (s: StatusResult) => boolean): Promise<StatusResult> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const status = await client.status();
-    if (check(status)) return status;
-    assert.ok(Date.now() < deadline, `timed out: ${JSON.stringify(status.idle)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** A pid that belonged to a process that has exited. */
 async function deadPid(): Promise<number> {
@@ -364,7 +353,7 @@ describe("hardening", function () {
         const code = { uri: "file:///private/main.ts", text: "export function main(): void {\n  \n}\n" };
         for (const doc of [secret, code]) await client.open({ uri: doc.uri, languageId: "plaintext", version: 1, text: doc.text });
         for (const doc of [secret, code]) await client.complete({ textDocument: { uri: doc.uri }, position: { line: 1, character: 2 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
-        const idle = await until(client, (s) => s.idle.passes >= 1);
+        const idle = await untilStatus(client, "the idle pass", (s) => s.idle.passes >= 1);
         const ring = idle.workspaces.find((w) => w.folders.includes("file:///private"))?.contextChunks;
         assert.equal((ring?.active ?? 0) + (ring?.pending ?? 0), 1, `only main.ts's chunk is in the ring: ${JSON.stringify(ring)}`);
         client.dispose();

@@ -7,8 +7,8 @@ import { readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileS
 import path from "node:path";
 import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
 import { ensureSyntheticModel, syntheticPresets } from "../../daemon/src/gguf/model-cache.js";
-import type { InlineCompletionList, StatusResult } from "../../daemon/src/protocol.js";
-import { repoRoot, startDaemon, tempHome, type RunningDaemon } from "../helpers/daemon-process.js";
+import type { InlineCompletionList } from "../../daemon/src/protocol.js";
+import { repoRoot, startDaemon, tempHome, untilStatus, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
 const FOLDER_A = [{ uri: "file:///persist/a", name: "a" }];
@@ -23,16 +23,6 @@ async function completeIn(client: HearthClient, uri: string, text = TEXT): Promi
   return client.complete({ textDocument: { uri }, position, context: { triggerKind: 1 }, hearth: { maxTokens: 6, mode: "line" } });
 }
 
-/** Waits (bounded) until the daemon reports a condition; the daemon's own timers drive it. */
-async function until(client: HearthClient, what: string, check: (s: StatusResult) => boolean): Promise<StatusResult> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const status = await client.status();
-    if (check(status)) return status;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(status.kvCache)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function kvDirs(home: string): string[] {
   try {
@@ -126,7 +116,7 @@ describe("persistent KV cache", function () {
     const daemon = await start(home);
     const client = await daemon.connect(FOLDER_A);
     await completeIn(client, "file:///persist/a/x.ts");
-    await until(client, "the idle save", (s) => (s.kvCache?.saves ?? 0) >= 1);
+    await untilStatus(client, "the idle save", (s) => (s.kvCache?.saves ?? 0) >= 1);
     client.dispose();
     daemon.child.kill("SIGKILL");
     await daemon.exited;
@@ -149,7 +139,7 @@ describe("persistent KV cache", function () {
     let text = TEXT;
     // Three pauses, each long enough for the idle pass (warm-up, then the save).
     for (let pause = 1; pause <= 3; pause++) {
-      const status = await until(client, `idle pass ${pause}`, (s) => s.idle.passes >= pause);
+      const status = await untilStatus(client, `idle pass ${pause}`, (s) => s.idle.passes >= pause);
       assert.equal(status.kvCache?.saves, 1, `one write in ${pause} pause(s): ${JSON.stringify(status.kvCache)}`);
       const lines = text.split("\n");
       const position = { line: lines.length - 1, character: (lines[lines.length - 1] ?? "").length };

@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { cpSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
-import type { InlineCompletionList, Position, RequestMetrics, StatusResult } from "../../daemon/src/protocol.js";
+import type { InlineCompletionList, Position, RequestMetrics } from "../../daemon/src/protocol.js";
 import { documentCacheKey } from "../../daemon/src/engine/sequence-pool.js";
-import { startDaemon, tempHome, type RunningDaemon } from "../helpers/daemon-process.js";
+import { startDaemon, tempHome, untilStatus, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
 const MAX_KEYSTROKE_TOKENS = 32;
@@ -77,16 +77,6 @@ function keystrokes(): string[] {
   return keys;
 }
 
-/** Waits (bounded) until the daemon reports a condition; the daemon's own timers drive it. */
-async function until(client: HearthClient, what: string, check: (s: StatusResult) => boolean): Promise<StatusResult> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const status = await client.status();
-    if (check(status)) return status;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(status.idle)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function describeRequests(all: RequestMetrics[]): string {
   return all.map((m) => `${m.evaluatedTokens}/${m.promptTokens} ${m.promptLayout}`).join(", ");
@@ -147,7 +137,7 @@ describe("a new line costs a handful of tokens", function () {
         // suffix, which it evaluates again) and the next keystroke still costs a handful.
         const before = (await client.status()).idle;
         // More than a keystroke's worth: the suffix after the moved lines is evaluated again.
-        await until(client, "the idle warm-up to lay the prompt out anew", (s) => s.idle.warmedTokens - before.warmedTokens > MAX_KEYSTROKE_TOKENS);
+        await untilStatus(client, "the idle warm-up to lay the prompt out anew", (s) => s.idle.warmedTokens - before.warmedTokens > MAX_KEYSTROKE_TOKENS);
         await editor.type("\n  ");
         const afterPause = await editor.complete();
         assert.ok(afterPause.metrics.evaluatedTokens <= MAX_KEYSTROKE_TOKENS, `after the pause: ${describeRequests([afterPause.metrics])}`);

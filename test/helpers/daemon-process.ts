@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import { openSocket } from "../../daemon/src/client/connect.js";
 import { HearthClient } from "../../daemon/src/client/hearth-client.js";
 import { readDiscovery, type DiscoveryInfo } from "../../daemon/src/discovery.js";
-import type { WorkspaceFolder } from "../../daemon/src/protocol.js";
+import type { StatusResult, WorkspaceFolder } from "../../daemon/src/protocol.js";
 import { packageRoot } from "../../daemon/src/version.js";
 
 export const repoRoot = packageRoot();
@@ -69,6 +69,20 @@ export async function startDaemon(options: { model: string; home?: string; args?
     },
   };
   return daemon;
+}
+
+/**
+ * Waits (bounded) until the daemon's status meets a condition: the daemon's own timers
+ * (idle passes, saves) drive it, so the test polls rather than sleeps a guessed time.
+ */
+export async function untilStatus(client: HearthClient, what: string, check: (s: StatusResult) => boolean, timeoutMs = 30_000): Promise<StatusResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await client.status();
+    if (check(status)) return status;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify({ idle: status.idle, kvCache: status.kvCache })}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Runs the CLI to completion; never throws for a non-zero exit. */

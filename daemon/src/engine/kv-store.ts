@@ -107,22 +107,23 @@ export class KvStore {
    * fingerprint folder (a model used once long ago goes first); `keep` was just saved.
    */
   private prune(keep: string): void {
-    const saved: { dir: string; id: string; bytes: number; savedAt: string }[] = [];
+    // The state files' own size and mtime, not the sidecars: those carry a layout's text,
+    // and reading hundreds of them on every save would be work done for nothing.
+    const saved: { dir: string; id: string; bytes: number; savedAt: number }[] = [];
     for (const fingerprint of safeReaddir(this.root)) {
       const dir = path.join(this.root, fingerprint);
       for (const name of safeReaddir(dir)) {
-        const id = name.endsWith(".json") ? name.slice(0, -".json".length) : null;
+        const id = name.endsWith(".state") ? name.slice(0, -".state".length) : null;
         if (id === null || !SAFE_ID.test(id)) continue;
         try {
-          const record = JSON.parse(readFileSync(path.join(dir, name), "utf8")) as Partial<Sidecar>;
-          if (record.format !== 1) continue; // Not a sidecar (the prefill speed file).
-          saved.push({ dir, id, bytes: typeof record.bytes === "number" ? record.bytes : 0, savedAt: typeof record.savedAt === "string" ? record.savedAt : "" });
+          const stats = statSync(path.join(dir, name));
+          saved.push({ dir, id, bytes: stats.size, savedAt: stats.mtimeMs });
         } catch {
-          // A damaged sidecar: load() discards it when its document comes back.
+          // Removed meanwhile.
         }
       }
     }
-    saved.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0));
+    saved.sort((a, b) => b.savedAt - a.savedAt);
     let bytes = 0;
     saved.forEach((entry, index) => {
       bytes += entry.bytes;

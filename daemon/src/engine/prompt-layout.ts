@@ -42,15 +42,7 @@ export interface HeldLayout<T> {
  * `headLength` tokens), so that after a restart the first keystroke continues it instead of
  * laying the prompt out anew and re-evaluating everything after the lines typed since.
  */
-export interface SavedLayout {
-  context: string;
-  above: string;
-  suffix: string;
-  anchor: number;
-  beforeAnchor: string;
-  budget: number;
-  headLength: number;
-}
+export type SavedLayout = Omit<HeldLayout<never>, "head"> & { headLength: number };
 
 /** Longest text a saved layout may hold in one field: a file on disk is not trusted. */
 const MAX_SAVED_FIELD_CHARS = 1024 * 1024;
