@@ -23,7 +23,7 @@ export function formatStatus(s: StatusResult): string {
     `memory: model ${mib(s.memory.modelBytes)}, KV ${mib(s.memory.kvBytes)}, RAM ${mib(s.memory.ramUsedBytes)} used / ${mib(s.memory.ramFreeBytes)} free` +
       (s.memory.vramTotalBytes > 0 ? `, VRAM ${mib(s.memory.vramUsedBytes)} used / ${mib(s.memory.vramFreeBytes)} free` : ""),
     ...s.workspaces.map((w) => `workspace ${w.workspaceId}: ${w.cachedTokens} cached tokens in ${w.liveDocuments} document(s), ${w.clients} client(s), ${w.folders.join(", ") || "(no folder)"}`),
-    ...(s.kvCache ? [`saved KV: ${s.kvCache.saves} saves, ${s.kvCache.loads} loads, ${s.kvCache.discarded} discarded, ${s.kvCache.pruned} pruned (${s.kvCache.directory})`] : []),
+    ...(s.kvCache ? [`saved KV: ${s.kvCache.saves} saves, ${s.kvCache.loads} loads, ${s.kvCache.discarded} discarded, ${s.kvCache.pruned} pruned, ${s.kvCache.failedSaves} failed saves (${s.kvCache.directory})`] : []),
     `idle: ${s.idle.passes} passes, warm-ups evaluated ${s.idle.warmedTokens} tokens`,
     ...s.recentRequests.slice(-5).map(formatMetrics),
   ];
