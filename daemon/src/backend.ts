@@ -4,9 +4,11 @@
  * implementation; a remote server is another kind. Everything here is plain types: no
  * backend's library comes in through this file.
  */
-import type { DeviceKind, KvCacheInfo, MemoryInfo, ModelInfo, ModelState } from "./protocol.js";
-import type { ContextChunk } from "./engine/fim-prompt.js";
-import type { ProgressReporter } from "./engine/model-source.js";
+import type { BackendInfo, DeviceKind, KvCacheInfo, MemoryInfo, ModelInfo, ModelState } from "./protocol.js";
+import type { ContextChunk } from "./prompt/fim-prompt.js";
+
+/** Download and load progress (0..1 when known) while a backend gets ready. */
+export type ProgressReporter = (phase: "download" | "load", progress: number | null, message: string) => void;
 
 export interface CompletionInput {
   workspaceId: string;
@@ -115,5 +117,9 @@ export interface InferenceBackend {
   deviceName(): Promise<string>;
   modelInfo(): ModelInfo;
   memory(): Promise<MemoryInfo>;
+  /** Which backend this is and how its server is doing (status bar, hearth status). */
+  backendInfo(): Promise<BackendInfo>;
+  /** Called whenever `state` changes after load() resolved (a server lost or back). */
+  onStateChange?: (state: ModelState) => void;
   dispose(): Promise<void>;
 }

@@ -5,11 +5,12 @@
  */
 import path from "node:path";
 import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
-import { Engine, type EngineOptions } from "./engine/engine.js";
+import { createBackend, localEngine, type BackendChoice, type RemoteOptions } from "./backends.js";
+import type { EngineOptions } from "./engine/engine.js";
 import { IdleWork } from "./idle-work.js";
-import { SPECULATION_MODES } from "./engine/speculation.js";
+import { SPECULATION_MODES } from "./backends.js";
 import { MetricsLog } from "./metrics.js";
-import { PROTOCOL_VERSION, type ModelProgressParams, type StatusResult } from "./protocol.js";
+import { PROTOCOL_VERSION, type ModelProgressParams, type ModelState, type StatusResult } from "./protocol.js";
 import { Scheduler } from "./scheduler.js";
 import { defaultServerOptions, HearthServer } from "./server.js";
 import { Session } from "./session.js";
@@ -18,7 +19,9 @@ import { PrecisionService } from "./precision-service.js";
 import { WorkspaceRegistry } from "./workspaces.js";
 
 /** The engine's options (the models folder lies in the home), plus the server's. */
-export interface DaemonOptions extends Omit<EngineOptions, "modelsDir"> {
+export interface DaemonOptions extends Omit<EngineOptions, "modelsDir">, RemoteOptions {
+  /** The local engine, or a server Hearth drives. */
+  backend: BackendChoice;
   port: number;
   /** Exit after this long with no client; 0 never. */
   idleTimeoutMs: number;
@@ -35,7 +38,8 @@ export function validateDaemonOptions(options: DaemonOptions): DaemonOptions {
   int("max workspaces", options.maxWorkspaces, 1, 64);
   int("threads", options.threads, 1, 1024);
   if (!["auto", "cuda", "vulkan", "metal", "off"].includes(options.gpu)) throw new RangeError(`gpu must be auto, cuda, vulkan, metal or off; got ${options.gpu}.`);
-  if (options.modelSource.trim() === "") throw new TypeError("model must name a .gguf path, an hf: URI or generated:NAME.");
+  if (options.backend.kind === "local" && options.modelSource.trim() === "") throw new TypeError("model must name a .gguf path, an hf: URI or generated:NAME.");
+  int("remote timeout (ms)", options.remoteTimeoutMs, 100, 3_600_000);
   if (options.speculation !== undefined && !SPECULATION_MODES.includes(options.speculation)) throw new RangeError(`speculation must be ${SPECULATION_MODES.join(", ")}; got ${options.speculation}.`);
   return options;
 }
@@ -49,17 +53,19 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const releaseLock = acquireLock(options.home);
   const started = Date.now();
   const token = newToken();
-  const { port: _port, idleTimeoutMs: _idleTimeoutMs, ...engineOptions } = options;
-  const engine = new Engine({ ...engineOptions, modelsDir: path.join(options.home, "models") }, log);
+  const { port: _port, idleTimeoutMs: _idleTimeoutMs, backend: choice, apiKey, remoteModel, remoteTimeoutMs, ...engineOptions } = options;
+  const backend = createBackend(choice, { ...engineOptions, modelsDir: path.join(options.home, "models") }, { apiKey, remoteModel, remoteTimeoutMs }, log);
+  // The local engine switches precision; a remote backend answers that it can't.
+  const engine = localEngine(backend);
   // A waiting completion may run inside a long job's yield point when a sequence is free for it.
-  const scheduler = new Scheduler({ mayNest: () => engine.hasFreeSequence() });
-  const idle = new IdleWork(engine, scheduler, log);
+  const scheduler = new Scheduler({ mayNest: () => backend.hasFreeSequence() });
+  const idle = new IdleWork(backend, scheduler, log);
   const metrics = new MetricsLog();
   // A workspace whose last window closed keeps its KV caches (live until evicted, then on
   // disk) but nothing else: per-workspace state would otherwise grow with every folder opened.
   const workspaces = new WorkspaceRegistry((workspaceId) => {
     idle.forget(workspaceId);
-    engine.forgetWorkspace(workspaceId);
+    backend.forgetWorkspace(workspaceId);
   });
   const sessions = new Set<Session>();
   let idleTimer: NodeJS.Timeout | null = null;
@@ -72,20 +78,21 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     protocolVersion: PROTOCOL_VERSION,
     pid: process.pid,
     uptimeMs: Date.now() - started,
-    device: { kind: engine.deviceKind(), name: await engine.deviceName(), threads: options.threads },
-    model: engine.modelInfo(),
-    modelState: engine.state,
-    memory: await engine.memory(),
+    device: { kind: backend.deviceKind(), name: await backend.deviceName(), threads: options.threads },
+    backend: await backend.backendInfo(),
+    model: backend.modelInfo(),
+    modelState: backend.state,
+    memory: await backend.memory(),
     workspaces: workspaces.all().map((w) => ({
       workspaceId: w.workspaceId,
       folders: w.folders,
-      cachedTokens: engine.cachedTokens(w.workspaceId),
-      liveDocuments: engine.liveDocuments(w.workspaceId),
+      cachedTokens: backend.cachedTokens(w.workspaceId),
+      liveDocuments: backend.liveDocuments(w.workspaceId),
       contextChunks: idle.contextRing(w.workspaceId).size,
       clients: w.clients,
       lastUsed: w.lastUsed?.toISOString() ?? null,
     })),
-    kvCache: engine.kvStoreInfo(),
+    kvCache: backend.kvStoreInfo(),
     clients: sessions.size,
     idle: idle.stats,
     recentRequests: metrics.recent(),
@@ -109,9 +116,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       await scheduler.close();
       idle.cancel();
       for (const session of sessions) session.close(1001, "daemon stopping");
-      await engine.saveAll().catch((error: unknown) => log(`warning: saving KV state failed: ${String(error)}`));
+      await backend.saveAll().catch((error: unknown) => log(`warning: saving KV state failed: ${String(error)}`));
       await server.close();
-      await engine.dispose();
+      await backend.dispose();
       releaseLock();
       log("stopped");
       markStopped();
@@ -124,15 +131,18 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     for (const session of sessions) session.notifyModelProgress(params);
   };
 
-  const precision = new PrecisionService({
-    engine,
-    scheduler,
-    home: options.home,
-    entryScript: path.join(packageRoot(), "bin", "hearth.mjs"),
-    threads: options.threads,
-    report: (phase, progress, message) => broadcast({ source: engine.current.source, phase, progress, message }),
-    log,
-  });
+  const precision =
+    engine &&
+    new PrecisionService({
+      engine,
+      scheduler,
+      home: options.home,
+      entryScript: path.join(packageRoot(), "bin", "hearth.mjs"),
+      threads: options.threads,
+      report: (phase, progress, message) => broadcast({ source: engine.current.source, phase, progress, message }),
+      log,
+    });
+  const sourceName = choice.kind === "local" ? options.modelSource : `${choice.kind}=${choice.url.href}`;
 
   const server = new HearthServer({
     ...defaultServerOptions,
@@ -143,7 +153,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       if (stopping) return socket.close(1001, "daemon stopping");
       const session = new Session(socket, {
         version: HEARTH_VERSION,
-        backend: engine,
+        backend,
         scheduler,
         metrics,
         workspaces,
@@ -160,8 +170,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         sessions.delete(session);
         armIdleTimer();
       });
-      const state = engine.state;
-      if (state.state === "loading") session.notifyModelProgress({ source: options.modelSource, phase: "load", progress: state.progress, message: "Model loading" });
+      const state = backend.state;
+      if (state.state === "loading") session.notifyModelProgress({ source: sourceName, phase: "load", progress: state.progress, message: "Model loading" });
     },
   });
 
@@ -188,13 +198,13 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void stop());
 
 
-  void engine
-    .load((phase, progress, message) => broadcast({ source: options.modelSource, phase, progress, message }))
-    .then(() => {
-      const state = engine.state;
-      if (state.state === "ready") broadcast({ source: options.modelSource, phase: "ready", progress: 1, message: "Model ready" });
-      if (state.state === "failed") broadcast({ source: options.modelSource, phase: "failed", progress: null, message: `${state.message} ${state.hint}` });
-    });
+  const announce = (state: ModelState): void => {
+    if (state.state === "ready") broadcast({ source: sourceName, phase: "ready", progress: 1, message: "Model ready" });
+    if (state.state === "failed") broadcast({ source: sourceName, phase: "failed", progress: null, message: `${state.message} ${state.hint}` });
+  };
+  // A remote server that goes away or comes back changes the state after the load: clients hear of it.
+  backend.onStateChange = announce;
+  void backend.load((phase, progress, message) => broadcast({ source: sourceName, phase, progress, message })).then(() => announce(backend.state));
 
   await stopped;
 }

@@ -8,7 +8,7 @@
  * cache. The work runs as a background scheduler job: a request that arrives meanwhile
  * aborts it, and the request's own idle timer brings it back.
  */
-import { ContextRing } from "./engine/context-ring.js";
+import { ContextRing } from "./prompt/context-ring.js";
 import type { InferenceBackend } from "./backend.js";
 import type { JobHandle, Scheduler } from "./scheduler.js";
 

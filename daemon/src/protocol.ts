@@ -255,7 +255,33 @@ export const ExplainRequest = new RequestType<ExplainParams, ExplainResult, void
 // ---------------------------------------------------------------------------------------
 // hearth/status
 
-export type DeviceKind = "cuda" | "vulkan" | "metal" | "cpu";
+/** "remote": the model runs on a server Hearth drives (llama-server, an OpenAI-compatible server). */
+export type DeviceKind = "cuda" | "vulkan" | "metal" | "cpu" | "remote";
+
+export type BackendKind = "local" | "llama-server" | "openai";
+
+/** What runs the model: this machine, or a server (never its API key). */
+export interface BackendInfo {
+  kind: BackendKind;
+  /** The server's base URL; null for the local engine. */
+  url: string | null;
+  /** The model the server reports (or was told with --remote-model); null for the local engine. */
+  serverModel: string | null;
+  /** Whether the last exchange with the server worked (always true for the local engine). */
+  reachable: boolean;
+  /** The last failure talking to the server, with its hint; null when none. */
+  lastError: string | null;
+  /** Server slots Hearth spreads workspaces over (llama-server); null where the server has none. */
+  slots: number | null;
+  /**
+   * The server's cache where it reports it (llama-server's /metrics when started with
+   * --metrics): prompt tokens it evaluated and those it found in its cache, all clients
+   * together, and the KV cache's fill where the server has that metric; null: "remote".
+   */
+  serverCache: { evaluatedPromptTokens: number; cachedPromptTokens: number; usageRatio: number | null } | null;
+  /** Latency of the last request to the server, in ms (null before the first). */
+  lastLatencyMs: number | null;
+}
 
 export interface MemoryInfo {
   /** Bytes of model weights resident (RAM or VRAM). */
@@ -329,6 +355,7 @@ export interface StatusResult {
   pid: number;
   uptimeMs: number;
   device: { kind: DeviceKind; name: string; threads: number };
+  backend: BackendInfo;
   model: ModelInfo;
   modelState: ModelState;
   memory: MemoryInfo;
@@ -476,6 +503,12 @@ export const ErrorCodes = {
   UnsupportedKvCacheType: -33010,
   DocumentOutOfSync: -33011,
   NotSupportedByBackend: -33012,
+  /** A remote engine (llama-server, an OpenAI-compatible server) did not answer, refused the key, lacks the model, timed out or answered nonsense. */
+  BackendUnreachable: -33013,
+  BackendUnauthorized: -33014,
+  BackendUnknownModel: -33015,
+  BackendTimeout: -33016,
+  BackendBadAnswer: -33017,
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

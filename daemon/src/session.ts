@@ -11,7 +11,7 @@ import { DocumentStore, offsetAt } from "./documents.js";
 import { emptyOutcome, type GenerationOutcome, type InferenceBackend } from "./backend.js";
 import { HearthError, cancelledError, toHearthError } from "./errors.js";
 import type { MetricsLog } from "./metrics.js";
-import { chunkAround, type ContextRing } from "./engine/context-ring.js";
+import { chunkAround, type ContextRing } from "./prompt/context-ring.js";
 import {
   AddContextNotification,
   DidChangeTextDocumentNotification,
@@ -63,7 +63,8 @@ export interface SessionServices {
   /** The workspace's ring of context chunks from other files. */
   contextRing(workspaceId: string): ContextRing;
   log(message: string): void;
-  precision: PrecisionService;
+  /** Precision switching: the local engine's; null for a backend that can't. */
+  precision: PrecisionService | null;
 }
 
 const DEFAULT_COMPLETION_TOKENS = 128;
@@ -161,14 +162,12 @@ export class Session {
     c.onRequest(StatusRequest.method, () => this.guard(() => this.services.status(), false));
     c.onRequest(PrecisionListRequest.method, () =>
       this.guard(async () => {
-        this.requireCapability("precisionVariants", "switch precision");
-        return this.services.precision.list();
+        return this.precisionService().list();
       }),
     );
     c.onRequest(PrecisionSetRequest.method, (params: unknown) =>
       this.guard(async () => {
-        this.requireCapability("precisionVariants", "switch precision");
-        return this.services.precision.set(validate.precisionSetParams(params));
+        return this.precisionService().set(validate.precisionSetParams(params));
       }),
     );
     c.onRequest(StopDaemonRequest.method, () =>
@@ -296,9 +295,15 @@ export class Session {
   }
 
   /** What the backend can't do answers a typed error that says so, instead of failing somewhere inside it. */
-  private requireCapability(capability: keyof InferenceBackend["capabilities"], what: string): void {
-    if (this.services.backend.capabilities[capability]) return;
-    throw new HearthError(ErrorCodes.NotSupportedByBackend, "HEARTH_ERR_NOT_SUPPORTED_BY_BACKEND", `This daemon's backend can't ${what}.`, "Use a local model (hearth serve --model) for that, or configure it on the server.");
+  private precisionService(): PrecisionService {
+    const service = this.services.precision;
+    if (service !== null && this.services.backend.capabilities.precisionVariants) return service;
+    throw new HearthError(
+      ErrorCodes.NotSupportedByBackend,
+      "HEARTH_ERR_NOT_SUPPORTED_BY_BACKEND",
+      "This daemon's backend can't switch precision: a remote server loads its own model file.",
+      "Restart the server with another quantization of the model, or run Hearth's local engine (hearth serve --model, hearth.backend: local).",
+    );
   }
 
   /** A document's path relative to the workspace folder holding it (its file name otherwise). */

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { fimFormatFor } from "../../daemon/src/engine/fim-format.js";
-import { renderHead, renderText, type FimParts } from "../../daemon/src/engine/fim-templates.js";
+import { renderHead, renderText, type FimParts } from "../../daemon/src/prompt/fim-templates.js";
 import { vocabModel } from "../helpers/vocab-models.js";
 
 const PARTS: FimParts = {
@@ -52,9 +52,9 @@ describe("FIM templates on real tokenizers", function () {
       const rendered = renderText(renderHead(format.family, PARTS));
       assert.ok(rendered.includes(label), `chunk label in ${JSON.stringify(rendered.slice(0, 120))}`);
       assert.ok(!rendered.includes("// util"), "no C-style header in a Python file");
-      const prompt = [...format.head(PARTS), ...model.tokenize(MIDDLE, false)];
+      const prompt = [...(await format.head(PARTS)), ...model.tokenize(MIDDLE, false)];
       assert.deepEqual(prompt, model.tokenize(rendered + MIDDLE, true), "the same tokens as the whole format tokenized at once");
-      const typed = [...format.head(PARTS), ...model.tokenize(`${MIDDLE} `, false)];
+      const typed = [...(await format.head(PARTS)), ...model.tokenize(`${MIDDLE} `, false)];
       let same = 0;
       while (same < prompt.length && prompt[same] === typed[same]) same++;
       assert.ok(same >= prompt.length - 2, `a keystroke re-tokenized ${prompt.length - same} earlier tokens`);

@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { cpSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
-import type { InlineCompletionList, Position, RequestMetrics } from "../../daemon/src/protocol.js";
+import type { InlineCompletionList, RequestMetrics } from "../../daemon/src/protocol.js";
 import { documentCacheKey } from "../../daemon/src/engine/sequence-pool.js";
 import { startDaemon, tempHome, untilStatus, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
+import { Editor, positionAt } from "../helpers/editor.js";
 
 const MAX_KEYSTROKE_TOKENS = 32;
 
@@ -28,41 +28,6 @@ function codeFile(lines: number, openAt: number): string {
 /** Settings objects: text that shares nothing with codeFile's. */
 function settingsFile(lines: number): string {
   return `${Array.from({ length: lines }, (_, i) => `  "option.${i}.label": "Label number ${i}", "option.${i}.order": ${i * 3},`).join("\n")}\n`;
-}
-
-function positionAt(text: string, offset: number): Position {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length - 1;
-  return { line, character: offset - (before.lastIndexOf("\n") + 1) };
-}
-
-/** An editor's view of one open document: its text, version and cursor. */
-class Editor {
-  version = 1;
-  constructor(
-    readonly client: HearthClient,
-    readonly uri: string,
-    public text: string,
-    public cursor: number,
-  ) {}
-
-  static async open(client: HearthClient, uri: string, text: string, cursor: number): Promise<Editor> {
-    await client.open({ uri, languageId: "typescript", version: 1, text });
-    return new Editor(client, uri, text, cursor);
-  }
-
-  /** Inserts `typed` at the cursor as one change, as a keystroke (or two) does. */
-  async type(typed: string): Promise<void> {
-    const position = positionAt(this.text, this.cursor);
-    this.text = this.text.slice(0, this.cursor) + typed + this.text.slice(this.cursor);
-    this.cursor += typed.length;
-    this.version++;
-    await this.client.change({ textDocument: { uri: this.uri, version: this.version }, contentChanges: [{ range: { start: position, end: position }, text: typed }] });
-  }
-
-  complete(maxTokens = 8): Promise<InlineCompletionList> {
-    return this.client.complete({ textDocument: { uri: this.uri }, position: positionAt(this.text, this.cursor), context: { triggerKind: 2 }, hearth: { maxTokens, mode: "auto" } });
-  }
 }
 
 /** Three statements typed two characters at a time, each on a new line: Enter + indent, then the text. */

@@ -6,20 +6,21 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { getLlama, getModuleVersion, LlamaLogLevel, resolveChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import { getLlama, getModuleVersion, LlamaLogLevel, resolveChatWrapper, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { HearthError } from "../errors.js";
-import { ErrorCodes, type DeviceKind, type KvCacheInfo, type KvCacheType, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
-import { decideStop, finalText, pickMode, type StopContext } from "./completion-stops.js";
-import { explainHistory } from "./explain-prompt.js";
+import { ErrorCodes, type BackendInfo, type DeviceKind, type KvCacheInfo, type KvCacheType, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
+import { decideStop, finalText, pickMode, type StopContext } from "../prompt/completion-stops.js";
+import { explainMessages, type ExplainMessages } from "../prompt/explain-prompt.js";
 import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
 import { KvStore } from "./kv-store.js";
-import { planCompletionPrompt } from "./completion-prompt.js";
-import { fimFormatFor, type FimFormat, type FimTemplateChoice } from "./fim-format.js";
+import { planCompletionPrompt } from "../prompt/completion-prompt.js";
+import { fimFormatFor } from "./fim-format.js";
+import type { FimFormat, FimTemplateChoice } from "../prompt/fim-format.js";
 import { emptyOutcome, type BackendCapabilities, type CompletionInput, type ExplainInput, type GenerationOutcome, type InferenceBackend } from "../backend.js";
 import { generate, PREFILL_CHUNK_TOKENS } from "./generate.js";
 import { kvCacheBytes, memorySnapshot, modelShape, type ModelShape } from "./memory.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
-import { CALIBRATION_TEXT, CALIBRATION_TOKENS, PrefillBudget } from "./prefill-budget.js";
+import { CALIBRATION_TEXT, CALIBRATION_TOKENS, PrefillBudget } from "../prompt/prefill-budget.js";
 import { quantTagOf } from "./precision/variants.js";
 import { SequencePool, type AcquireResult } from "./sequence-pool.js";
 import { Speculation, type SpeculationMode } from "./speculation.js";
@@ -72,7 +73,7 @@ interface Loaded {
   /** The loaded file's precision (from its GGUF metadata). */
   precision: string;
   /** Its fill-in-the-middle format; null when it has none. */
-  fim: FimFormat | null;
+  fim: FimFormat<Token> | null;
 }
 
 /** What is (to be) loaded: the model source and the KV cache type. */
@@ -264,16 +265,17 @@ export class Engine implements InferenceBackend {
     }
   }
 
-  private async completeOn(cache: AcquireResult, model: LlamaModel, fim: FimFormat, input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
+  private async completeOn(cache: AcquireResult, model: LlamaModel, fim: FimFormat<Token>, input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
     const { sequence } = cache;
     if (cache.restored) this.log(`restored the saved KV cache of workspace ${input.workspaceId} for ${input.documentUri} (${sequence.nextTokenIndex} tokens)`);
     const uncached = (tokens: readonly Token[]): number => tokens.length - sequence.compareContextTokens([...tokens]).firstDifferentIndex;
-    const plan = planCompletionPrompt<Token>({
+    const plan = await planCompletionPrompt<Token>({
       text: input.text,
       cursor: input.cursorOffset,
       chunks: input.chunks ?? [],
       renderHead: (parts) => fim.head({ ...parts, languageId: input.languageId ?? "", fileName: input.fileName ?? "", repoName: input.repoName ?? "workspace" }),
       tokenize: (text) => (text.length === 0 ? [] : model.tokenize(text, false)),
+      countTokens: (text) => (text.length === 0 ? 0 : model.tokenize(text, false).length),
       // Room for the answer and the FIM tokens; the rest of the context holds the prompt.
       maxPromptTokens: sequenceContextSize(this.loaded) - input.maxTokens - 8,
       coldLimit: this.prefillBudget.limit(),
@@ -324,7 +326,7 @@ export class Engine implements InferenceBackend {
     const wrapper = resolveChatWrapper(model);
     const budget = sequenceContextSize(this.loaded) - input.maxTokens - 8;
     const render = (code: string): Token[] =>
-      wrapper.generateContextState({ chatHistory: explainHistory(code, input.languageId, input.fileName) }).contextText.tokenize(model.tokenizer);
+      wrapper.generateContextState({ chatHistory: explainHistory(explainMessages(code, input.languageId, input.fileName)) }).contextText.tokenize(model.tokenizer);
     let code = input.code;
     let prompt = render(code);
     // A selection too long for the context is cut at a line end, and the model is told so.
@@ -496,6 +498,10 @@ export class Engine implements InferenceBackend {
     };
   }
 
+  async backendInfo(): Promise<BackendInfo> {
+    return { kind: "local", url: null, serverModel: null, reachable: true, lastError: null, slots: null, serverCache: null, lastLatencyMs: null };
+  }
+
   async memory(): Promise<MemoryInfo> {
     const loaded = this.loaded;
     if (!loaded) return memorySnapshot(null, 0, 0);
@@ -523,6 +529,14 @@ export class Engine implements InferenceBackend {
     await this.llama?.dispose();
     this.llama = null;
   }
+}
+
+function explainHistory(messages: ExplainMessages): ChatHistoryItem[] {
+  return [
+    { type: "system", text: messages.system },
+    { type: "user", text: messages.user },
+    { type: "model", response: [] },
+  ];
 }
 
 function sequenceContextSize(loaded: Loaded | null): number {

@@ -11,7 +11,7 @@ import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, read
 import path from "node:path";
 import type { LlamaContextSequence } from "node-llama-cpp";
 import { writeSecretFile } from "../discovery.js";
-import { parseSavedLayout, type SavedLayout } from "./prompt-layout.js";
+import { parseSavedLayout, type SavedLayout } from "../prompt/prompt-layout.js";
 
 interface Sidecar {
   format: 1;

@@ -13,7 +13,8 @@ import { HearthError } from "../errors.js";
 import { ErrorCodes } from "../protocol.js";
 import { ensureSyntheticModel, syntheticPresets, type SyntheticPrecision } from "../gguf/model-cache.js";
 
-export type ProgressReporter = (phase: "download" | "load", progress: number | null, message: string) => void;
+export type { ProgressReporter } from "../backend.js";
+import type { ProgressReporter } from "../backend.js";
 
 export function isRemoteSource(source: string): boolean {
   return source.startsWith("hf:") || source.startsWith("https://") || source.startsWith("http://");

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import type { LlamaContext, LlamaContextSequence, Token, TokenPredictor } from "node-llama-cpp";
 import { defaultExcludes } from "../privacy.js";
 import { KvStore } from "./kv-store.js";
-import { heldLayoutFrom, savedLayoutOf, type HeldLayout } from "./prompt-layout.js";
+import { heldLayoutFrom, savedLayoutOf, type HeldLayout } from "../prompt/prompt-layout.js";
 
 /** A document's cache key: its workspace and a hash of its URI (safe as a file name). */
 export function documentCacheKey(workspaceId: string, documentUri: string): string {

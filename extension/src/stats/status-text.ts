@@ -31,8 +31,15 @@ export interface StatusView {
   severity: "normal" | "warning" | "error";
 }
 
-/** Model weights plus KV cache, and where they live (VRAM on a GPU, else RAM). */
+/** Model weights plus KV cache, and where they live (VRAM on a GPU, else RAM); for a remote engine, which one and its cache use where it reports it. */
 export function memoryLabel(status: StatusResult): string {
+  // Daemons before remote engines have no backend field.
+  const backend = (status as { backend?: StatusResult["backend"] }).backend;
+  if (backend && backend.kind !== "local") {
+    const cache = backend.serverCache;
+    const reuse = cache && cache.evaluatedPromptTokens + cache.cachedPromptTokens > 0 ? cache.cachedPromptTokens / (cache.evaluatedPromptTokens + cache.cachedPromptTokens) : null;
+    return `${backend.kind}${reuse === null ? " (remote)" : ` · cache ${formatPercent(reuse)}`}`;
+  }
   const where = status.device.kind === "cpu" ? "RAM" : "VRAM";
   return `${formatBytes(status.memory.modelBytes + status.memory.kvBytes)} ${where}`;
 }
@@ -44,7 +51,10 @@ export function statusView(input: StatusInput): StatusView {
   if (connection.kind === "reconnecting") return { text: "$(debug-disconnect) Hearth: reconnecting", tooltip, severity: "warning" };
   if (connection.kind === "stopped") return { text: "$(circle-slash) Hearth", tooltip, severity: "normal" };
   const modelState = daemon?.modelState;
-  if (modelState?.state === "failed") return { text: "$(error) Hearth: model failed", tooltip, severity: "error" };
+  if (modelState?.state === "failed") {
+    const remote = daemon?.device.kind === "remote";
+    return { text: remote ? "$(error) Hearth: server unreachable" : "$(error) Hearth: model failed", tooltip, severity: "error" };
+  }
   if (modelState?.state === "loading" || (input.modelProgress && (input.modelProgress.phase === "load" || input.modelProgress.phase === "download"))) {
     const progress = input.modelProgress?.progress ?? (modelState?.state === "loading" ? modelState.progress : null);
     const label = input.modelProgress?.phase === "download" ? "downloading model" : "loading model";
@@ -70,7 +80,16 @@ function tooltipOf(input: StatusInput): string {
     const m = daemon.model;
     const mem = daemon.memory;
     lines.push(`- Daemon: v${daemon.version}, pid ${daemon.pid}`);
-    lines.push(`- Device: ${daemon.device.kind.toUpperCase()} — ${daemon.device.name} (${daemon.device.threads} threads)`);
+    const backend = (daemon as { backend?: StatusResult["backend"] }).backend;
+    if (backend && backend.kind !== "local") {
+      const cache = backend.serverCache;
+      const cacheText = cache ? `${cache.cachedPromptTokens} prompt tokens from cache, ${cache.evaluatedPromptTokens} evaluated${cache.usageRatio === null ? "" : `, KV ${formatPercent(cache.usageRatio)} full`}` : "remote";
+      lines.push(`- Engine: ${backend.kind} at ${backend.url ?? "?"}${backend.reachable ? "" : " — unreachable"}`);
+      lines.push(`- Server model: ${backend.serverModel ?? "?"}${backend.slots === null ? "" : ` · ${backend.slots} slots`} · server cache ${cacheText} · last request ${formatMs(backend.lastLatencyMs)}`);
+      if (backend.lastError) lines.push(`- Last error: ${backend.lastError}`);
+    } else {
+      lines.push(`- Device: ${daemon.device.kind.toUpperCase()} — ${daemon.device.name} (${daemon.device.threads} threads)`);
+    }
     lines.push(`- Model: ${m.name || m.source}${m.precision ? ` · ${m.precision}` : ""}${m.kvCacheType ? ` · KV ${m.kvCacheType}` : ""} · ctx ${m.contextSize}${m.draft ? ` · draft ${m.draft}` : ""}`);
     if (daemon.modelState.state === "failed") lines.push(`- Model failed: ${daemon.modelState.message} ${daemon.modelState.hint}`);
     lines.push(`- Memory: ${memoryLabel(daemon)} (weights ${formatBytes(mem.modelBytes)} + KV ${formatBytes(mem.kvBytes)})`);

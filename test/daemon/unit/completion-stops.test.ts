@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decideStop, finalText, pickMode, type StopContext } from "../../../daemon/src/engine/completion-stops.js";
+import { decideStop, finalText, pickMode, type StopContext } from "../../../daemon/src/prompt/completion-stops.js";
 
 const block = (indent: string, nextSuffixLine = ""): StopContext => ({ mode: "block", indent, nextSuffixLine, maxLines: 16 });
 

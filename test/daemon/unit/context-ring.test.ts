@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chunkAround, ContextRing, overlap } from "../../../daemon/src/engine/context-ring.js";
+import { chunkAround, ContextRing, overlap } from "../../../daemon/src/prompt/context-ring.js";
 
 const words = (text: string): number => text.split(/\s+/).filter(Boolean).length;
 const chunk = (uri: string, text: string) => ({ uri, name: uri, text });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { chunkAround, MAX_CHUNK_LINE_CHARS } from "../../../daemon/src/engine/context-ring.js";
-import { buildFimSegments, fitSegments, MAX_ABOVE_CHARS, MAX_LINE_PREFIX_CHARS, MAX_SUFFIX_CHARS } from "../../../daemon/src/engine/fim-prompt.js";
+import { chunkAround, MAX_CHUNK_LINE_CHARS } from "../../../daemon/src/prompt/context-ring.js";
+import { buildFimSegments, fitSegments, MAX_ABOVE_CHARS, MAX_LINE_PREFIX_CHARS, MAX_SUFFIX_CHARS } from "../../../daemon/src/prompt/fim-prompt.js";
 
 describe("fim-prompt", () => {
   it("bounds every segment by characters before anything is tokenized: a 2 MB minified line, a 20,000-line file", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MIN_COLD_PROMPT_TOKENS, PrefillBudget } from "../../../daemon/src/engine/prefill-budget.js";
+import { MIN_COLD_PROMPT_TOKENS, PrefillBudget } from "../../../daemon/src/prompt/prefill-budget.js";
 
 describe("prefill-budget", () => {
   it("sets no cap until it has measured a real prefill, or when turned off", () => {

@@ -1,12 +1,9 @@
 import path from "node:path";
 import { runDaemon } from "../../daemon.js";
 import { hearthHome } from "../../discovery.js";
-import { DEFAULT_MAX_PREFILL_MS, type GpuChoice } from "../../engine/engine.js";
-import { defaultThreadCount } from "../../engine/hardware.js";
-import { DEFAULT_KV_DISK_BYTES } from "../../engine/kv-store.js";
-import type { FimTemplateChoice } from "../../engine/fim-format.js";
-import { FIM_FAMILY_NAMES } from "../../engine/fim-templates.js";
-import { SPECULATION_MODES, type SpeculationMode } from "../../engine/speculation.js";
+import { DEFAULT_KV_DISK_BYTES, DEFAULT_MAX_PREFILL_MS, DEFAULT_REMOTE_TIMEOUT_MS, defaultThreadCount, parseBackendChoice, readApiKey, SPECULATION_MODES, type BackendChoice, type GpuChoice, type SpeculationMode } from "../../backends.js";
+import type { FimTemplateChoice } from "../../prompt/fim-format.js";
+import { FIM_FAMILY_NAMES } from "../../prompt/fim-templates.js";
 import { intFlag, parseArgs, stringFlag, UsageError } from "../args.js";
 
 /** llama.vscode's default model: small, FIM-trained, Q8_0. Needs network once (or a local copy). */
@@ -18,6 +15,17 @@ Runs the Hearth daemon in the foreground: loads the model, listens on ws://127.0
 and writes daemon.json (port, pid, token; mode 0600) to its home folder.
 
 Options:
+  --backend B        what runs the model: local (the default: --model on this machine),
+                     llama-server=URL (llama.cpp's server: Hearth's FIM prompt through
+                     /completion, one slot per workspace) or openai=URL (an
+                     OpenAI-compatible server such as vLLM: /v1/completions); also
+                     $HEARTH_BACKEND
+  --api-key-file F   the remote server's API key (one line, mode 600); also
+                     $HEARTH_API_KEY. Sent only as Authorization: Bearer to the server.
+  --remote-model M   the model to ask an OpenAI-compatible server for (default: the
+                     first it lists)
+  --remote-timeout-ms N  how long a remote server may take to start answering or
+                     between streamed events (default: ${DEFAULT_REMOTE_TIMEOUT_MS})
   --model M          .gguf path, hf: URI or generated:NAME[@F16|Q8_0|Q4_0]
                      (default: $HEARTH_MODEL, else ${DEFAULT_MODEL})
   --home DIR         daemon home (default: $HEARTH_HOME, else ~/.cache/hearth)
@@ -48,7 +56,7 @@ Options:
 `;
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb", "kv-disk-mb", "max-prefill-ms", "fim-template"] });
+  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb", "kv-disk-mb", "max-prefill-ms", "fim-template", "backend", "api-key-file", "remote-model", "remote-timeout-ms"] });
   if (args.flags.has("help")) {
     process.stdout.write(serveHelp);
     return 0;
@@ -61,8 +69,20 @@ export async function serve(argv: readonly string[]): Promise<number> {
   if (!(SPECULATION_MODES as readonly string[]).includes(spec)) throw new UsageError(`--spec must be ${SPECULATION_MODES.join(", ")}; got "${spec}"`);
   const fimTemplate = stringFlag(args, "fim-template") ?? "auto";
   if (fimTemplate !== "auto" && !(FIM_FAMILY_NAMES as readonly string[]).includes(fimTemplate)) throw new UsageError(`--fim-template must be auto or ${FIM_FAMILY_NAMES.join(", ")}; got "${fimTemplate}"`);
+  let backend: BackendChoice;
+  let apiKey: string | null;
+  try {
+    backend = parseBackendChoice(stringFlag(args, "backend") ?? process.env.HEARTH_BACKEND ?? "local");
+    apiKey = readApiKey(stringFlag(args, "api-key-file") ?? null);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
   const home = stringFlag(args, "home");
   await runDaemon({
+    backend,
+    apiKey,
+    remoteModel: stringFlag(args, "remote-model") ?? null,
+    remoteTimeoutMs: intFlag(args, "remote-timeout-ms", DEFAULT_REMOTE_TIMEOUT_MS, 100, 3_600_000),
     home: home ? path.resolve(home) : hearthHome(),
     modelSource: stringFlag(args, "model") ?? process.env.HEARTH_MODEL ?? DEFAULT_MODEL,
     port: intFlag(args, "port", 0, 0, 65535),

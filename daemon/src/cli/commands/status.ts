@@ -15,10 +15,14 @@ Options:
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 export function formatStatus(s: StatusResult): string {
-  const model = s.modelState.state === "ready" ? `${s.model.name} (${s.model.precision}, KV ${s.model.kvCacheType}, ctx ${s.model.contextSize})` : s.modelState.state === "failed" ? `failed: ${s.modelState.message} ${s.modelState.hint}` : `loading ${s.model.source}`;
+  const shape = s.backend.kind === "local" ? `${s.model.precision}, KV ${s.model.kvCacheType}, ctx ${s.model.contextSize}` : `${s.model.precision ? `${s.model.precision}, ` : ""}ctx ${s.model.contextSize}, FIM ${s.model.fimTemplate ?? "none"}`;
+  const model = s.modelState.state === "ready" ? `${s.model.name} (${shape})` : s.modelState.state === "failed" ? `failed: ${s.modelState.message} ${s.modelState.hint}` : `loading ${s.model.source}`;
   const lines = [
     `hearth ${s.version} pid ${s.pid}, up ${Math.round(s.uptimeMs / 1000)} s, ${s.clients} client(s)`,
-    `device: ${s.device.kind} (${s.device.name}), ${s.device.threads} threads`,
+    s.backend.kind === "local"
+      ? `device: ${s.device.kind} (${s.device.name}), ${s.device.threads} threads`
+      : `engine: ${s.backend.kind} at ${s.backend.url}${s.backend.reachable ? "" : " (unreachable)"}, model ${s.backend.serverModel ?? "?"}, ${s.backend.slots ?? "no"} slots, server cache ${s.backend.serverCache ? `${s.backend.serverCache.cachedPromptTokens} prompt tokens reused, ${s.backend.serverCache.evaluatedPromptTokens} evaluated` : "remote"}, last request ${s.backend.lastLatencyMs === null ? "-" : `${Math.round(s.backend.lastLatencyMs)} ms`}` +
+        (s.backend.lastError ? `\n  last error: ${s.backend.lastError}` : ""),
     `model:  ${model}`,
     `memory: model ${mib(s.memory.modelBytes)}, KV ${mib(s.memory.kvBytes)}, RAM ${mib(s.memory.ramUsedBytes)} used / ${mib(s.memory.ramFreeBytes)} free` +
       (s.memory.vramTotalBytes > 0 ? `, VRAM ${mib(s.memory.vramUsedBytes)} used / ${mib(s.memory.vramFreeBytes)} free` : ""),

@@ -7,8 +7,9 @@
  * jump, an edit elsewhere or at idle; a layout that overflows while the user types keeps
  * the budget it was cut to, so the cut never moves on a keystroke.
  *
- * Token-agnostic (`T` is the model's token type) and free of node-llama-cpp: the engine
- * passes its tokenizer and a view of what the sequence already holds.
+ * Token-agnostic (`T` is the backend's token type) and free of node-llama-cpp: each backend
+ * passes its tokenizer (the local model's, or a server's /tokenize) and a view of what its
+ * cache already holds.
  */
 import { firstNonBlankLine } from "./completion-stops.js";
 import { buildFimSegments, fitSegments, formatContextChunks, type ContextChunk } from "./fim-prompt.js";
@@ -27,8 +28,14 @@ export interface PromptRequest<T> {
   cursor: number;
   chunks: readonly ContextChunk[];
   /** The tokens of everything before the middle's text, in the model family's FIM format. */
-  renderHead: (parts: HeadParts) => T[];
-  tokenize: (text: string) => T[];
+  renderHead: (parts: HeadParts) => T[] | Promise<T[]>;
+  tokenize: (text: string) => T[] | Promise<T[]>;
+  /**
+   * Tokens in `text`, for fitting segments to the budget (called many times per fresh layout,
+   * so it must be cheap: exact for the local model, an estimate for a remote one; a fresh
+   * prompt found longer than the budget is fitted again, smaller).
+   */
+  countTokens: (text: string) => number;
   /** The most prompt tokens that leave room for the answer in the context. */
   maxPromptTokens: number;
   /** The most tokens a cold prompt may evaluate (the prefill budget; Infinity: no cap). */
@@ -52,20 +59,30 @@ export interface PromptPlan<T> {
   nextSuffixLine: string;
 }
 
-export function planCompletionPrompt<T>(request: PromptRequest<T>): PromptPlan<T> {
+export async function planCompletionPrompt<T>(request: PromptRequest<T>): Promise<PromptPlan<T>> {
   const { text, cursor, tokenize } = request;
   const offered = formatContextChunks(request.chunks);
-  const finish = (layout: HeldLayout<T>, middle: string, how: PromptPlan<T>["how"]): PromptPlan<T> => {
+  const finish = async (layout: HeldLayout<T>, middle: string, how: PromptPlan<T>["how"]): Promise<PromptPlan<T>> => {
     const line = cursorLine(text, cursor);
-    return { prompt: [...layout.head, ...tokenize(middle)], layout, how, ...line, nextSuffixLine: firstNonBlankLine(layout.suffix.slice(line.lineSuffix.length)) };
+    const middleTokens = middle.length === 0 ? [] : await tokenize(middle);
+    return { prompt: [...layout.head, ...middleTokens], layout, how, ...line, nextSuffixLine: firstNonBlankLine(layout.suffix.slice(line.lineSuffix.length)) };
   };
-  const fresh = (budget: number, how: PromptPlan<T>["how"]): PromptPlan<T> => {
-    const segments = fitSegments(buildFimSegments(text, cursor, request.chunks), (t) => tokenize(t).length, budget);
+  const layOut = async (budget: number, fitTo: number, how: PromptPlan<T>["how"]): Promise<PromptPlan<T>> => {
+    const segments = fitSegments(buildFimSegments(text, cursor, request.chunks), request.countTokens, fitTo);
     // The head is tokenized apart from the middle, so a keystroke can't change its tokens.
     // (fitSegments empties the context when the chunks don't fit.)
-    const head = request.renderHead({ chunks: segments.context === "" ? [] : request.chunks, above: segments.above, suffix: segments.suffix });
+    const head = await request.renderHead({ chunks: segments.context === "" ? [] : request.chunks, above: segments.above, suffix: segments.suffix });
     const beforeAnchor = text.slice(Math.max(0, segments.anchor - ANCHOR_CONTEXT_CHARS), segments.anchor);
     return finish({ context: offered, above: segments.above, suffix: segments.suffix, anchor: segments.anchor, beforeAnchor, budget, head }, segments.linePrefix, how);
+  };
+  /** A fresh layout within `budget` real tokens: an estimating count may overshoot, so fit again smaller (a few times at most). */
+  const fresh = async (budget: number, how: PromptPlan<T>["how"]): Promise<PromptPlan<T>> => {
+    let plan = await layOut(budget, budget, how);
+    for (let fitTo = budget, tries = 0; plan.prompt.length > budget && tries < 4; tries++) {
+      fitTo = Math.floor(fitTo * (budget / plan.prompt.length) * 0.95);
+      plan = await layOut(budget, fitTo, how);
+    }
+    return plan;
   };
 
   if (!request.renew) {
@@ -75,7 +92,7 @@ export function planCompletionPrompt<T>(request: PromptRequest<T>): PromptPlan<T
     for (const layout of request.held) {
       const next = continueLayout(layout, text, cursor, offered);
       if (next.kind === "moved") continue;
-      const plan = next.kind === "held" ? finish(layout, next.middle, "held") : null;
+      const plan = next.kind === "held" ? await finish(layout, next.middle, "held") : null;
       if (plan === null || plan.prompt.length > request.maxPromptTokens) {
         overflowed ??= layout;
         continue;
@@ -84,17 +101,17 @@ export function planCompletionPrompt<T>(request: PromptRequest<T>): PromptPlan<T
       if (cost < bestCost) [best, bestCost] = [plan, cost];
     }
     if (best) return best;
-    if (overflowed) return fresh(Math.min(overflowed.budget, request.maxPromptTokens), "overflow");
+    if (overflowed) return await fresh(Math.min(overflowed.budget, request.maxPromptTokens), "overflow");
   }
 
-  let plan = fresh(request.maxPromptTokens, "fresh");
+  let plan = await fresh(request.maxPromptTokens, "fresh");
   const { coldLimit } = request;
   if (plan.prompt.length > coldLimit && request.uncached(plan.prompt) > coldLimit) {
     // The largest power-of-two cut whose uncached part is affordable: the one the cache
     // holds (cut under an earlier speed, or before a restart) when there is one.
     const fullLength = plan.prompt.length;
     for (let budget = MIN_COLD_PROMPT_TOKENS; budget < fullLength; budget *= 2) {
-      const candidate = fresh(budget, "fresh");
+      const candidate = await fresh(budget, "fresh");
       if (budget === MIN_COLD_PROMPT_TOKENS || request.uncached(candidate.prompt) <= coldLimit) plan = candidate;
     }
   }

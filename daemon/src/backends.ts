@@ -1,0 +1,87 @@
+/**
+ * Which backend runs the model: the local node-llama-cpp engine, or a server Hearth drives
+ * (`--backend llama-server=URL`, `--backend openai=URL`). The daemon and the CLI choose and
+ * build backends here and nowhere else, so neither imports a backend's module directly.
+ */
+import fs from "node:fs";
+import type { InferenceBackend } from "./backend.js";
+import { Engine, type EngineOptions } from "./engine/engine.js";
+import type { FimTemplateChoice } from "./prompt/fim-format.js";
+import type { RemoteServer } from "./remote/http.js";
+import { llamaServerDialect } from "./remote/llama-server.js";
+import { DEFAULT_OPENAI_CONTEXT, openAiDialect } from "./remote/openai.js";
+import { RemoteBackend } from "./remote/remote-backend.js";
+
+export { DEFAULT_MAX_PREFILL_MS, type GpuChoice } from "./engine/engine.js";
+export { defaultThreadCount } from "./engine/hardware.js";
+export { DEFAULT_KV_DISK_BYTES } from "./engine/kv-store.js";
+export { SPECULATION_MODES, type SpeculationMode } from "./engine/speculation.js";
+
+export type BackendChoice = { kind: "local" } | { kind: "llama-server" | "openai"; url: URL };
+
+export const BACKEND_KINDS = ["llama-server", "openai"] as const;
+
+/** How long a remote server may take to start answering, and to send the next event (default). */
+export const DEFAULT_REMOTE_TIMEOUT_MS = 15_000;
+
+/** Parses --backend: "local", "llama-server=URL" or "openai=URL" (http or https). */
+export function parseBackendChoice(value: string): BackendChoice {
+  if (value === "local") return { kind: "local" };
+  const at = value.indexOf("=");
+  const kind = at === -1 ? value : value.slice(0, at);
+  if (!(BACKEND_KINDS as readonly string[]).includes(kind)) throw new RangeError(`--backend must be local, llama-server=URL or openai=URL; got "${value}".`);
+  const raw = at === -1 ? "" : value.slice(at + 1);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new RangeError(`--backend ${kind}= needs an http:// or https:// URL; got "${raw}".`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new RangeError(`--backend ${kind}= needs an http:// or https:// URL; got "${raw}".`);
+  if (url.username || url.password) throw new RangeError("Put the API key in --api-key-file or HEARTH_API_KEY, not in the URL.");
+  return { kind: kind as "llama-server" | "openai", url };
+}
+
+/** The key from --api-key-file (one line; the file must not be readable by others) or HEARTH_API_KEY; null when neither is set. */
+export function readApiKey(file: string | null, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (file !== null) {
+    const mode = fs.statSync(file).mode;
+    if (process.platform !== "win32" && (mode & 0o077) !== 0) throw new RangeError(`${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it.`);
+    const key = fs.readFileSync(file, "utf8").trim();
+    if (key === "" || /[\r\n]/.test(key)) throw new RangeError(`${file} must hold the API key on one line.`);
+    return key;
+  }
+  const key = env.HEARTH_API_KEY?.trim();
+  return key ? key : null;
+}
+
+export interface RemoteOptions {
+  apiKey: string | null;
+  remoteModel: string | null;
+  remoteTimeoutMs: number;
+}
+
+export function createBackend(
+  choice: BackendChoice,
+  engineOptions: EngineOptions,
+  remote: RemoteOptions,
+  log: (message: string) => void,
+): InferenceBackend {
+  if (choice.kind === "local") return new Engine(engineOptions, log);
+  const fimTemplate: FimTemplateChoice = engineOptions.fimTemplate ?? "auto";
+  const server: RemoteServer = {
+    url: choice.url,
+    apiKey: remote.apiKey,
+    answerTimeoutMs: remote.remoteTimeoutMs,
+    idleTimeoutMs: remote.remoteTimeoutMs,
+    label: `${choice.kind} at ${choice.url.origin}${choice.url.pathname === "/" ? "" : choice.url.pathname}`,
+  };
+  const options = { server, model: remote.remoteModel, maxPrefillMs: engineOptions.maxPrefillMs ?? 0, log };
+  if (choice.kind === "llama-server") return new RemoteBackend(llamaServerDialect(fimTemplate), options);
+  return new RemoteBackend(openAiDialect(fimTemplate, engineOptions.contextSize || DEFAULT_OPENAI_CONTEXT, remote.remoteModel), options);
+}
+
+/** The local engine, where the backend is one (precision switching needs it). */
+export function localEngine(backend: InferenceBackend): Engine | null {
+  return backend instanceof Engine ? backend : null;
+}

@@ -1,0 +1,283 @@
+/**
+ * HTTP to a remote engine: JSON requests and server-sent-event streams over http or https,
+ * with `Authorization: Bearer` when a key is configured, a deadline for the answer to start
+ * and for each event after it, bounded bodies, and every failure turned into a typed error
+ * with a hint. node:http(s) rather than fetch, so that https trusts the system's CAs and
+ * NODE_EXTRA_CA_CERTS alike. The key goes into the Authorization header and nowhere else: no
+ * error message, log line or status field carries it.
+ */
+import fs from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import tls from "node:tls";
+import { HearthError } from "../errors.js";
+import { ErrorCodes } from "../protocol.js";
+
+export interface RemoteServer {
+  /** Base URL (path prefix kept), e.g. http://gpu-box:8080 or https://host/llama */
+  url: URL;
+  apiKey: string | null;
+  /** How long the server may take to start answering. */
+  answerTimeoutMs: number;
+  /** How long a stream may go without an event. */
+  idleTimeoutMs: number;
+  /** What the errors call the server ("llama-server at http://…"). */
+  label: string;
+}
+
+/** Largest JSON body or single stream event read from a server. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/** Debian, Fedora/RHEL, Alpine/macOS bundles: the system's trusted CAs. */
+const SYSTEM_CA_FILES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
+
+let trustedCas: string[] | null = null;
+/** Node's bundled roots, the system's bundle, and NODE_EXTRA_CA_CERTS (an explicit `ca` replaces Node's defaults, so all three are passed). */
+function caCertificates(): string[] {
+  if (trustedCas) return trustedCas;
+  const cas = [...tls.rootCertificates];
+  const system = SYSTEM_CA_FILES.find((file) => fs.existsSync(file));
+  for (const file of [system, process.env.NODE_EXTRA_CA_CERTS]) {
+    if (!file) continue;
+    try {
+      cas.push(fs.readFileSync(file, "utf8"));
+    } catch {
+      // An unreadable bundle is a missing one: Node's roots still apply.
+    }
+  }
+  trustedCas = cas;
+  return cas;
+}
+
+/**
+ * Kept-alive connections save a handshake per keystroke; an idle one is closed after 4 s,
+ * before servers close theirs (llama-server's keep-alive is 5 s), and a request that finds
+ * its reused connection already closed is sent again once on a new one (open() below).
+ */
+const KEEP_ALIVE = { keepAlive: true, maxSockets: 16, timeout: 4000 };
+const agents = { http: new http.Agent(KEEP_ALIVE), https: null as https.Agent | null };
+function agentFor(url: URL): http.Agent {
+  if (url.protocol === "http:") return agents.http;
+  agents.https ??= new https.Agent({ ...KEEP_ALIVE, ca: caCertificates() });
+  return agents.https;
+}
+
+export function unreachable(server: RemoteServer, why: string): HearthError {
+  return new HearthError(ErrorCodes.BackendUnreachable, "HEARTH_ERR_BACKEND_UNREACHABLE", `Could not reach ${server.label}: ${why}.`, "Start the server or check the URL given to --backend (hearth.backend); Hearth retries with backoff and completes again as soon as it answers.");
+}
+
+export function badAnswer(server: RemoteServer, why: string): HearthError {
+  return new HearthError(ErrorCodes.BackendBadAnswer, "HEARTH_ERR_BACKEND_BAD_ANSWER", `${server.label} answered something Hearth can't use: ${why}.`, "Check that the URL points at the right kind of server (--backend llama-server=URL for llama.cpp's server, openai=URL for /v1/completions).");
+}
+
+export function timedOut(server: RemoteServer, what: string, ms: number): HearthError {
+  return new HearthError(ErrorCodes.BackendTimeout, "HEARTH_ERR_BACKEND_TIMEOUT", `${server.label} ${what} within ${ms} ms.`, "The server may be overloaded or still loading its model; raise --remote-timeout-ms if it is just slow.");
+}
+
+function httpError(server: RemoteServer, status: number, body: string): HearthError {
+  const message = serverMessage(body);
+  if (status === 401 || status === 403) {
+    return new HearthError(ErrorCodes.BackendUnauthorized, "HEARTH_ERR_BACKEND_UNAUTHORIZED", `${server.label} refused the API key (HTTP ${status}${message ? `: ${message}` : ""}).`, "Give the server's key with --api-key-file FILE or HEARTH_API_KEY (in VS Code: Hearth: Set Remote API Key).");
+  }
+  if (status === 404 && /model/i.test(message)) {
+    return new HearthError(ErrorCodes.BackendUnknownModel, "HEARTH_ERR_BACKEND_UNKNOWN_MODEL", `${server.label} does not serve that model: ${message}.`, "Name one of the server's models with --remote-model (hearth.remote.model); GET /v1/models lists them.");
+  }
+  if (status === 503) return unreachable(server, `HTTP 503${message ? ` (${message})` : ""}, the server is loading or busy`);
+  return badAnswer(server, `HTTP ${status}${message ? `: ${message}` : ""}`);
+}
+
+/** The error text a server put in its body (llama-server and OpenAI both use {error: {message}}), bounded. */
+function serverMessage(body: string): string {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed === "object" && parsed !== null && "error" in parsed) {
+      const error = (parsed as { error: unknown }).error;
+      if (typeof error === "string") return error.slice(0, 300);
+      if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") return (error as { message: string }).message.slice(0, 300);
+    }
+  } catch {
+    // not JSON: the raw text below
+  }
+  return body.trim().slice(0, 300);
+}
+
+function networkWhy(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ECONNREFUSED") return "connection refused (ECONNREFUSED)";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `no such host (${code})`;
+  if (code === "ECONNRESET" || code === "EPIPE") return `the connection was dropped (${code})`;
+  if (typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS/.test(code)) return `its TLS certificate is not trusted (${code}); add its CA with NODE_EXTRA_CA_CERTS`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+interface Opened {
+  response: http.IncomingMessage;
+  /** Ends the exchange early (the server sees the connection close and stops generating). */
+  destroy: () => void;
+}
+
+function endpoint(server: RemoteServer, path: string): URL {
+  const base = server.url.href.endsWith("/") ? server.url.href : `${server.url.href}/`;
+  return new URL(path.replace(/^\//, ""), base);
+}
+
+/** Sends one request and waits for the answer's headers; non-2xx statuses become typed errors. */
+async function open(server: RemoteServer, method: "GET" | "POST", path: string, body: unknown, signal: AbortSignal | undefined): Promise<Opened> {
+  try {
+    return await openOnce(server, method, path, body, signal);
+  } catch (error) {
+    // A kept-alive connection the server had closed: the request never reached it, send it again.
+    if (error instanceof StaleConnection) return openOnce(server, method, path, body, signal);
+    throw error;
+  }
+}
+
+class StaleConnection extends Error {}
+
+function openOnce(server: RemoteServer, method: "GET" | "POST", path: string, body: unknown, signal: AbortSignal | undefined): Promise<Opened> {
+  const url = endpoint(server, path);
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string> = { accept: "application/json, text/event-stream" };
+  if (payload) headers["content-type"] = "application/json";
+  if (server.apiKey) headers.authorization = `Bearer ${server.apiKey}`;
+  if (payload) headers["content-length"] = String(payload.length);
+  return new Promise<Opened>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const request = (url.protocol === "https:" ? https : http).request(url, { method, headers, agent: agentFor(url) });
+    const onAbort = (): void => {
+      request.destroy();
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      request.destroy();
+      reject(timedOut(server, "did not start answering", server.answerTimeoutMs));
+    }, server.answerTimeoutMs);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const settle = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    request.on("error", (error) => {
+      settle();
+      const code = (error as NodeJS.ErrnoException).code;
+      if (request.reusedSocket && (code === "ECONNRESET" || code === "EPIPE") && !signal?.aborted) return reject(new StaleConnection());
+      reject(signal?.aborted ? signal.reason : unreachable(server, networkWhy(error)));
+    });
+    request.on("response", (response) => {
+      settle();
+      const status = response.statusCode ?? 0;
+      if (status >= 200 && status < 300) return resolve({ response, destroy: () => request.destroy() });
+      readBody(server, response)
+        .then((text) => reject(httpError(server, status, text)))
+        .catch(reject);
+    });
+    request.end(payload);
+  });
+}
+
+function readBody(server: RemoteServer, response: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    response.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        response.destroy();
+        reject(badAnswer(server, `a body over ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      parts.push(chunk);
+    });
+    response.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
+    response.on("error", (error) => reject(unreachable(server, networkWhy(error))));
+  });
+}
+
+function parseJson(server: RemoteServer, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badAnswer(server, `not JSON (${JSON.stringify(text.slice(0, 80))})`);
+  }
+}
+
+export async function requestText(server: RemoteServer, method: "GET" | "POST", path: string, body?: unknown, signal?: AbortSignal): Promise<string> {
+  const { response } = await open(server, method, path, body, signal);
+  return readBody(server, response);
+}
+
+export async function requestJson(server: RemoteServer, method: "GET" | "POST", path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+  const { response } = await open(server, method, path, body, signal);
+  return parseJson(server, await readBody(server, response));
+}
+
+/**
+ * POSTs `body` and hands each server-sent event's JSON to `onEvent` until the stream ends,
+ * `onEvent` returns "stop" (the connection is closed: llama-server and vLLM stop generating
+ * for a closed connection), or `signal` aborts (likewise). Resolves with whether it ended early.
+ */
+export async function streamEvents(server: RemoteServer, path: string, body: unknown, signal: AbortSignal, onEvent: (event: unknown) => "stop" | void | Promise<"stop" | void>): Promise<"ended" | "stopped"> {
+  const { response, destroy } = await open(server, "POST", path, body, signal);
+  return new Promise((resolve, reject) => {
+    let buffer = "";
+    let done = false;
+    let idle: NodeJS.Timeout;
+    const finish = (error: unknown, how: "ended" | "stopped" = "ended"): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(idle);
+      signal.removeEventListener("abort", onAbort);
+      if (how === "stopped" || error) destroy();
+      if (error) reject(error);
+      else resolve(how);
+    };
+    const armIdle = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => finish(timedOut(server, "sent nothing more", server.idleTimeoutMs)), server.idleTimeoutMs);
+    };
+    const onAbort = (): void => finish(null, "stopped");
+    signal.addEventListener("abort", onAbort, { once: true });
+    armIdle();
+    // Events are handled one at a time, in order: pause the socket while one is handled.
+    const handle = async (line: string): Promise<boolean> => {
+      if (!line.startsWith("data:")) return false;
+      const data = line.slice(5).trim();
+      if (data === "" || data === "[DONE]") return false;
+      const verdict = await onEvent(parseJson(server, data));
+      return verdict === "stop";
+    };
+    response.on("data", (chunk: Buffer) => {
+      armIdle();
+      buffer += chunk.toString("utf8");
+      if (buffer.length > MAX_BODY_BYTES) return finish(badAnswer(server, `a stream event over ${MAX_BODY_BYTES} bytes`));
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      response.pause();
+      void (async () => {
+        try {
+          for (const line of lines) {
+            if (done) return;
+            if (await handle(line.replace(/\r$/, ""))) return finish(null, "stopped");
+          }
+          response.resume();
+        } catch (error) {
+          finish(error);
+        }
+      })();
+    });
+    response.on("end", () => {
+      void (async () => {
+        try {
+          if (!done && buffer.trim() !== "" && (await handle(buffer.trim()))) return finish(null, "stopped");
+          finish(null);
+        } catch (error) {
+          finish(error);
+        }
+      })();
+    });
+    response.on("error", (error) => finish(signal.aborted ? null : unreachable(server, networkWhy(error)), "stopped"));
+    response.on("close", () => {
+      if (!done && !response.complete) finish(signal.aborted ? null : unreachable(server, "the connection closed mid-answer"), "stopped");
+    });
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * llama.cpp's server as Hearth's engine: Hearth's own FIM prompt as token ids through
+ * /completion (so the layout that makes a keystroke cost a few tokens is the one the server
+ * evaluates), `cache_prompt` with one slot per workspace (`id_slot`: windows don't evict each
+ * other), streamed, `n_predict` bounded, and the server's `timings` (prompt_n: the tokens it
+ * evaluated) in Hearth's metrics. The tokenizer is the server's (/tokenize, cached), the
+ * context size the slot's (/props), so `--backend` needs no local model file.
+ */
+import { badAnswer, requestJson, requestText, type RemoteServer } from "./http.js";
+import { usageOf, type CompletionEvent, type Dialect, type ServerFacts } from "./remote-backend.js";
+import { bindFimFormat, FIM_SPECIAL_TEXTS, FimTemplateError, type FimTemplateChoice } from "../prompt/fim-format.js";
+import { CALIBRATION_TEXT } from "../prompt/prefill-budget.js";
+import { HearthError } from "../errors.js";
+import { ErrorCodes } from "../protocol.js";
+import { TokenCache } from "./token-cache.js";
+
+type Id = number;
+
+export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> {
+  return {
+    kind: "llama-server",
+    async probe(server, signal): Promise<ServerFacts<Id>> {
+      const props = asObject(server, await requestJson(server, "GET", "/props", undefined, signal), "/props");
+      const settings = asObject(server, props.default_generation_settings ?? {}, "/props default_generation_settings");
+      const contextSize = positiveInt(settings.n_ctx) ?? positiveInt((settings.params as { n_ctx?: unknown } | undefined)?.n_ctx);
+      if (contextSize === null) throw badAnswer(server, "/props without default_generation_settings.n_ctx (is this llama.cpp's server?)");
+      const slots = positiveInt(props.total_slots) ?? 1;
+      const modelPath = typeof props.model_path === "string" ? props.model_path : typeof props.model_alias === "string" ? props.model_alias : "model";
+      // No probe signal here: the cache outlives the probe, and each lookup has its own answer deadline.
+      const tokens = new TokenCache<Id>((text) => tokenize(server, text, false));
+      // Special tokens are looked up once: a text the vocabulary has as one special token tokenizes to that token alone.
+      const special = new Map<string, Id | null>();
+      await Promise.all(
+        FIM_SPECIAL_TEXTS.map(async (text) => {
+          const ids = await tokenize(server, text, true, signal);
+          special.set(text, ids.length === 1 && ids[0] !== undefined ? ids[0] : null);
+        }),
+      );
+      let fim;
+      try {
+        fim = bindFimFormat<Id>(
+          {
+            specialToken: (text) => special.get(text) ?? null,
+            tokenize: (text) => tokens.get(text),
+            // The server does not publish the GGUF's FIM ids: families are matched by their tokens' texts.
+            fimIds: { prefix: null, suffix: null, middle: null },
+            architecture: /gemma/i.test(modelPath) ? "gemma" : "",
+          },
+          fimTemplate,
+        );
+      } catch (error) {
+        if (error instanceof FimTemplateError) throw noFim(server, error.message);
+        throw error;
+      }
+      if (fim === null) throw noFim(server, "its model has none of the FIM token families Hearth knows");
+      // Fitting counts tokens many times per layout: an estimate from the server's own tokenizer on code.
+      const sample = await tokenize(server, CALIBRATION_TEXT, false, signal);
+      const charsPerToken = sample.length > 0 ? CALIBRATION_TEXT.length / sample.length : 3;
+      return {
+        model: modelPath.split(/[\\/]/).pop() ?? modelPath,
+        contextSize,
+        slots,
+        precision: typeof props.model_ftype === "string" ? props.model_ftype : "",
+        fim,
+        countTokens: (text) => Math.ceil(text.length / charsPerToken),
+        tokenize: (text) => tokens.get(text),
+      };
+    },
+    completionBody(prompt, { slot, maxTokens }) {
+      return {
+        path: "/completion",
+        body: {
+          prompt: [...prompt],
+          n_predict: maxTokens,
+          cache_prompt: true,
+          ...(slot !== null ? { id_slot: slot } : {}),
+          stream: true,
+          // Greedy, as the local engine decodes: the same prompt gives the same completion.
+          temperature: 0,
+        },
+      };
+    },
+    readCompletionEvent(server, event): CompletionEvent {
+      if (typeof event !== "object" || event === null) throw badAnswer(server, "a stream event that is not an object");
+      const e = event as { content?: unknown; stop?: unknown; stop_type?: unknown; tokens_evaluated?: unknown; timings?: unknown };
+      if (e.content !== undefined && typeof e.content !== "string") throw badAnswer(server, "a stream event whose content is not text");
+      const done = e.stop === true ? (e.stop_type === "limit" ? "maxTokens" : "eos") : null;
+      const usage = usageOf(event).usage;
+      const evaluated = typeof e.tokens_evaluated === "number" ? e.tokens_evaluated : null;
+      return { delta: typeof e.content === "string" ? e.content : "", done, ...(usage ? { usage: { ...usage, promptTokens: evaluated ?? usage.promptTokens } } : {}) };
+    },
+    async serverCache(server) {
+      // /metrics exists only when the server runs with --metrics; without it the cache is just "remote".
+      const text = await fetchMetrics(server);
+      if (text === null) return null;
+      const metric = (name: string): number | null => {
+        const match = new RegExp(`^llamacpp:${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)`, "m").exec(text);
+        return match ? Number(match[1]) : null;
+      };
+      const evaluated = metric("prompt_tokens_total");
+      const cached = metric("prompt_tokens_cached_total");
+      if (evaluated === null || cached === null) return null;
+      return { evaluatedPromptTokens: evaluated, cachedPromptTokens: cached, usageRatio: metric("kv_cache_usage_ratio") };
+    },
+  };
+}
+
+async function fetchMetrics(server: RemoteServer): Promise<string | null> {
+  try {
+    return await requestText(server, "GET", "/metrics");
+  } catch {
+    // 501 without --metrics, or a server that has none: the cache is "remote".
+    return null;
+  }
+}
+
+async function tokenize(server: RemoteServer, text: string, parseSpecial: boolean, signal?: AbortSignal): Promise<Id[]> {
+  if (text === "") return [];
+  const answer = asObject(server, await requestJson(server, "POST", "/tokenize", { content: text, add_special: false, parse_special: parseSpecial }, signal), "/tokenize");
+  const tokens = answer.tokens;
+  if (!Array.isArray(tokens) || !tokens.every((t) => Number.isInteger(t) && (t as number) >= 0)) throw badAnswer(server, "/tokenize without a list of token ids");
+  return tokens as Id[];
+}
+
+function noFim(server: RemoteServer, why: string): HearthError {
+  return new HearthError(ErrorCodes.NoFimSupport, "HEARTH_ERR_NO_FIM", `${server.label} can't fill in the middle: ${why}.`, "Serve a FIM code model such as Qwen2.5-Coder, or name its format with --fim-template.");
+}
+
+function asObject(server: RemoteServer, value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw badAnswer(server, `${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function positiveInt(value: unknown): number | null {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : null;
+}

@@ -1,0 +1,92 @@
+/**
+ * An OpenAI-compatible server (vLLM, SGLang, LM Studio, Ollama's /v1, llama.cpp's server):
+ * Hearth's FIM prompt rendered as text through /v1/completions, streamed. These servers
+ * tokenize the text themselves and cache by prefix (vLLM's automatic prefix caching), so the
+ * prompt is laid out as for the local engine: what is stable for a workspace first, the line
+ * being typed last, and a keystroke shares all but the last few tokens with the last prompt.
+ *
+ * There is no tokenizer to ask: tokens are estimated (word, number and symbol pieces, long
+ * words in 4-character pieces) and prompts are fitted to the context with a margin. The FIM
+ * family comes from --fim-template or the model's name.
+ */
+import { HearthError } from "../errors.js";
+import { ErrorCodes } from "../protocol.js";
+import { bindFimFormat, type FimTemplateChoice } from "../prompt/fim-format.js";
+import { FIM_FAMILIES, type FimFamilyName } from "../prompt/fim-templates.js";
+import { badAnswer, requestJson } from "./http.js";
+import { finishReason, firstChoice, usageOf, type CompletionEvent, type Dialect, type ServerFacts } from "./remote-backend.js";
+
+/** A piece of prompt text; the prompt is their concatenation. */
+type Piece = string;
+
+/** Without a /props to ask, the context a request may fill (--ctx overrides). */
+export const DEFAULT_OPENAI_CONTEXT = 4096;
+
+/** Model names to FIM families, most specific first. */
+const FAMILY_BY_NAME: readonly [RegExp, FimFamilyName][] = [
+  [/codegemma/i, "codegemma"],
+  [/codestral/i, "codestral"],
+  [/code-?llama/i, "codellama"],
+  [/deepseek/i, "deepseek-coder"],
+  [/starcoder/i, "starcoder"],
+  [/qwen/i, "qwen"],
+];
+
+export function familyFromModelName(name: string): FimFamilyName | null {
+  return FAMILY_BY_NAME.find(([pattern]) => pattern.test(name))?.[1] ?? null;
+}
+
+/** Pseudo-tokens close to a BPE tokenizer's count on code: runs of spaces, word pieces of up to 4 characters, single symbols. */
+export function estimatePieces(text: string): Piece[] {
+  return text.match(/ +|\n|\t+|[A-Za-z_]{1,4}|[0-9]{1,3}|[^\sA-Za-z_0-9]/g) ?? [];
+}
+
+export function openAiDialect(fimTemplate: FimTemplateChoice, contextSize: number, requestedModel: string | null): Dialect<Piece> {
+  return {
+    kind: "openai",
+    async probe(server, signal): Promise<ServerFacts<Piece>> {
+      const listed = await requestJson(server, "GET", "/v1/models", undefined, signal);
+      const data = (listed as { data?: unknown }).data;
+      if (!Array.isArray(data)) throw badAnswer(server, "/v1/models without a data list (is this an OpenAI-compatible server?)");
+      const ids = data.map((m) => (typeof m === "object" && m !== null && typeof (m as { id?: unknown }).id === "string" ? (m as { id: string }).id : null)).filter((id): id is string => id !== null);
+      const model = requestedModel ?? ids[0];
+      if (model === undefined) throw badAnswer(server, "/v1/models lists no model");
+      if (!ids.includes(model)) {
+        throw new HearthError(ErrorCodes.BackendUnknownModel, "HEARTH_ERR_BACKEND_UNKNOWN_MODEL", `${server.label} does not serve ${model}; it serves ${ids.slice(0, 8).join(", ") || "nothing"}.`, "Name one of those with --remote-model (hearth.remote.model).");
+      }
+      const name = fimTemplate === "auto" ? familyFromModelName(model) : fimTemplate;
+      if (name === null || name === "gguf") {
+        throw new HearthError(ErrorCodes.NoFimSupport, "HEARTH_ERR_NO_FIM", `Hearth can't tell the FIM format of ${model} from its name.`, "Name it with --fim-template (qwen, starcoder, deepseek-coder, codellama, codestral, codegemma).");
+      }
+      const family = FIM_FAMILIES[name];
+      // The server parses the tokens' texts in the prompt: a piece is the token's text
+      // (SentencePiece's "▁" is the space it stands for).
+      const texts = new Set([family.prefix, family.suffix, family.middle, family.fileSeparator, family.repoName].filter((t): t is string => t !== null));
+      const fim = bindFimFormat<Piece>(
+        {
+          specialToken: (text) => (texts.has(text) ? text.replace(/^▁/, " ") : null),
+          tokenize: (text) => estimatePieces(text),
+          fimIds: { prefix: null, suffix: null, middle: null },
+          architecture: name === "codegemma" ? "gemma" : "",
+        },
+        name,
+      );
+      if (fim === null) throw badAnswer(server, `no ${name} FIM format`);
+      return { model, contextSize, slots: null, precision: "", fim, countTokens: (text) => estimatePieces(text).length, tokenize: async (text) => estimatePieces(text) };
+    },
+    completionBody(prompt, { maxTokens, model }) {
+      return {
+        path: "/v1/completions",
+        body: { model, prompt: prompt.join(""), max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } },
+      };
+    },
+    readCompletionEvent(server, event): CompletionEvent {
+      // The usage-only last event (include_usage) has an empty choices list.
+      const choices = (event as { choices?: unknown } | null)?.choices;
+      if (Array.isArray(choices) && choices.length === 0) return { delta: "", done: null, ...usageOf(event) };
+      const choice = firstChoice(server, event);
+      if (choice.text !== undefined && typeof choice.text !== "string") throw badAnswer(server, "a choice whose text is not text");
+      return { delta: typeof choice.text === "string" ? choice.text : "", done: finishReason(choice.finish_reason), ...usageOf(event) };
+    },
+  };
+}

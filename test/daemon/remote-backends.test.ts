@@ -1,0 +1,240 @@
+/**
+ * Hearth driving llama.cpp's server: a real llama-server (built from the bundled llama.cpp
+ * source) on the generated tiny model, a real daemon started with --backend, real WebSocket
+ * clients typing as editors do. Both adapters: llama-server (/completion with Hearth's FIM
+ * prompt as token ids, a slot per workspace) and openai (/v1/completions with the prompt as
+ * text, the shape vLLM serves). The server's own counts (timings.prompt_n) are the figures.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { CancellationTokenSource } from "vscode-jsonrpc";
+import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
+import { ErrorCodes, type RequestMetrics } from "../../daemon/src/protocol.js";
+import { startDaemon, tempHome, untilStatus, type RunningDaemon } from "../helpers/daemon-process.js";
+import { Editor } from "../helpers/editor.js";
+import { startLlamaServer, type RunningLlamaServer } from "../helpers/llama-server.js";
+import { testModels } from "../helpers/test-models.js";
+
+/** The issue's bar: typing within a line costs at most this many prompt tokens by the server's count. */
+const MAX_KEYSTROKE_TOKENS = 16;
+
+function codeFile(name: string, lines: number): string {
+  const out: string[] = [];
+  for (let i = 0; out.length < lines; i++) {
+    if (out.length === Math.floor(lines / 2)) out.push(`export function ${name}Total(input: number[]): number {`, "  ", "}");
+    out.push(`export const ${name}${i} = { label: "${name}-${i}", weight: ${(i * 37) % 101}, enabled: ${i % 3 === 0} };`);
+  }
+  return `${out.join("\n")}\n`;
+}
+
+function cursorIn(text: string, name: string): number {
+  return text.indexOf(`${name}Total(input: number[]): number {\n  `) + `${name}Total(input: number[]): number {\n  `.length;
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string; data?: { code?: string; hint?: string } }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code: number; message: string };
+  }
+  assert.fail("the request succeeded");
+}
+
+function remoteDaemon(backend: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningDaemon> {
+  return startDaemon({ model: "unused.gguf", args: ["--backend", backend, "--remote-timeout-ms", "5000", ...args], env });
+}
+
+describe("remote engines: llama.cpp's server", function () {
+  this.timeout(180_000);
+  let model: string;
+  let server: RunningLlamaServer;
+  before(async () => {
+    model = (await testModels()).target;
+    // Three slots: two workspaces and one for explanations.
+    server = await startLlamaServer({ model, slots: 3, ctxPerSlot: 4096, metrics: true });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it(`llama-server: two windows typing in turn cost at most ${MAX_KEYSTROKE_TOKENS} prompt tokens a keystroke by the server's count, on a slot each`, async () => {
+    const daemon = await remoteDaemon(`llama-server=${server.url}`);
+    try {
+      const windows: { client: HearthClient; editor: Editor }[] = [];
+      for (const name of ["alpha", "beta"]) {
+        const client = await daemon.connect([{ uri: `file:///work/${name}`, name }]);
+        const text = codeFile(name, 150);
+        windows.push({ client, editor: await Editor.open(client, `file:///work/${name}/${name}.ts`, text, cursorIn(text, name)) });
+      }
+      const first = await Promise.all(windows.map(async (w) => (await w.editor.complete()).metrics));
+      for (const m of first) assert.ok(m.promptTokens > 400, `a real prompt: ${m.promptTokens} tokens`);
+      const later: RequestMetrics[] = [];
+      let streamed = 0;
+      for (const key of ["let", " s", "um", " =", " 0", ";"]) {
+        for (const w of windows) {
+          await w.editor.type(key);
+          const result = await w.editor.complete(8, { onDelta: () => streamed++ });
+          later.push(result.metrics);
+        }
+      }
+      const evaluated = later.map((m) => m.evaluatedTokens);
+      assert.ok(Math.max(...evaluated) <= MAX_KEYSTROKE_TOKENS, `evaluated per keystroke: ${evaluated.join(", ")}`);
+      assert.ok(later.every((m) => m.promptLayout === "held" && m.promptTokens > 400), later.map((m) => `${m.promptLayout}/${m.promptTokens}`).join(", "));
+      assert.ok(streamed > 0, "partial results streamed");
+      const status = await windows[0]!.client.status();
+      assert.equal(status.backend.kind, "llama-server");
+      assert.equal(status.backend.slots, 3);
+      assert.equal(status.device.kind, "remote");
+      assert.equal(status.model.fimTemplate, "qwen");
+      const cache = status.backend.serverCache;
+      assert.ok(cache && cache.cachedPromptTokens > 2 * cache.evaluatedPromptTokens, `the server's /metrics: mostly cached prompt tokens: ${JSON.stringify(cache)}`);
+      for (const w of windows) w.client.dispose();
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it("llama-server: a cancelled explanation stops the server's generation and its slot goes idle", async () => {
+    const daemon = await remoteDaemon(`llama-server=${server.url}`);
+    try {
+      const client = await daemon.connect([{ uri: "file:///work/cancel", name: "cancel" }]);
+      const text = codeFile("gamma", 60);
+      await client.open({ uri: "file:///work/cancel/g.ts", languageId: "typescript", version: 1, text });
+      const cancel = new CancellationTokenSource();
+      const logBefore = server.log().length;
+      const explained = client.explain(
+        { textDocument: { uri: "file:///work/cancel/g.ts" }, range: { start: { line: 0, character: 0 }, end: { line: 20, character: 0 } }, maxTokens: 2000 },
+        { onDelta: () => cancel.cancel(), cancel },
+      );
+      const error = await errorOf(explained);
+      assert.equal(error.code, ErrorCodes.RequestCancelled, error.message);
+      // The server logs the cancel when it sees the connection close, then releases the slot.
+      for (const deadline = Date.now() + 20_000; !/cancel task/.test(server.log().slice(logBefore)); ) {
+        assert.ok(Date.now() < deadline, `no cancel in the server's log:\n${server.log().slice(logBefore, logBefore + 2000)}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const stopped = /stop processing: n_tokens = (\d+)/.exec(server.log().slice(logBefore));
+      for (const deadline = Date.now() + 20_000; (await server.slots()).some((s) => s.is_processing); ) assert.ok(Date.now() < deadline, "a slot still processing");
+      if (stopped) assert.ok(Number(stopped[1]) < 2000, `the slot held ${stopped[1]} tokens when it stopped`);
+      client.dispose();
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it("llama-server: a wrong key is a typed error with a hint, the right one works, and the key is nowhere but the header", async () => {
+    const key = `sk-hearth-test-${Math.random().toString(36).slice(2)}`;
+    const guarded = await startLlamaServer({ model, slots: 1, ctxPerSlot: 2048, apiKey: key });
+    const home = tempHome();
+    const keyFile = path.join(home, "..", `${path.basename(home)}-key`);
+    writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+    try {
+      const wrong = await remoteDaemon(`llama-server=${guarded.url}`, [], { HEARTH_API_KEY: "sk-wrong" });
+      try {
+        const client = await wrong.connect();
+        const status = await untilStatus(client, "the key refused", (s) => s.modelState.state === "failed");
+        assert.match(status.backend.lastError ?? "", /refused the API key \(HTTP 401/);
+        await client.open({ uri: "file:///workspace/a/k.ts", languageId: "typescript", version: 1, text: "const a = 1;\n" });
+        const error = await errorOf(client.complete({ textDocument: { uri: "file:///workspace/a/k.ts" }, position: { line: 1, character: 0 }, context: { triggerKind: 2 } }));
+        assert.equal(error.code, ErrorCodes.BackendUnauthorized, error.message);
+        assert.match(error.data?.hint ?? "", /--api-key-file/);
+        client.dispose();
+      } finally {
+        await wrong.stop();
+      }
+      const right = await startDaemon({ model: "unused.gguf", home, args: ["--backend", `llama-server=${guarded.url}`, "--api-key-file", keyFile] });
+      try {
+        const client = await right.connect();
+        await untilStatus(client, "connected", (s) => s.modelState.state === "ready");
+        await client.open({ uri: "file:///workspace/a/k.ts", languageId: "typescript", version: 1, text: "export const a = 1;\nexport const b = " });
+        const result = await client.complete({ textDocument: { uri: "file:///workspace/a/k.ts" }, position: { line: 1, character: 17 }, context: { triggerKind: 2 }, hearth: { maxTokens: 4 } });
+        assert.ok(result.metrics.promptTokens > 0);
+        const status = JSON.stringify(await client.status());
+        assert.ok(!status.includes(key), "the key is not in hearth/status");
+        client.dispose();
+        assert.ok(!readFileSync(path.join(home, "daemon.json"), "utf8").includes(key), "the key is not in daemon.json");
+        assert.ok(!right.stderr().includes(key), "the key is not in the daemon's log");
+      } finally {
+        await right.stop();
+      }
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it("llama-server: killed mid-session, completions fail with a typed error, then resume when it is back", async () => {
+    const own = await startLlamaServer({ model, slots: 2, ctxPerSlot: 2048 });
+    const daemon = await remoteDaemon(`llama-server=${own.url}`);
+    let restarted: RunningLlamaServer | null = null;
+    try {
+      const client = await daemon.connect();
+      const text = codeFile("delta", 40);
+      const editor = await Editor.open(client, "file:///workspace/a/d.ts", text, cursorIn(text, "delta"));
+      assert.ok((await editor.complete()).metrics.promptTokens > 0);
+      await own.stop();
+      const error = await errorOf(editor.complete());
+      assert.equal(error.code, ErrorCodes.BackendUnreachable, error.message);
+      assert.match(error.data?.hint ?? "", /retries with backoff/);
+      const down = await untilStatus(client, "the server marked unreachable", (s) => s.modelState.state === "failed" && !s.backend.reachable);
+      assert.match(down.backend.lastError ?? "", /ECONNREFUSED/);
+      restarted = await startLlamaServer({ model, slots: 2, ctxPerSlot: 2048, port: own.port });
+      await untilStatus(client, "the server back", (s) => s.modelState.state === "ready");
+      await editor.type("re");
+      const again = await editor.complete();
+      assert.ok(again.metrics.promptTokens > 0 && again.metrics.evaluatedTokens > 0, "the restarted server evaluated the prompt anew");
+      client.dispose();
+      assert.ok((await daemon.stop()) === 0, "the daemon stayed up and stopped cleanly");
+    } finally {
+      await daemon.stop();
+      await restarted?.stop();
+      await own.stop();
+    }
+  });
+
+  it("openai: /v1/completions streams Hearth's FIM prompt as text; the server's prefix cache keeps keystrokes cheap; cancel and an unknown model are typed", async () => {
+    const daemon = await remoteDaemon(`openai=${server.url}`, ["--fim-template", "qwen", "--ctx", "4096"]);
+    try {
+      const client = await daemon.connect([{ uri: "file:///work/oa", name: "oa" }]);
+      const text = codeFile("omega", 120);
+      const editor = await Editor.open(client, "file:///work/oa/o.ts", text, cursorIn(text, "omega"));
+      const first = await editor.complete();
+      assert.ok(first.metrics.promptTokens > 400, `prompt ${first.metrics.promptTokens}`);
+      const later: number[] = [];
+      let streamed = 0;
+      for (const key of ["co", "ns", "t ", "x"]) {
+        await editor.type(key);
+        later.push((await editor.complete(8, { onDelta: () => streamed++ })).metrics.evaluatedTokens);
+      }
+      assert.ok(Math.max(...later) <= MAX_KEYSTROKE_TOKENS, `evaluated per keystroke: ${later.join(", ")}`);
+      assert.ok(streamed > 0, "partial results streamed");
+      const status = await client.status();
+      assert.equal(status.backend.kind, "openai");
+      assert.equal(status.backend.slots, null);
+      // Precision belongs to the server.
+      const refused = await errorOf(client.precisionList());
+      assert.equal(refused.code, ErrorCodes.NotSupportedByBackend);
+      // Cancel mid-stream: the request ends as cancelled and the server stops.
+      const cancel = new CancellationTokenSource();
+      const logBefore = server.log().length;
+      const explained = client.explain({ textDocument: { uri: "file:///work/oa/o.ts" }, range: { start: { line: 0, character: 0 }, end: { line: 10, character: 0 } }, maxTokens: 2000 }, { onDelta: () => cancel.cancel(), cancel });
+      assert.equal((await errorOf(explained)).code, ErrorCodes.RequestCancelled);
+      for (const deadline = Date.now() + 20_000; !/cancel task/.test(server.log().slice(logBefore)); ) {
+        assert.ok(Date.now() < deadline, "no cancel in the server's log");
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      client.dispose();
+    } finally {
+      await daemon.stop();
+    }
+    const unknown = await remoteDaemon(`openai=${server.url}`, ["--remote-model", "no-such-model", "--fim-template", "qwen"]);
+    try {
+      const client = await unknown.connect();
+      const status = await untilStatus(client, "the unknown model reported", (s) => s.modelState.state === "failed");
+      assert.match(status.modelState.state === "failed" ? status.modelState.message : "", /does not serve no-such-model/);
+      client.dispose();
+    } finally {
+      await unknown.stop();
+    }
+  });
+});
