@@ -29,6 +29,7 @@ export const manifest = {
       { command: "hearth.showStatus", title: "Show Status", category: "Hearth" },
       { command: "hearth.togglePause", title: "Pause/Resume Completions", category: "Hearth" },
       { command: "hearth.restartDaemon", title: "Restart Daemon", category: "Hearth" },
+      { command: "hearth.setRemoteApiKey", title: "Set Remote API Key", category: "Hearth" },
       { command: "hearth.openLog", title: "Open Log", category: "Hearth" },
       { command: "hearth.openDaemonLog", title: "Open Daemon Log", category: "Hearth" },
       { command: "hearth.stopExplain", title: "Stop Explaining", category: "Hearth" },
@@ -97,6 +98,18 @@ export const manifest = {
           default: { "*": true, plaintext: false, markdown: false, scminput: false },
           additionalProperties: { type: "boolean" },
           markdownDescription: "Inline completions per language id: `true` on, `false` off; `\"*\"` is the default for languages not listed.",
+        },
+        "hearth.backend": {
+          type: "string",
+          default: "local",
+          pattern: "^(local|(llama-server|openai)=https?://.+)$",
+          markdownDescription:
+            "What runs the model: `local` (the daemon loads `hearth.model.path` on this machine), `llama-server=URL` (llama.cpp's server, e.g. `llama-server=http://gpu-box:8080`: Hearth's FIM prompt through `/completion`, one slot per workspace) or `openai=URL` (an OpenAI-compatible server such as vLLM: `/v1/completions`). The key goes in **Hearth: Set Remote API Key** (kept in VS Code's secret storage).",
+        },
+        "hearth.remote.model": {
+          type: "string",
+          default: "",
+          markdownDescription: "The model to ask an OpenAI-compatible server for; empty for the first it lists.",
         },
         "hearth.model.fimTemplate": {
           type: "string",

@@ -19,7 +19,11 @@ export interface CommandDeps {
   statusBar: StatusBar;
   notices: Notices;
   log: Log;
+  secrets: vscode.SecretStorage;
 }
+
+/** Where the remote server's API key lives: VS Code's secret storage (the OS keychain), never settings.json. */
+export const REMOTE_API_KEY_SECRET = "hearth.remote.apiKey";
 
 type Handler = (...args: unknown[]) => unknown;
 
@@ -27,6 +31,17 @@ function switchArgs(value: unknown): SwitchArgs {
   if (typeof value !== "object" || value === null) return {};
   const v = value as Record<string, unknown>;
   return { ...(typeof v.variant === "string" ? { variant: v.variant } : {}), ...(typeof v.kvCacheType === "string" ? { kvCacheType: v.kvCacheType } : {}) };
+}
+
+/** Stores (or, given an empty one, deletes) the key, then restarts the daemon so that it starts with it. */
+async function setRemoteApiKey(deps: CommandDeps, given: string | undefined): Promise<"stored" | "deleted" | "unchanged"> {
+  const key = given ?? (await vscode.window.showInputBox({ title: "Hearth: remote server API key", prompt: "Sent only as Authorization: Bearer to the server in hearth.backend. Leave empty to remove it.", password: true, ignoreFocusOut: true }));
+  if (key === undefined) return "unchanged";
+  if (key.trim() === "") await deps.secrets.delete(REMOTE_API_KEY_SECRET);
+  else await deps.secrets.store(REMOTE_API_KEY_SECRET, key.trim());
+  deps.log.info(key.trim() === "" ? "remote API key removed" : "remote API key stored in VS Code's secret storage");
+  await deps.client.restartDaemon();
+  return key.trim() === "" ? "deleted" : "stored";
 }
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
@@ -40,6 +55,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       return deps.pause.paused;
     },
     "hearth.restartDaemon": () => restartDaemon(deps),
+    "hearth.setRemoteApiKey": (value) => setRemoteApiKey(deps, typeof value === "string" ? value : undefined),
     "hearth.openLog": () => deps.log.show(),
     "hearth.openDaemonLog": () => deps.notices.openDaemonLog(),
     // VS Code's own partial-accept commands, under names that say what they do for Hearth.

@@ -11,7 +11,7 @@ import { Limits } from "../../daemon/src/protocol.js";
 export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
 
 /** Settings the daemon reads when it starts; changing one offers a restart. */
-export const daemonSettings = ["hearth.model.path", "hearth.model.draft", "hearth.model.contextSize", "hearth.model.fimTemplate", "hearth.daemon.memoryBudgetMB", "hearth.daemon.gpu"] as const;
+export const daemonSettings = ["hearth.backend", "hearth.remote.model", "hearth.model.path", "hearth.model.draft", "hearth.model.contextSize", "hearth.model.fimTemplate", "hearth.daemon.memoryBudgetMB", "hearth.daemon.gpu"] as const;
 /** Settings that change which daemon this window talks to; changing one reconnects. */
 export const connectionSettings = ["hearth.daemon.home"] as const;
 
@@ -29,6 +29,15 @@ export class Config {
   /** A .gguf path, an hf: URI or generated:NAME; empty for $HEARTH_MODEL or the daemon's default. */
   get modelPath(): string {
     return this.get("model.path", "").trim();
+  }
+
+  /** "local", or "llama-server=URL" / "openai=URL" for a server the daemon drives (the daemon validates it). */
+  get backend(): string {
+    return this.get("backend", "local").trim() || "local";
+  }
+
+  get remoteModel(): string {
+    return this.get("remote.model", "").trim();
   }
 
   get fimTemplate(): string {

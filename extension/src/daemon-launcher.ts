@@ -25,6 +25,8 @@ export class DaemonLauncher {
     private readonly extensionPath: string,
     private readonly config: Config,
     private readonly log: Log,
+    /** The remote server's API key from VS Code's secret storage (undefined when none is set). */
+    private readonly apiKey: () => Thenable<string | undefined> = async () => undefined,
   ) {}
 
   get home(): string {
@@ -50,7 +52,10 @@ export class DaemonLauncher {
   /** Connects to the running daemon, or starts one with the current settings and connects. */
   async connect(): Promise<DaemonEndpoint> {
     const home = this.home;
-    return connectToDaemon({ home, entry: this.entry, serveArgs: await this.serveArgs(), env: this.env, spawnTimeoutMs: 60_000 });
+    // The key reaches a daemon this window starts through its environment: never its command line (ps shows that) or a settings file.
+    const key = this.config.backend === "local" ? undefined : await this.apiKey();
+    const env = key ? { ...this.env, HEARTH_API_KEY: key } : this.env;
+    return connectToDaemon({ home, entry: this.entry, serveArgs: await this.serveArgs(), env, spawnTimeoutMs: 60_000 });
   }
 
   /** `hearth serve` flags from the settings; ones this daemon build does not know are left out, with a warning. */
@@ -61,6 +66,8 @@ export class DaemonLauncher {
       if (supported.has(flag)) args.push(flag, value);
       else this.log.warn(`${setting} is set, but this Hearth daemon has no ${flag} option yet; the setting is ignored.`);
     };
+    if (this.config.backend !== "local") add("--backend", this.config.backend, "hearth.backend");
+    if (this.config.remoteModel !== "") add("--remote-model", this.config.remoteModel, "hearth.remote.model");
     if (this.config.modelPath !== "") add("--model", this.config.modelPath, "hearth.model.path");
     if (this.config.draftModel !== "") add("--draft", this.config.draftModel, "hearth.model.draft");
     if (this.config.contextSize !== 4096) add("--ctx", String(this.config.contextSize), "hearth.model.contextSize");

@@ -5,7 +5,7 @@
 import * as vscode from "vscode";
 import type { HearthApi } from "./api.js";
 import { DaemonClient } from "./client.js";
-import { registerCommands } from "./commands.js";
+import { registerCommands, REMOTE_API_KEY_SECRET } from "./commands.js";
 import { Config, connectionSettings, daemonSettings } from "./config.js";
 import { CompletionCache } from "./completion/completion-cache.js";
 import { Debouncer, debounceOptionsFor, type DebounceOptions } from "../../daemon/src/client/debouncer.js";
@@ -27,7 +27,7 @@ let stopClient: (() => Promise<void>) | null = null;
 export function activate(context: vscode.ExtensionContext): HearthApi {
   const log = new Log("Hearth");
   const config = new Config();
-  const launcher = new DaemonLauncher(context.extensionPath, config, log);
+  const launcher = new DaemonLauncher(context.extensionPath, config, log, () => context.secrets.get(REMOTE_API_KEY_SECRET));
   const client = new DaemonClient(launcher, log, (document) => config.syncable(document));
   const notices = new Notices(log, () => launcher.logFile, () => client.restartDaemon());
   const daemonStatus = new DaemonStatus(client, log);
@@ -51,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     explain,
     { dispose: () => debouncer.dispose() },
     vscode.languages.registerInlineCompletionItemProvider([{ scheme: "file" }, { scheme: "untitled" }], provider),
-    ...registerCommands({ client, explain, precision, pause, statusBar, notices, log }),
+    ...registerCommands({ client, explain, precision, pause, statusBar, notices, log, secrets: context.secrets }),
     daemonStatus.onModelProgress((progress) => void notices.modelProgress(progress)),
     client.onPersistentFailure((reason) => void notices.cannotConnect(reason)),
     vscode.workspace.onDidCloseTextDocument((document) => cache.forget(document.uri.toString())),

@@ -63,3 +63,26 @@ describe("statusView", () => {
     assert.equal(statusView(input({ paused: true })).text, "$(debug-pause) Hearth paused · 4.00 MB RAM");
   });
 });
+
+describe("statusView with a remote engine", () => {
+  const remote: StatusResult = {
+    ...daemon,
+    device: { kind: "remote", name: "llama-server at http://gpu:8080", threads: 2 },
+    backend: { kind: "llama-server", url: "http://gpu:8080/", serverModel: "qwen2.5-coder-7b-q8_0.gguf", reachable: true, lastError: null, slots: 4, serverCache: { evaluatedPromptTokens: 100, cachedPromptTokens: 900, usageRatio: null }, lastLatencyMs: 42 },
+  };
+
+  it("names the engine and the server's cache reuse instead of local memory", () => {
+    assert.equal(statusView(input({ daemon: remote })).text, "$(flame) llama-server · cache 90%");
+    const tooltip = statusView(input({ daemon: remote })).tooltip;
+    assert.match(tooltip, /Engine: llama-server at http:\/\/gpu:8080\//);
+    assert.match(tooltip, /qwen2\.5-coder-7b-q8_0\.gguf · 4 slots · server cache 900 prompt tokens from cache, 100 evaluated/);
+  });
+
+  it("says remote where the server reports no cache, and unreachable when it is gone", () => {
+    assert.equal(statusView(input({ daemon: { ...remote, backend: { ...remote.backend, serverCache: null } } })).text, "$(flame) llama-server (remote)");
+    const down: StatusResult = { ...remote, modelState: { state: "failed", message: "Could not reach llama-server", hint: "Start it" }, backend: { ...remote.backend, reachable: false, lastError: "Could not reach llama-server. Start it" } };
+    const view = statusView(input({ daemon: down }));
+    assert.equal(view.text, "$(error) Hearth: server unreachable");
+    assert.match(view.tooltip, /unreachable[\s\S]*Last error: Could not reach/);
+  });
+});

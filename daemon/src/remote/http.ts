@@ -50,11 +50,14 @@ function caCertificates(): string[] {
 }
 
 /**
- * Kept-alive connections save a handshake per keystroke; an idle one is closed after 4 s,
+ * Kept-alive connections save a handshake per keystroke; an idle one is closed after 3 s,
  * before servers close theirs (llama-server's keep-alive is 5 s), and a request that finds
  * its reused connection already closed is sent again once on a new one (open() below).
+ * At most 4 at once per server: llama-server gives each open connection one of its few HTTP
+ * threads (--parallel + 4) until it closes, so a client with many would starve the others
+ * (and itself: requests past the threads wait out a kept-alive connection, seen as 5 s stalls).
  */
-const KEEP_ALIVE = { keepAlive: true, maxSockets: 16, timeout: 4000 };
+const KEEP_ALIVE = { keepAlive: true, maxSockets: 4, timeout: 3000 };
 const agents = { http: new http.Agent(KEEP_ALIVE), https: null as https.Agent | null };
 function agentFor(url: URL): http.Agent {
   if (url.protocol === "http:") return agents.http;
@@ -246,6 +249,20 @@ export async function streamEvents(server: RemoteServer, path: string, body: unk
       const verdict = await onEvent(parseJson(server, data));
       return verdict === "stop";
     };
+    // Lines are handled in order, one event at a time, through one promise chain: the socket
+    // pauses while they are, and the end of the stream waits for the chain (Node emits 'end'
+    // on a nextTick, before the promise of the last chunk's lines has run).
+    let chain: Promise<void> = Promise.resolve();
+    const run = (step: () => Promise<void>): void => {
+      chain = chain.then(async () => {
+        if (done) return;
+        try {
+          await step();
+        } catch (error) {
+          finish(error);
+        }
+      });
+    };
     response.on("data", (chunk: Buffer) => {
       armIdle();
       buffer += chunk.toString("utf8");
@@ -253,27 +270,19 @@ export async function streamEvents(server: RemoteServer, path: string, body: unk
       const lines = buffer.split("\n");
       buffer = lines.pop() ?? "";
       response.pause();
-      void (async () => {
-        try {
-          for (const line of lines) {
-            if (done) return;
-            if (await handle(line.replace(/\r$/, ""))) return finish(null, "stopped");
-          }
-          response.resume();
-        } catch (error) {
-          finish(error);
+      run(async () => {
+        for (const line of lines) {
+          if (done) return;
+          if (await handle(line.replace(/\r$/, ""))) return finish(null, "stopped");
         }
-      })();
+        response.resume();
+      });
     });
     response.on("end", () => {
-      void (async () => {
-        try {
-          if (!done && buffer.trim() !== "" && (await handle(buffer.trim()))) return finish(null, "stopped");
-          finish(null);
-        } catch (error) {
-          finish(error);
-        }
-      })();
+      run(async () => {
+        if (buffer.trim() !== "" && (await handle(buffer.trim()))) return finish(null, "stopped");
+        finish(null);
+      });
     });
     response.on("error", (error) => finish(signal.aborted ? null : unreachable(server, networkWhy(error)), "stopped"));
     response.on("close", () => {

@@ -29,13 +29,12 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
       // No probe signal here: the cache outlives the probe, and each lookup has its own answer deadline.
       const tokens = new TokenCache<Id>((text) => tokenize(server, text, false));
       // Special tokens are looked up once: a text the vocabulary has as one special token tokenizes to that token alone.
+      // One after another on one kept-alive connection: a score of requests at once would hold the server's HTTP threads.
       const special = new Map<string, Id | null>();
-      await Promise.all(
-        FIM_SPECIAL_TEXTS.map(async (text) => {
-          const ids = await tokenize(server, text, true, signal);
-          special.set(text, ids.length === 1 && ids[0] !== undefined ? ids[0] : null);
-        }),
-      );
+      for (const text of FIM_SPECIAL_TEXTS) {
+        const ids = await tokenize(server, text, true, signal);
+        special.set(text, ids.length === 1 && ids[0] !== undefined ? ids[0] : null);
+      }
       let fim;
       try {
         fim = bindFimFormat<Id>(
@@ -64,6 +63,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
         fim,
         countTokens: (text) => Math.ceil(text.length / charsPerToken),
         tokenize: (text) => tokens.get(text),
+        tokenRatio: 1,
       };
     },
     completionBody(prompt, { slot, maxTokens }) {

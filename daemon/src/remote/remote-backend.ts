@@ -9,7 +9,6 @@
  * A dialect (llama-server.ts, openai.ts) says how to learn the facts and how to ask for a
  * completion and read its events; nothing here knows either wire format.
  */
-import { setMaxListeners } from "node:events";
 import os from "node:os";
 import { emptyOutcome, type BackendCapabilities, type CompletionInput, type ExplainInput, type GenerationOutcome, type InferenceBackend, type ProgressReporter } from "../backend.js";
 import { HearthError } from "../errors.js";
@@ -37,6 +36,8 @@ export interface ServerFacts<T> {
   countTokens: (text: string) => number;
   /** Exact tokens of plain text where the server tokenizes, else the estimate's pieces. */
   tokenize: (text: string) => Promise<T[]>;
+  /** The server's tokens per token counted here, measured at connect (1 where the server's own tokenizer counts). */
+  tokenRatio: number;
 }
 
 /** One streamed event, read by the dialect. */
@@ -102,6 +103,12 @@ export class RemoteBackend<T> implements InferenceBackend {
   private readonly slotPrompt = new Map<number, readonly T[]>();
   private active = 0;
   private lastLatencyMs: number | null = null;
+  /**
+   * The server's prompt tokens per token Hearth counted: 1 where Hearth tokenizes with the
+   * server's tokenizer, learned from the usage answers (and context-overflow refusals) where
+   * it estimates. Budgets are divided by it, so estimated prompts fit the server's context.
+   */
+  private tokenRatio = 1;
 
   constructor(
     private readonly dialect: Dialect<T>,
@@ -142,8 +149,6 @@ export class RemoteBackend<T> implements InferenceBackend {
     this.probing ??= (async () => {
       try {
         const signal = AbortSignal.any([this.stopAll.signal, AbortSignal.timeout(this.options.server.answerTimeoutMs)]);
-        // The probe looks up a score of special tokens at once, each listening on this signal.
-        setMaxListeners(64, signal);
         const facts = await this.dialect.probe(this.options.server, signal);
         if (this.disposed) return;
         const changed = this.facts !== null && (this.facts.contextSize !== facts.contextSize || this.facts.slots !== facts.slots || this.facts.model !== facts.model);
@@ -151,6 +156,7 @@ export class RemoteBackend<T> implements InferenceBackend {
         this.slotPrompt.clear();
         if (changed) this.layouts.clear();
         this.facts = facts;
+        this.tokenRatio = facts.tokenRatio;
         this.lastError = null;
         this.retryMs = FIRST_RETRY_MS;
         if (this.modelState.state !== "ready") this.options.log(`${this.options.server.label}: ${facts.model}, ${facts.slots ?? "no"} slots, ctx ${facts.contextSize}, FIM ${facts.fim.family.name}`);
@@ -223,11 +229,24 @@ export class RemoteBackend<T> implements InferenceBackend {
   }
 
   async complete(input: CompletionInput): Promise<GenerationOutcome> {
-    return (await this.runCompletion(input, false)) ?? emptyOutcome("eos");
+    return (await this.runFitted(input, false)) ?? emptyOutcome("eos");
   }
 
   async warmUp(input: Omit<CompletionInput, "maxTokens" | "onPrefill" | "onText">): Promise<number> {
-    return (await this.runCompletion({ ...input, maxTokens: 1 }, true))?.evaluatedTokens ?? 0;
+    return (await this.runFitted({ ...input, maxTokens: 1 }, true))?.evaluatedTokens ?? 0;
+  }
+
+  /** A prompt the server found longer than its context (an estimate that counted too few) is fitted again, once, smaller. */
+  private async runFitted(input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
+    try {
+      return await this.runCompletion(input, renew);
+    } catch (error) {
+      const overflow = error instanceof HearthError && error.rpcCode === ErrorCodes.BackendBadAnswer && /HTTP 400.*context/i.test(error.message);
+      if (!overflow) throw error;
+      this.tokenRatio *= 1.5;
+      this.options.log(`${this.options.server.label} refused a prompt as longer than its context: prompts are now fitted to 1/${this.tokenRatio.toFixed(2)} of it`);
+      return this.runCompletion(input, renew);
+    }
   }
 
   private async runCompletion(input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
@@ -244,7 +263,7 @@ export class RemoteBackend<T> implements InferenceBackend {
       renderHead: (parts) => facts.fim.head({ ...parts, languageId: input.languageId ?? "", fileName: input.fileName ?? "", repoName: input.repoName ?? "workspace" }),
       tokenize: (text) => facts.tokenize(text),
       countTokens: facts.countTokens,
-      maxPromptTokens: facts.contextSize - input.maxTokens - 8,
+      maxPromptTokens: Math.floor((facts.contextSize - input.maxTokens - 8) / this.tokenRatio),
       coldLimit: this.prefillBudget.limit(),
       uncached,
       held,
@@ -264,6 +283,13 @@ export class RemoteBackend<T> implements InferenceBackend {
       },
       read: (event) => this.dialect.readCompletionEvent(this.options.server, event),
     });
+    // Where Hearth only estimates: a prompt the server counted near its context's end raises
+    // the ratio, so the next ones keep a margin. Only then: a budget that moved on a keystroke
+    // would lay the prompt out anew (and the server evaluate it anew).
+    const room = facts.contextSize - input.maxTokens - 8;
+    if (outcome.promptTokens > room * 0.95 && plan.prompt.length > 0 && outcome.stopReason !== "cancelled") {
+      this.tokenRatio = Math.max(this.tokenRatio, (outcome.promptTokens / plan.prompt.length) * 1.1);
+    }
     // What the slot holds now: this prompt (and what was generated, which the next prompt never shares past the middle).
     if (slot !== null) this.slotPrompt.set(slot, plan.prompt);
     if (outcome.stopReason !== "cancelled") this.layouts.set(documentKey, [plan.layout]);
