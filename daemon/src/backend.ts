@@ -4,7 +4,7 @@
  * implementation; a remote server is another kind. Everything here is plain types: no
  * backend's library comes in through this file.
  */
-import type { BackendInfo, DeviceKind, KvCacheInfo, MemoryInfo, ModelInfo, ModelState } from "./protocol.js";
+import type { BackendInfo, DeviceKind, KvCacheInfo, MemoryInfo, ModelInfo, ModelState, PrecisionListResult, PrecisionSetParams, PrecisionSetResult } from "./protocol.js";
 import type { ContextChunk } from "./prompt/fim-prompt.js";
 
 /** Download and load progress (0..1 when known) while a backend gets ready. */
@@ -122,4 +122,10 @@ export interface InferenceBackend {
   /** Called whenever `state` changes after load() resolved (a server lost or back). */
   onStateChange?: (state: ModelState) => void;
   dispose(): Promise<void>;
+}
+
+/** Precision variants and KV cache types (hearth/precision/*): the local engine's; a backend without them has none. */
+export interface PrecisionControl {
+  list(): Promise<PrecisionListResult>;
+  set(params: PrecisionSetParams): Promise<PrecisionSetResult>;
 }

@@ -16,6 +16,10 @@ export { DEFAULT_MAX_PREFILL_MS, type GpuChoice } from "./engine/engine.js";
 export { defaultThreadCount } from "./engine/hardware.js";
 export { DEFAULT_KV_DISK_BYTES } from "./engine/kv-store.js";
 export { SPECULATION_MODES, type SpeculationMode } from "./engine/speculation.js";
+export { PrecisionService } from "./engine/precision-service.js";
+export type { EngineOptions } from "./engine/engine.js";
+/** Local model-file tools (hearth quantize). */
+export { LLAMA_FTYPES, quantizeModelFile } from "./engine/precision/llama-quantize.js";
 
 export type BackendChoice = { kind: "local" } | { kind: "llama-server" | "openai"; url: URL };
 

@@ -5,8 +5,8 @@
  */
 import path from "node:path";
 import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
-import { createBackend, localEngine, type BackendChoice, type RemoteOptions } from "./backends.js";
-import type { EngineOptions } from "./engine/engine.js";
+import { createBackend, localEngine, PrecisionService, type BackendChoice, type RemoteOptions } from "./backends.js";
+import type { EngineOptions } from "./backends.js";
 import { IdleWork } from "./idle-work.js";
 import { SPECULATION_MODES } from "./backends.js";
 import { MetricsLog } from "./metrics.js";
@@ -15,7 +15,6 @@ import { Scheduler } from "./scheduler.js";
 import { defaultServerOptions, HearthServer } from "./server.js";
 import { Session } from "./session.js";
 import { HEARTH_VERSION, packageRoot } from "./version.js";
-import { PrecisionService } from "./precision-service.js";
 import { WorkspaceRegistry } from "./workspaces.js";
 
 /** The engine's options (the models folder lies in the home), plus the server's. */

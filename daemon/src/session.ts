@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { createMessageConnection, ResponseError, type CancellationToken, type MessageConnection, type ProgressType, type RequestParam } from "vscode-jsonrpc/node";
 import type WebSocket from "ws";
 import { DocumentStore, offsetAt } from "./documents.js";
-import { emptyOutcome, type GenerationOutcome, type InferenceBackend } from "./backend.js";
+import { emptyOutcome, type GenerationOutcome, type InferenceBackend, type PrecisionControl } from "./backend.js";
 import { HearthError, cancelledError, toHearthError } from "./errors.js";
 import type { MetricsLog } from "./metrics.js";
 import { chunkAround, type ContextRing } from "./prompt/context-ring.js";
@@ -42,7 +42,6 @@ import {
   type RequestMetrics,
   type StatusResult,
 } from "./protocol.js";
-import type { PrecisionService } from "./precision-service.js";
 import type { JobHandle, Scheduler } from "./scheduler.js";
 import { WsMessageReader, WsMessageWriter } from "./transport/ws-transport.js";
 import { defaultExcludes } from "./privacy.js";
@@ -64,7 +63,7 @@ export interface SessionServices {
   contextRing(workspaceId: string): ContextRing;
   log(message: string): void;
   /** Precision switching: the local engine's; null for a backend that can't. */
-  precision: PrecisionService | null;
+  precision: PrecisionControl | null;
 }
 
 const DEFAULT_COMPLETION_TOKENS = 128;
@@ -295,7 +294,7 @@ export class Session {
   }
 
   /** What the backend can't do answers a typed error that says so, instead of failing somewhere inside it. */
-  private precisionService(): PrecisionService {
+  private precisionService(): PrecisionControl {
     const service = this.services.precision;
     if (service !== null && this.services.backend.capabilities.precisionVariants) return service;
     throw new HearthError(

@@ -33,6 +33,8 @@ export interface HearthConfigSpec {
   draft?: string;
   threads?: number;
   ctx?: number;
+  /** `hearth serve --backend`: llama-server=URL or openai=URL drives a server instead of a local model. */
+  backend?: string;
 }
 
 export interface LlamaServerConfigSpec {
@@ -80,6 +82,14 @@ async function generatedFile(name: keyof typeof syntheticPresets, precision: Syn
 /** Turns a Hearth configuration into serve arguments, making generated models as needed. */
 export async function resolveHearthConfig(spec: HearthConfigSpec, serveHelp: string, log: (line: string) => void): Promise<ResolvedHearthConfig> {
   const serveArgs: string[] = [];
+  if (spec.backend !== undefined && spec.backend !== "local") {
+    // The server has its model loaded: nothing to make or find here, nothing to switch.
+    if (!helpHasOption(serveHelp, "backend")) throw new UnsupportedConfigError("--backend: this daemon drives no remote engine (`hearth serve --help` lists no --backend)");
+    if (spec.precision !== undefined || spec.kv !== undefined || spec.draft !== undefined) throw new UnsupportedConfigError("--precision, --kv and --draft belong to the server with --backend; drop them");
+    serveArgs.push("--backend", spec.backend);
+    if (spec.ctx !== undefined) serveArgs.push("--ctx", String(spec.ctx));
+    return { spec, serveArgs, modelFile: null, switchTo: null };
+  }
   let modelFile: string | null = null;
   let switchVariant: string | null = null;
   const generated = parseGenerated(spec.model);

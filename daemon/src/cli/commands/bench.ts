@@ -40,6 +40,9 @@ Options:
                        busy machine: ggml threads spin)
   --ctx N              context tokens per workspace (default: the daemon's)
   --max-tokens N       upper bound per completion (default 128, as the extension asks)
+  --backend B          drive a server through Hearth (llama-server=URL or openai=URL, as
+                       hearth serve --backend); beside --peer llama-server=URL on the same
+                       server this compares Hearth's requests with llama.vscode's
   --peer llama-server=URL
                        also replay against a llama.cpp server's /infill endpoint, driven as
                        llama.vscode drives it (start it on the same model file and threads)
@@ -56,7 +59,7 @@ turns lines START-END of a source file into a typing trace with a seeded human r
 report prints a saved JSON report as Markdown (--readme: the README's table).
 `;
 
-const CONFIG_FLAGS = ["model", "shape", "precision", "kv", "spec", "draft", "threads", "ctx", "label"] as const;
+const CONFIG_FLAGS = ["model", "shape", "precision", "kv", "spec", "draft", "threads", "ctx", "label", "backend"] as const;
 const DEFAULT_MODEL = "generated:tiny-target";
 
 function defaultTraceFiles(): string[] {
@@ -91,6 +94,8 @@ function hearthConfig(args: ParsedArgs, base: HearthConfigSpec | null, fallbackL
   const draft = stringFlag(args, "draft") ?? inherit?.draft;
   const threads = args.flags.has("threads") ? intFlag(args, "threads", 1, 1, 1024) : base?.threads;
   const ctx = args.flags.has("ctx") ? intFlag(args, "ctx", 4096, 256, 1 << 20) : base?.ctx;
+  const backend = stringFlag(args, "backend") ?? base?.backend;
+  if (backend !== undefined) config.backend = backend;
   if (precision !== undefined) config.precision = precision;
   if (kv !== undefined) config.kv = kv;
   if (specMode !== undefined) config.spec = specMode;

@@ -1,5 +1,4 @@
-import { defaultThreadCount } from "../../engine/hardware.js";
-import { LLAMA_FTYPES, quantizeModelFile } from "../../engine/precision/llama-quantize.js";
+import { defaultThreadCount, LLAMA_FTYPES, quantizeModelFile } from "../../backends.js";
 import { intFlag, parseArgs, UsageError } from "../args.js";
 
 export const quantizeHelp = `Usage: hearth quantize INPUT.gguf OUTPUT.gguf TYPE [--threads N]

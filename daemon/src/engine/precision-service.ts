@@ -9,14 +9,14 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
-import type { Engine } from "./engine/engine.js";
-import { modelFileSha256 } from "./engine/fingerprint.js";
-import { kvCacheBytes } from "./engine/memory.js";
-import type { ProgressReporter } from "./engine/model-source.js";
-import { derivationSource, listVariants, type BaseVariant } from "./engine/precision/variants.js";
-import { HearthError } from "./errors.js";
-import { ErrorCodes, KV_CACHE_TYPES, type KvCacheType, type PrecisionListResult, type PrecisionSetParams, type PrecisionSetResult } from "./protocol.js";
-import type { Scheduler } from "./scheduler.js";
+import type { Engine } from "./engine.js";
+import { modelFileSha256 } from "./fingerprint.js";
+import { kvCacheBytes } from "./memory.js";
+import type { ProgressReporter } from "./model-source.js";
+import { derivationSource, listVariants, type BaseVariant } from "./precision/variants.js";
+import { HearthError } from "../errors.js";
+import { ErrorCodes, KV_CACHE_TYPES, type KvCacheType, type PrecisionListResult, type PrecisionSetParams, type PrecisionSetResult } from "../protocol.js";
+import type { Scheduler } from "../scheduler.js";
 
 /** Approximate bits per weight of each type, to estimate a variant not on disk from the loaded one. */
 const BITS_PER_WEIGHT: Record<string, number> = {
