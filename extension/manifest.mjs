@@ -106,6 +106,11 @@ export const manifest = {
           markdownDescription:
             "What runs the model: `local` (the daemon loads `hearth.model.path` on this machine), `llama-server=URL` (llama.cpp's server, e.g. `llama-server=http://gpu-box:8080`: Hearth's FIM prompt through `/completion`, one slot per workspace) or `openai=URL` (an OpenAI-compatible server such as vLLM: `/v1/completions`). The key goes in **Hearth: Set Remote API Key** (kept in VS Code's secret storage).",
         },
+        "hearth.remote.insecureHttp": {
+          type: "boolean",
+          default: false,
+          markdownDescription: "Allow `hearth.backend` to be plain `http://` to another machine (a network you trust). Off: such a server must be `https://`, so your code and key never cross the network in clear text.",
+        },
         "hearth.remote.model": {
           type: "string",
           default: "",

@@ -46,6 +46,23 @@ export function parseBackendChoice(value: string): BackendChoice {
   return { kind: kind as "llama-server" | "openai", url };
 }
 
+function isLoopback(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Documents and the key go to the server: over plain http only to this machine, unless the
+ * user says the network is trusted (--insecure-http). Elsewhere https, where the server
+ * proves who it is with its certificate before anything is sent.
+ */
+export function checkRemoteTransport(choice: BackendChoice, allowInsecureHttp: boolean): void {
+  if (choice.kind === "local" || choice.url.protocol === "https:" || isLoopback(choice.url) || allowInsecureHttp) return;
+  throw new RangeError(
+    `--backend ${choice.kind}=${choice.url.href} is plain http to another machine: your code (and the API key) would cross the network unencrypted, to a server that has not proven who it is. Use https:// (a TLS proxy in front of the server), or pass --insecure-http on a network you trust.`,
+  );
+}
+
 /** The key from --api-key-file (one line; the file must not be readable by others) or HEARTH_API_KEY; null when neither is set. */
 export function readApiKey(file: string | null, env: NodeJS.ProcessEnv = process.env): string | null {
   if (file !== null) {
@@ -61,6 +78,8 @@ export function readApiKey(file: string | null, env: NodeJS.ProcessEnv = process
 
 export interface RemoteOptions {
   apiKey: string | null;
+  /** Plain http to a server on another machine (a trusted network). */
+  insecureHttp?: boolean;
   remoteModel: string | null;
   remoteTimeoutMs: number;
 }

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
-import { createBackend, localEngine, PrecisionService, type BackendChoice, type RemoteOptions } from "./backends.js";
+import { checkRemoteTransport, createBackend, localEngine, PrecisionService, type BackendChoice, type RemoteOptions } from "./backends.js";
 import type { EngineOptions } from "./backends.js";
 import { IdleWork } from "./idle-work.js";
 import { SPECULATION_MODES } from "./backends.js";
@@ -39,6 +39,7 @@ export function validateDaemonOptions(options: DaemonOptions): DaemonOptions {
   if (!["auto", "cuda", "vulkan", "metal", "off"].includes(options.gpu)) throw new RangeError(`gpu must be auto, cuda, vulkan, metal or off; got ${options.gpu}.`);
   if (options.backend.kind === "local" && options.modelSource.trim() === "") throw new TypeError("model must name a .gguf path, an hf: URI or generated:NAME.");
   int("remote timeout (ms)", options.remoteTimeoutMs, 100, 3_600_000);
+  checkRemoteTransport(options.backend, options.insecureHttp === true);
   if (options.speculation !== undefined && !SPECULATION_MODES.includes(options.speculation)) throw new RangeError(`speculation must be ${SPECULATION_MODES.join(", ")}; got ${options.speculation}.`);
   return options;
 }
@@ -52,7 +53,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const releaseLock = acquireLock(options.home);
   const started = Date.now();
   const token = newToken();
-  const { port: _port, idleTimeoutMs: _idleTimeoutMs, backend: choice, apiKey, remoteModel, remoteTimeoutMs, ...engineOptions } = options;
+  const { port: _port, idleTimeoutMs: _idleTimeoutMs, backend: choice, apiKey, remoteModel, remoteTimeoutMs, insecureHttp: _insecureHttp, ...engineOptions } = options;
   const backend = createBackend(choice, { ...engineOptions, modelsDir: path.join(options.home, "models") }, { apiKey, remoteModel, remoteTimeoutMs }, log);
   // The local engine switches precision; a remote backend answers that it can't.
   const engine = localEngine(backend);

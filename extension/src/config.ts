@@ -11,7 +11,7 @@ import { Limits } from "../../daemon/src/protocol.js";
 export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
 
 /** Settings the daemon reads when it starts; changing one offers a restart. */
-export const daemonSettings = ["hearth.backend", "hearth.remote.model", "hearth.model.path", "hearth.model.draft", "hearth.model.contextSize", "hearth.model.fimTemplate", "hearth.daemon.memoryBudgetMB", "hearth.daemon.gpu"] as const;
+export const daemonSettings = ["hearth.backend", "hearth.remote.model", "hearth.remote.insecureHttp", "hearth.model.path", "hearth.model.draft", "hearth.model.contextSize", "hearth.model.fimTemplate", "hearth.daemon.memoryBudgetMB", "hearth.daemon.gpu"] as const;
 /** Settings that change which daemon this window talks to; changing one reconnects. */
 export const connectionSettings = ["hearth.daemon.home"] as const;
 
@@ -34,6 +34,10 @@ export class Config {
   /** "local", or "llama-server=URL" / "openai=URL" for a server the daemon drives (the daemon validates it). */
   get backend(): string {
     return this.get("backend", "local").trim() || "local";
+  }
+
+  get remoteInsecureHttp(): boolean {
+    return this.get("remote.insecureHttp", false);
   }
 
   get remoteModel(): string {

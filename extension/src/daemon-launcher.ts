@@ -67,6 +67,10 @@ export class DaemonLauncher {
       else this.log.warn(`${setting} is set, but this Hearth daemon has no ${flag} option yet; the setting is ignored.`);
     };
     if (this.config.backend !== "local") add("--backend", this.config.backend, "hearth.backend");
+    if (this.config.backend !== "local" && this.config.remoteInsecureHttp) {
+      if (supported.has("--insecure-http")) args.push("--insecure-http");
+      else this.log.warn("hearth.remote.insecureHttp is set, but this Hearth daemon has no --insecure-http option yet; the setting is ignored.");
+    }
     if (this.config.remoteModel !== "") add("--remote-model", this.config.remoteModel, "hearth.remote.model");
     if (this.config.modelPath !== "") add("--model", this.config.modelPath, "hearth.model.path");
     if (this.config.draftModel !== "") add("--draft", this.config.draftModel, "hearth.model.draft");

@@ -6,6 +6,7 @@ import { bench, benchHelp } from "./commands/bench.js";
 import { evalCommand, evalHelp } from "./commands/eval.js";
 import { complete, completeHelp } from "./commands/complete.js";
 import { explain, explainHelp } from "./commands/explain.js";
+import { lsp, lspHelp } from "./commands/lsp.js";
 import { precision, precisionHelp } from "./commands/precision.js";
 import { quantize, quantizeHelp } from "./commands/quantize.js";
 import { serve, serveHelp } from "./commands/serve.js";
@@ -20,6 +21,7 @@ const commands: Record<string, Command> = {
   explain: { run: explain, help: explainHelp, summary: "explain FILE[:START-END] in Markdown" },
   status: { run: status, help: statusHelp, summary: "show device, model, memory and request metrics" },
   stop: { run: stop, help: stopHelp, summary: "stop the daemon" },
+  lsp: { run: lsp, help: lspHelp, summary: "a language server on stdio for Neovim, Emacs, Helix, Zed… (bridges to the daemon)" },
   precision: { run: precision, help: precisionHelp, summary: "list or switch the model's precision variants" },
   quantize: { run: quantize, help: quantizeHelp, summary: "derive a precision variant of a .gguf file" },
   bench: { run: bench, help: benchHelp, summary: "replay editing traces and report latency, cache reuse, speed, memory" },

@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
-import { parseBackendChoice, readApiKey } from "../../../daemon/src/backends.js";
+import { checkRemoteTransport, parseBackendChoice, readApiKey } from "../../../daemon/src/backends.js";
 import { packageRoot } from "../../../daemon/src/version.js";
 import { vocabModel } from "../../helpers/vocab-models.js";
 import { planCompletionPrompt } from "../../../daemon/src/prompt/completion-prompt.js";
@@ -30,6 +30,12 @@ describe("remote backends: choosing and configuring", () => {
     assert.throws(() => parseBackendChoice("openai=ftp://x"), /http:\/\/ or https:\/\//);
     assert.throws(() => parseBackendChoice("openai=not a url"), /needs an http/);
     assert.throws(() => parseBackendChoice("openai=https://user:secret@host"), /not in the URL/);
+  });
+
+  it("sends code and key over plain http only to this machine, unless the network is declared trusted", () => {
+    for (const url of ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080", "https://gpu-box:8443"]) checkRemoteTransport(parseBackendChoice(`llama-server=${url}`), false);
+    assert.throws(() => checkRemoteTransport(parseBackendChoice("openai=http://gpu-box:8000"), false), /unencrypted.*https:\/\/.*--insecure-http/);
+    checkRemoteTransport(parseBackendChoice("openai=http://gpu-box:8000"), true);
   });
 
   it("reads the key from a private one-line file, else HEARTH_API_KEY", () => {

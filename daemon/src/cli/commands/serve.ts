@@ -24,6 +24,8 @@ Options:
                      $HEARTH_API_KEY. Sent only as Authorization: Bearer to the server.
   --remote-model M   the model to ask an OpenAI-compatible server for (default: the
                      first it lists)
+  --insecure-http    allow plain http to a server on another machine (a network you
+                     trust); without it such a --backend is refused: use https
   --remote-timeout-ms N  how long a remote server may take to start answering or
                      between streamed events (default: ${DEFAULT_REMOTE_TIMEOUT_MS})
   --model M          .gguf path, hf: URI or generated:NAME[@F16|Q8_0|Q4_0]
@@ -56,7 +58,7 @@ Options:
 `;
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { boolean: ["help"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb", "kv-disk-mb", "max-prefill-ms", "fim-template", "backend", "api-key-file", "remote-model", "remote-timeout-ms"] });
+  const args = parseArgs(argv, { boolean: ["help", "insecure-http"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb", "kv-disk-mb", "max-prefill-ms", "fim-template", "backend", "api-key-file", "remote-model", "remote-timeout-ms"] });
   if (args.flags.has("help")) {
     process.stdout.write(serveHelp);
     return 0;
@@ -82,6 +84,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     backend,
     apiKey,
     remoteModel: stringFlag(args, "remote-model") ?? null,
+    insecureHttp: args.flags.has("insecure-http"),
     remoteTimeoutMs: intFlag(args, "remote-timeout-ms", DEFAULT_REMOTE_TIMEOUT_MS, 100, 3_600_000),
     home: home ? path.resolve(home) : hearthHome(),
     modelSource: stringFlag(args, "model") ?? process.env.HEARTH_MODEL ?? DEFAULT_MODEL,
