@@ -6,7 +6,12 @@
  * text, the shape vLLM serves). The server's own counts (timings.prompt_n) are the figures.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { once } from "node:events";
 import { readFileSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { CancellationTokenSource } from "vscode-jsonrpc";
 import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
@@ -189,6 +194,51 @@ describe("remote engines: llama.cpp's server", function () {
       await daemon.stop();
       await restarted?.stop();
       await own.stop();
+    }
+  });
+
+  it("https: a server whose certificate is trusted (NODE_EXTRA_CA_CERTS) completes; an untrusted one is a typed TLS error", async () => {
+    // A TLS front for the real server, with a self-signed certificate for 127.0.0.1.
+    const dir = tempHome("hearth-tls-");
+    const key = path.join(dir, "key.pem");
+    const cert = path.join(dir, "cert.pem");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+    const upstream = new URL(server.url);
+    const front = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      const forward = httpRequest({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      res.on("close", () => forward.destroy());
+      req.pipe(forward);
+    });
+    front.listen(0, "127.0.0.1");
+    await once(front, "listening");
+    const url = `https://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    try {
+      const trusted = await remoteDaemon(`llama-server=${url}`, [], { NODE_EXTRA_CA_CERTS: cert });
+      try {
+        const client = await trusted.connect();
+        await untilStatus(client, "connected over https", (s) => s.modelState.state === "ready");
+        await client.open({ uri: "file:///workspace/a/t.ts", languageId: "typescript", version: 1, text: "export const a = 1;\nexport const b = " });
+        const result = await client.complete({ textDocument: { uri: "file:///workspace/a/t.ts" }, position: { line: 1, character: 17 }, context: { triggerKind: 2 }, hearth: { maxTokens: 4 } });
+        assert.ok(result.metrics.promptTokens > 0);
+        client.dispose();
+      } finally {
+        await trusted.stop();
+      }
+      const untrusted = await remoteDaemon(`llama-server=${url}`);
+      try {
+        const client = await untrusted.connect();
+        const status = await untilStatus(client, "the certificate refused", (s) => s.modelState.state === "failed");
+        assert.match(status.backend.lastError ?? "", /TLS certificate is not trusted.*NODE_EXTRA_CA_CERTS/);
+        client.dispose();
+      } finally {
+        await untrusted.stop();
+      }
+    } finally {
+      front.closeAllConnections();
+      front.close();
     }
   });
 
