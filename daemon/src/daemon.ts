@@ -5,10 +5,8 @@
  */
 import path from "node:path";
 import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
-import { checkRemoteTransport, createBackend, localEngine, PrecisionService, type BackendChoice, type RemoteOptions } from "./backends.js";
-import type { EngineOptions } from "./backends.js";
+import { checkRemoteTransport, createBackend, localEngine, PrecisionService, SPECULATION_MODES, type BackendChoice, type EngineOptions, type RemoteOptions } from "./backends.js";
 import { IdleWork } from "./idle-work.js";
-import { SPECULATION_MODES } from "./backends.js";
 import { MetricsLog } from "./metrics.js";
 import { PROTOCOL_VERSION, type ModelProgressParams, type ModelState, type StatusResult } from "./protocol.js";
 import { Scheduler } from "./scheduler.js";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { fimFormatFor } from "../../daemon/src/engine/fim-format.js";
 import { renderHead, renderText, type FimParts } from "../../daemon/src/prompt/fim-templates.js";
-import { vocabModel } from "../helpers/vocab-models.js";
+import { qwenCoderVocab, vocabModel } from "../helpers/vocab-models.js";
 
 const PARTS: FimParts = {
   chunks: [{ name: "util/math.py", text: "def clamp(value, low, high):\n    return max(low, min(high, value))\n" }],
@@ -27,7 +27,8 @@ describe("FIM templates on real tokenizers", function () {
   const load = async (name: string): Promise<LlamaModel> => {
     const cached = models.get(name);
     if (cached) return cached;
-    const model = await llama.loadModel({ modelPath: vocabModel(name), vocabOnly: true });
+    const modelPath = name === "qwen2.5-coder" ? await qwenCoderVocab() : vocabModel(name);
+    const model = await llama.loadModel({ modelPath, vocabOnly: true });
     models.set(name, model);
     return model;
   };
@@ -40,6 +41,7 @@ describe("FIM templates on real tokenizers", function () {
   });
 
   for (const [vocab, family, label] of [
+    ["qwen2.5-coder", "qwen", "<|file_sep|>util/math.py\n"],
     ["starcoder", "starcoder", "<file_sep>util/math.py\n"],
     ["refact", "starcoder", "# util/math.py\n"],
     ["deepseek-coder", "deepseek-coder", "# util/math.py\n"],
@@ -60,6 +62,17 @@ describe("FIM templates on real tokenizers", function () {
       assert.ok(same >= prompt.length - 2, `a keystroke re-tokenized ${prompt.length - same} earlier tokens`);
     });
   }
+
+  it("qwen2.5-coder: the repository format names the workspace and the current file, in Qwen's own tokens", async () => {
+    const model = await load("qwen2.5-coder");
+    const format = fimFormatFor(model);
+    assert.ok(format);
+    const text = renderText(renderHead(format.family, PARTS));
+    assert.ok(text.startsWith("<|repo_name|>shapes\n<|file_sep|>util/math.py\ndef clamp"), text.slice(0, 80));
+    assert.ok(text.includes("<|file_sep|>geometry.py\n<|fim_prefix|>import math"), text);
+    const head = await format.head(PARTS);
+    assert.equal(head[0], model.tokenize("<|repo_name|>", true)[0], "the repository token is Qwen's special token");
+  });
 
   it("starcoder: the repository format names the workspace and the current file", async () => {
     const format = fimFormatFor(await load("starcoder"));

@@ -107,7 +107,8 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
 
 async function fetchMetrics(server: RemoteServer): Promise<string | null> {
   try {
-    return await requestText(server, "GET", "/metrics");
+    // Status is polled: a slow server must not hold it up.
+    return await requestText(server, "GET", "/metrics", undefined, AbortSignal.timeout(1000));
   } catch {
     // 501 without --metrics, or a server that has none: the cache is "remote".
     return null;
