@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { fimFormatFor } from "../../daemon/src/engine/fim-format.js";
 import { renderHead, renderText, type FimParts } from "../../daemon/src/prompt/fim-templates.js";
-import { qwenCoderVocab, vocabModel } from "../helpers/vocab-models.js";
+import { codeLlamaVocab, qwenCoderVocab, vocabModel } from "../helpers/vocab-models.js";
 
 const PARTS: FimParts = {
   chunks: [{ name: "util/math.py", text: "def clamp(value, low, high):\n    return max(low, min(high, value))\n" }],
@@ -27,7 +27,7 @@ describe("FIM templates on real tokenizers", function () {
   const load = async (name: string): Promise<LlamaModel> => {
     const cached = models.get(name);
     if (cached) return cached;
-    const modelPath = name === "qwen2.5-coder" ? await qwenCoderVocab() : vocabModel(name);
+    const modelPath = name === "qwen2.5-coder" ? await qwenCoderVocab() : name === "codellama" ? await codeLlamaVocab() : vocabModel(name);
     const model = await llama.loadModel({ modelPath, vocabOnly: true });
     models.set(name, model);
     return model;
@@ -42,6 +42,7 @@ describe("FIM templates on real tokenizers", function () {
 
   for (const [vocab, family, label] of [
     ["qwen2.5-coder", "qwen", "<|file_sep|>util/math.py\n"],
+    ["codellama", "codellama", "# util/math.py\n"],
     ["starcoder", "starcoder", "<file_sep>util/math.py\n"],
     ["refact", "starcoder", "# util/math.py\n"],
     ["deepseek-coder", "deepseek-coder", "# util/math.py\n"],

@@ -86,3 +86,58 @@ const QWEN25_ADDED = [
   "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<tool_call>", "</tool_call>",
   "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>",
 ];
+
+/**
+ * CodeLlama's tokenizer: the Llama SentencePiece vocabulary the bundle ships (32,000 pieces)
+ * grown to CodeLlama's 32,016, with its infill tokens at their ids (▁<PRE> 32007, ▁<SUF>
+ * 32008, ▁<MID> 32009, ▁<EOT> 32010) and the rest as unused placeholders.
+ */
+export async function codeLlamaVocab(): Promise<string> {
+  const out = path.join(repoRoot, ".cache", "vocab", "codellama-vocab.gguf");
+  if (existsSync(out)) return out;
+  const info = await readGgufFileInfo(vocabModel("llama-spm"), { readTensorInfo: false });
+  const meta = info.metadata as unknown as { llama: { block_count: number; context_length: number; embedding_length: number; feed_forward_length: number; attention: { head_count: number; head_count_kv: number; layer_norm_rms_epsilon: number }; rope: { dimension_count: number } }; tokenizer: { ggml: { tokens: string[]; scores: number[]; token_type: number[]; pre: string; model: string; bos_token_id: number; eos_token_id: number; unknown_token_id: number } } };
+  const ggml = meta.tokenizer.ggml;
+  const infill: Record<number, string> = { 32007: "▁<PRE>", 32008: "▁<SUF>", 32009: "▁<MID>", 32010: "▁<EOT>" };
+  const tokens = [...ggml.tokens];
+  const scores = [...ggml.scores];
+  const types = [...ggml.token_type];
+  for (let id = 32000; id < 32016; id++) {
+    tokens.push(infill[id] ?? `<unused${id - 32000}>`);
+    scores.push(0);
+    types.push(TOKEN_TYPE_CONTROL);
+  }
+  const l = meta.llama;
+  mkdirSync(path.dirname(out), { recursive: true });
+  await writeGgufFile(out, {
+    metadata: [
+      ["general.architecture", str("llama")],
+      ["general.name", str("codellama-vocab")],
+      ["llama.block_count", u32(l.block_count)],
+      ["llama.context_length", u32(l.context_length)],
+      ["llama.embedding_length", u32(l.embedding_length)],
+      ["llama.feed_forward_length", u32(l.feed_forward_length)],
+      ["llama.attention.head_count", u32(l.attention.head_count)],
+      ["llama.attention.head_count_kv", u32(l.attention.head_count_kv)],
+      ["llama.attention.layer_norm_rms_epsilon", f32(l.attention.layer_norm_rms_epsilon)],
+      ["llama.rope.dimension_count", u32(l.rope.dimension_count)],
+      ["llama.vocab_size", u32(tokens.length)],
+      ["tokenizer.ggml.model", str(ggml.model)],
+      ["tokenizer.ggml.pre", str(ggml.pre)],
+      ["tokenizer.ggml.tokens", stringArray(tokens)],
+      ["tokenizer.ggml.scores", numberArray("float32", scores)],
+      ["tokenizer.ggml.token_type", numberArray("int32", types)],
+      ["tokenizer.ggml.bos_token_id", u32(ggml.bos_token_id)],
+      ["tokenizer.ggml.eos_token_id", u32(ggml.eos_token_id)],
+      ["tokenizer.ggml.unknown_token_id", u32(ggml.unknown_token_id)],
+      ["tokenizer.ggml.add_bos_token", bool(true)],
+      ["tokenizer.ggml.add_eos_token", bool(false)],
+      ["tokenizer.ggml.fim_pre_token_id", u32(32007)],
+      ["tokenizer.ggml.fim_suf_token_id", u32(32008)],
+      ["tokenizer.ggml.fim_mid_token_id", u32(32009)],
+      ["tokenizer.ggml.eot_token_id", u32(32010)],
+    ],
+    tensors: [],
+  });
+  return out;
+}
