@@ -178,7 +178,7 @@ function learnMerges(documents: readonly string[], targetTokens: number): Learne
 }
 
 /** Applies merges by priority within each pre-tokenized word, as llama.cpp's BPE does. */
-function encodeWith(tokens: readonly string[], merges: readonly string[], text: string): number[] {
+export function encodeWith(tokens: readonly string[], merges: readonly string[], text: string): number[] {
   const rank = new Map(merges.map((m, i) => [m, i]));
   const idOf = new Map(tokens.map((t, i) => [t, i]));
   const ids: number[] = [];

@@ -13,7 +13,10 @@
 // A draft and a target built from one vocabulary share the bigram, so they
 // agree on many (not all) greedy tokens, as speculative decoding needs.
 
+import path from "node:path";
 import { buildBpeVocab, bpeTokenizerMetadata, type BpeVocab } from "./bpe-vocab.js";
+import { bundledVocabFile, qwenCoderVocab, type RealVocabularyName } from "./real-vocab.js";
+import { packageRoot } from "../version.js";
 import type { GgmlTensorType } from "./ggml-quant.js";
 import {
   f32,
@@ -51,6 +54,8 @@ export interface SyntheticModelSpec {
   readonly vocabSize: number;
   readonly ropeFreqBase: number;
   readonly rmsNormEpsilon: number;
+  /** A real tokenizer (real-vocab.ts) instead of the one learned from the corpus; its size is the vocabulary's. */
+  readonly vocabulary?: RealVocabularyName;
 }
 
 const TINY_VOCAB_SIZE = 1024;
@@ -80,8 +85,9 @@ export const SYNTHETIC_MODEL_PRESETS = {
     ropeFreqBase: 10000,
     rmsNormEpsilon: 1e-6,
   },
-  // Qwen2.5-Coder shapes (without Qwen2's attention biases) for realistic
-  // memory and speed measurements; several GB each, never built in unit tests.
+  // Qwen2.5-Coder shapes (without Qwen2's attention biases) on Qwen2.5-Coder's
+  // real tokenizer, for realistic token counts, memory and speed; hundreds of
+  // MB each, never built in unit tests.
   "qwen2.5-coder-0.5b": {
     name: "hearth-synthetic-qwen2.5-coder-0.5b",
     contextLength: 32768,
@@ -93,6 +99,7 @@ export const SYNTHETIC_MODEL_PRESETS = {
     vocabSize: 151936,
     ropeFreqBase: 1000000,
     rmsNormEpsilon: 1e-6,
+    vocabulary: "qwen2.5-coder",
   },
   "qwen2.5-coder-1.5b": {
     name: "hearth-synthetic-qwen2.5-coder-1.5b",
@@ -105,6 +112,7 @@ export const SYNTHETIC_MODEL_PRESETS = {
     vocabSize: 151936,
     ropeFreqBase: 1000000,
     rmsNormEpsilon: 1e-6,
+    vocabulary: "qwen2.5-coder",
   },
 } as const satisfies Record<string, SyntheticModelSpec>;
 
@@ -446,11 +454,11 @@ function architectureMetadata(spec: SyntheticModelSpec, precision: SyntheticPrec
 }
 
 /** The complete GGUF description of a synthetic model; tensor data is generated lazily. */
-export function syntheticModelContents(spec: SyntheticModelSpec, options: SyntheticModelOptions): GgufFileContents {
+export function syntheticModelContents(spec: SyntheticModelSpec, options: SyntheticModelOptions, vocab: BpeVocab = buildBpeVocab(spec.vocabSize)): GgufFileContents {
   validateSyntheticSpec(spec);
   const seed = options.seed ?? DEFAULT_SYNTHETIC_SEED;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be a uint32, got ${seed}`);
-  const vocab = buildBpeVocab(spec.vocabSize);
+  if (vocab.tokens.length !== spec.vocabSize) throw new RangeError(`${spec.name}: vocabSize ${spec.vocabSize} but the vocabulary has ${vocab.tokens.length} tokens`);
   const corpus = corpusStatistics(vocab);
   const stream = streamLayout(spec);
   const nEmbd = spec.embeddingLength;
@@ -480,12 +488,20 @@ export function syntheticModelContents(spec: SyntheticModelSpec, options: Synthe
   };
 }
 
+/** The spec's tokenizer: a real one extracted from node-llama-cpp's llama.cpp source, or the corpus-learned one. */
+export async function vocabularyOf(spec: SyntheticModelSpec): Promise<BpeVocab> {
+  if (spec.vocabulary === undefined) return buildBpeVocab(spec.vocabSize);
+  const root = packageRoot();
+  const bundle = path.join(root, "node_modules", "node-llama-cpp", "llama", "gitRelease.bundle");
+  return qwenCoderVocab(bundledVocabFile("qwen2", bundle, path.join(root, ".cache", "llama.cpp")));
+}
+
 /** Writes a synthetic model to `path` (atomically, streaming the tensor data). */
 export async function writeSyntheticModel(
   path: string,
   spec: SyntheticModelSpec,
   options: SyntheticModelOptions & { readonly onProgress?: (bytesWritten: number, totalBytes: number) => void },
 ): Promise<WriteGgufResult> {
-  const contents = syntheticModelContents(spec, options);
+  const contents = syntheticModelContents(spec, options, await vocabularyOf(spec));
   return writeGgufFile(path, contents, options.onProgress ? { onProgress: options.onProgress } : {});
 }
