@@ -25,8 +25,11 @@ local ready = vim.wait(120000, function()
 end, 50)
 if not ready then return finish(false, "the server did not initialize") end
 
--- Line 4, after "return " (0-based column 9).
-vim.api.nvim_win_set_cursor(0, { 4, 9 })
+-- Type "to" after "return " on line 4 as two edits (Neovim's versions jump by its
+-- changedtick), then ask at the end of it.
+vim.api.nvim_buf_set_text(bufnr, 3, 9, 3, 9, { "t" })
+vim.api.nvim_buf_set_text(bufnr, 3, 10, 3, 10, { "o" })
+vim.api.nvim_win_set_cursor(0, { 4, 11 })
 local responses = vim.lsp.buf_request_sync(bufnr, "textDocument/completion", vim.lsp.util.make_position_params(), 120000)
 if not responses then return finish(false, "no answer to textDocument/completion") end
 for _, response in pairs(responses) do

@@ -49,6 +49,11 @@ const PLAIN_TEXT = 1;
 
 interface BridgedDocument {
   languageId: string;
+  /**
+   * The version the daemon knows. Editors number versions their own way (Neovim sends its
+   * changedtick, which jumps), the daemon wants each change to be the last version + 1: the
+   * bridge counts for the daemon itself.
+   */
   version: number;
   text: string;
 }
@@ -70,6 +75,8 @@ export class LspBridge {
   private clientName = "lsp";
   private workDoneProgress = false;
   private readonly documents = new Map<string, BridgedDocument>();
+  /** Per document, the version the connected daemon has (absent: not opened there). */
+  private readonly synced = new Map<string, number>();
   private progressToken: string | null = null;
   private progressSeq = 0;
   private closed = false;
@@ -107,20 +114,34 @@ export class LspBridge {
     e.onRequest("shutdown", () => null);
     e.onNotification("exit", () => this.close());
     e.onNotification("textDocument/didOpen", (p: { textDocument: { uri: string; languageId: string; version: number; text: string } }) => {
-      const { uri, languageId, version, text } = p.textDocument;
-      this.documents.set(uri, { languageId, version, text });
-      void this.forward((d) => d.open({ uri, languageId, version, text }));
+      const { uri, languageId, text } = p.textDocument;
+      this.documents.set(uri, { languageId, version: 1, text });
+      void this.forward(async (d) => {
+        if (this.synced.has(uri)) return;
+        this.synced.set(uri, 1);
+        await d.open({ uri, languageId, version: 1, text });
+      });
     });
     e.onNotification("textDocument/didChange", (p: { textDocument: { uri: string; version: number }; contentChanges: TextDocumentContentChangeEvent[] }) => {
       const doc = this.documents.get(p.textDocument.uri);
       if (!doc) return;
       doc.text = applyChanges(doc.text, p.contentChanges);
-      doc.version = p.textDocument.version;
-      void this.forward((d) => d.change(p));
+      doc.version += 1;
+      const version = doc.version;
+      const uri = p.textDocument.uri;
+      void this.forward(async (d) => {
+        // A daemon connected since this change was made got the document with it already (reopen).
+        if ((this.synced.get(uri) ?? 0) >= version) return;
+        this.synced.set(uri, version);
+        await d.change({ textDocument: { uri, version }, contentChanges: p.contentChanges });
+      });
     });
     e.onNotification("textDocument/didClose", (p: { textDocument: { uri: string } }) => {
       this.documents.delete(p.textDocument.uri);
-      void this.forward((d) => d.close(p.textDocument.uri));
+      void this.forward(async (d) => {
+        if (!this.synced.delete(p.textDocument.uri)) return;
+        await d.close(p.textDocument.uri);
+      });
     });
     e.onRequest("textDocument/inlineCompletion", (p: { textDocument: { uri: string }; position: Position; context?: { triggerKind?: number } }, token: CancellationToken) =>
       this.complete(p.textDocument.uri, p.position, p.context?.triggerKind ?? 2, token),
@@ -173,7 +194,12 @@ export class LspBridge {
         const client = new HearthClient(socket);
         client.onModelProgress((p) => this.reportProgress(p));
         await client.initialize(this.folders, this.clientName);
-        for (const [uri, doc] of this.documents) await client.open({ uri, languageId: doc.languageId, version: doc.version, text: doc.text });
+        // The documents as the editor has them now: what the new daemon is in step with.
+        this.synced.clear();
+        for (const [uri, doc] of this.documents) {
+          this.synced.set(uri, doc.version);
+          await client.open({ uri, languageId: doc.languageId, version: doc.version, text: doc.text });
+        }
         socket.once("close", () => {
           if (this.daemon === client) this.daemon = null;
           if (!this.closed) this.options.log("hearth lsp: the daemon went away; reconnecting on the next request");
