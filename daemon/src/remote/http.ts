@@ -241,7 +241,6 @@ export async function streamEvents(server: RemoteServer, path: string, body: unk
     const onAbort = (): void => finish(null, "stopped");
     signal.addEventListener("abort", onAbort, { once: true });
     armIdle();
-    // Events are handled one at a time, in order: pause the socket while one is handled.
     const handle = async (line: string): Promise<boolean> => {
       if (!line.startsWith("data:")) return false;
       const data = line.slice(5).trim();
@@ -264,17 +263,19 @@ export async function streamEvents(server: RemoteServer, path: string, body: unk
       });
     };
     response.on("data", (chunk: Buffer) => {
-      armIdle();
       buffer += chunk.toString("utf8");
       if (buffer.length > MAX_BODY_BYTES) return finish(badAnswer(server, `a stream event over ${MAX_BODY_BYTES} bytes`));
       const lines = buffer.split("\n");
       buffer = lines.pop() ?? "";
       response.pause();
+      // While Hearth handles events (a waiting completion may run inside one) the server is not the one being slow.
+      clearTimeout(idle);
       run(async () => {
         for (const line of lines) {
           if (done) return;
           if (await handle(line.replace(/\r$/, ""))) return finish(null, "stopped");
         }
+        armIdle();
         response.resume();
       });
     });

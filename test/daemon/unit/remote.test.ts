@@ -19,7 +19,9 @@ import { ErrorCodes } from "../../../daemon/src/protocol.js";
 import { requestJson, streamEvents, type RemoteServer } from "../../../daemon/src/remote/http.js";
 import { estimatePieces, familyFromModelName } from "../../../daemon/src/remote/openai.js";
 
-describe("remote backends: choosing and configuring", () => {
+describe("remote backends: choosing and configuring", function () {
+  // One test loads a real tokenizer.
+  this.timeout(60_000);
   it("parses --backend and refuses what it can't use, with the reason", () => {
     assert.deepEqual(parseBackendChoice("local"), { kind: "local" });
     const choice = parseBackendChoice("llama-server=http://gpu-box:8080");
