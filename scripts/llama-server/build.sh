@@ -4,7 +4,8 @@
 # the real peer for `hearth bench --peer llama-server=URL`. About 6 minutes on 2 cores.
 #
 # -DGGML_NATIVE=OFF with AVX/AVX2/FMA/F16C/AVX-512 on and AMX off: a native build enables
-# AMX on these CPUs, which the machines refuse (illegal instruction).
+# AMX on these CPUs, which the machines refuse (illegal instruction). No web UI: its build
+# step would download prebuilt assets from Hugging Face, and Hearth needs none of it.
 #   bash scripts/llama-server/build.sh      # prints the binary's path
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -28,6 +29,7 @@ cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF \
   -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON \
   -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF \
   -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON \
+  -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
   -DBUILD_SHARED_LIBS=OFF >&2
 say "building llama-server with $(nproc) jobs"
 cmake --build "$BUILD" --target llama-server -j "$(nproc)" >&2
