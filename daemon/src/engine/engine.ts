@@ -247,6 +247,7 @@ export class Engine implements InferenceBackend {
   }
 
   private async runCompletion(input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
+    const called = performance.now();
     const { model, pool } = await this.ready();
     const fim = this.loaded?.fim ?? null;
     if (fim === null) {
@@ -259,13 +260,13 @@ export class Engine implements InferenceBackend {
     }
     const cache = await pool.acquire(input.workspaceId, input.documentUri);
     try {
-      return await this.completeOn(cache, model, fim, input, renew);
+      return await this.completeOn(cache, model, fim, input, renew, called);
     } finally {
       cache.release();
     }
   }
 
-  private async completeOn(cache: AcquireResult, model: LlamaModel, fim: FimFormat<Token>, input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
+  private async completeOn(cache: AcquireResult, model: LlamaModel, fim: FimFormat<Token>, input: CompletionInput, renew: boolean, called: number): Promise<GenerationOutcome | null> {
     const { sequence } = cache;
     if (cache.restored) this.log(`restored the saved KV cache of workspace ${input.workspaceId} for ${input.documentUri} (${sequence.nextTokenIndex} tokens)`);
     const uncached = (tokens: readonly Token[]): number => tokens.length - sequence.compareContextTokens([...tokens]).firstDifferentIndex;
@@ -298,8 +299,8 @@ export class Engine implements InferenceBackend {
     };
     const documentKey = input.documentUri;
     this.loaded?.speculation.begin(sequence, input.workspaceId, documentKey);
-    const started = performance.now();
     const outcome = await generate(sequence, model, {
+      startedAt: called,
       prompt,
       maxTokens: input.maxTokens,
       signal: input.signal,
@@ -315,13 +316,14 @@ export class Engine implements InferenceBackend {
     });
     if (outcome.stopReason !== "cancelled") cache.setLayouts([plan.layout]);
     outcome.promptLayout = plan.how;
-    this.recordSpeed(outcome.generatedTokens, performance.now() - started - (outcome.firstTokenMs ?? 0));
+    this.recordSpeed(outcome.generatedTokens, performance.now() - called - (outcome.firstTokenMs ?? 0));
     this.prefillBudget.record(outcome.evaluatedTokens, outcome.prefillMs);
     this.loaded?.speculation.end(sequence, input.workspaceId, documentKey, prompt, outcome);
     return outcome;
   }
 
   async explain(input: ExplainInput): Promise<GenerationOutcome> {
+    const called = performance.now();
     const { model, explainSequence: sequence } = await this.ready();
     const wrapper = resolveChatWrapper(model);
     const budget = sequenceContextSize(this.loaded) - input.maxTokens - 8;
@@ -337,6 +339,7 @@ export class Engine implements InferenceBackend {
     }
     this.loaded?.speculation.begin(sequence, EXPLAIN_GATE, EXPLAIN_GATE);
     const outcome = await generate(sequence, model, {
+      startedAt: called,
       prompt,
       maxTokens: input.maxTokens,
       signal: input.signal,

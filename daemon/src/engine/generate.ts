@@ -25,6 +25,12 @@ export interface GenerationRequest {
   stable: (generated: string) => string;
   /** Called between prefill chunks and generated tokens: the scheduler may run a waiting completion there. */
   yieldPoint?: () => Promise<void>;
+  /**
+   * When the backend call began (performance.now()): the first token is timed from there, so
+   * a wait for the model to load, a saved state to load or the prompt to be planned counts
+   * (else a request sent during the load looks like one that decodes slowly). Default: now.
+   */
+  startedAt?: number;
 }
 
 /** Tokens per prefill step; small enough that a cancel lands within a few ms on a CPU. */
@@ -82,7 +88,7 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
   const predictionsBefore = sequence.tokenPredictions;
   const iterator = sequence.evaluate([last], { temperature: 0, yieldEogToken: true });
   for await (const token of iterator) {
-    if (outcome.firstTokenMs === null) outcome.firstTokenMs = performance.now() - started;
+    if (outcome.firstTokenMs === null) outcome.firstTokenMs = performance.now() - (request.startedAt ?? started);
     if (abortSeen) outcome.tokensAfterCancel++;
     if (request.signal.aborted) {
       outcome.stopReason = "cancelled";

@@ -250,6 +250,7 @@ export class RemoteBackend<T> implements InferenceBackend {
   }
 
   private async runCompletion(input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
+    const called = performance.now();
     const facts = await this.ready();
     const slot = this.slotFor(input.workspaceId, facts.slots);
     const documentKey = `${input.workspaceId}\u0000${input.documentUri}`;
@@ -274,7 +275,7 @@ export class RemoteBackend<T> implements InferenceBackend {
     this.layouts.set(documentKey, [plan.layout, ...held.filter((l) => l !== plan.layout)].slice(0, 2));
     const stopContext: StopContext = { mode: pickMode(plan.lineSuffix, input.mode), indent: plan.indent, nextSuffixLine: plan.nextSuffixLine, maxLines: 16 };
     const request = this.dialect.completionBody(plan.prompt, { slot, maxTokens: input.maxTokens, model: this.options.model ?? facts.model });
-    const outcome = await this.stream(request, plan.prompt.length, input, {
+    const outcome = await this.stream(request, plan.prompt.length, input, called, {
       decide: (text) => decideStop(text, stopContext),
       finish: (text) => finalText(text, stopContext),
       stable: (text) => {
@@ -302,6 +303,7 @@ export class RemoteBackend<T> implements InferenceBackend {
   }
 
   async explain(input: ExplainInput): Promise<GenerationOutcome> {
+    const called = performance.now();
     const facts = await this.ready();
     const budget = facts.contextSize - input.maxTokens - 64;
     let code = input.code;
@@ -324,7 +326,7 @@ export class RemoteBackend<T> implements InferenceBackend {
       stream_options: { include_usage: true },
       ...(slot !== null ? { id_slot: slot, cache_prompt: true } : {}),
     };
-    return this.stream({ path: "/v1/chat/completions", body }, facts.countTokens(messages.system + messages.user), input, {
+    return this.stream({ path: "/v1/chat/completions", body }, facts.countTokens(messages.system + messages.user), input, called, {
       decide: (text) => ({ text, stop: false }),
       finish: (text) => text.trim(),
       stable: (text) => text,
@@ -337,6 +339,8 @@ export class RemoteBackend<T> implements InferenceBackend {
     request: { path: string; body: unknown },
     promptTokens: number,
     input: Pick<CompletionInput, "signal" | "onPrefill" | "onText" | "yieldPoint" | "maxTokens">,
+    /** When the backend call began: the first token is timed from there (a wait for the server or the tokenizer counts). */
+    called: number,
     rules: { decide: (text: string) => { text: string; stop: boolean }; finish: (text: string) => string; stable: (text: string) => string; read: (event: unknown) => CompletionEvent },
   ): Promise<GenerationOutcome> {
     const outcome = emptyOutcome("eos", promptTokens);
@@ -356,7 +360,7 @@ export class RemoteBackend<T> implements InferenceBackend {
         if (event.done) serverDone = event.done;
         if (event.delta === "") return;
         if (outcome.firstTokenMs === null) {
-          outcome.firstTokenMs = performance.now() - started;
+          outcome.firstTokenMs = performance.now() - called;
           input.onPrefill?.(1, 1);
         }
         pieces++;
