@@ -15,7 +15,7 @@ import { WebSocketServer } from "ws";
 import { readDiscovery, writeDiscovery } from "../../daemon/src/discovery.js";
 import { openSocket } from "../../daemon/src/client/connect.js";
 import { documentCacheKey } from "../../daemon/src/engine/sequence-pool.js";
-import { ErrorCodes, Limits } from "../../daemon/src/protocol.js";
+import { ErrorCodes, Limits, type StatusResult } from "../../daemon/src/protocol.js";
 import { runCli, startDaemon, tempHome, untilStatus, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
@@ -286,14 +286,10 @@ describe("hardening", function () {
         const visitor = await daemon.connect([{ uri: "file:///bounded/visit", name: "visit" }]);
         await visitor.open({ uri: "file:///bounded/visit/a.ts", languageId: "typescript", version: 1, text: "export const a = 1;\n" });
         await visitor.complete({ textDocument: { uri: "file:///bounded/visit/a.ts" }, position: { line: 1, character: 0 }, context: { triggerKind: 1 }, hearth: { maxTokens: 2 } });
-        const listed = async (): Promise<boolean> => (await watcher.status()).workspaces.some((w) => w.folders.includes("file:///bounded/visit"));
-        assert.equal(await listed(), true);
+        const listed = (s: StatusResult): boolean => s.workspaces.some((w) => w.folders.includes("file:///bounded/visit"));
+        assert.equal(listed(await watcher.status()), true);
         visitor.dispose();
-        const deadline = Date.now() + 10_000;
-        while (await listed()) {
-          assert.ok(Date.now() < deadline, "the workspace was dropped within 10 s of its last client leaving");
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        await untilStatus(watcher, "the workspace dropped once its last client left", (s) => !listed(s), 10_000);
 
         const sockets = [];
         // The watcher holds one; fill the rest.

@@ -46,6 +46,15 @@ async function errorOf(promise: Promise<unknown>): Promise<{ code: number; messa
   assert.fail("the request succeeded");
 }
 
+/** Waits for the server to be connected, then completes a short file through it. */
+async function completesOnce(client: HearthClient, what: string): Promise<void> {
+  await untilStatus(client, what, (s) => s.modelState.state === "ready");
+  const uri = "file:///workspace/a/short.ts";
+  await client.open({ uri, languageId: "typescript", version: 1, text: "export const a = 1;\nexport const b = " });
+  const result = await client.complete({ textDocument: { uri }, position: { line: 1, character: 17 }, context: { triggerKind: 2 }, hearth: { maxTokens: 4 } });
+  assert.ok(result.metrics.promptTokens > 0, `${what}: a prompt reached the server`);
+}
+
 function remoteDaemon(backend: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningDaemon> {
   return startDaemon({ model: "unused.gguf", args: ["--backend", backend, "--remote-timeout-ms", "5000", ...args], env });
 }
@@ -115,12 +124,10 @@ describe("remote engines: llama.cpp's server", function () {
       const error = await errorOf(explained);
       assert.equal(error.code, ErrorCodes.RequestCancelled, error.message);
       // The server logs the cancel when it sees the connection close, then releases the slot.
-      for (const deadline = Date.now() + 20_000; !/cancel task/.test(server.log().slice(logBefore)); ) {
-        assert.ok(Date.now() < deadline, `no cancel in the server's log:\n${server.log().slice(logBefore, logBefore + 2000)}`);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      await server.untilLog(/cancel task/, logBefore);
+      await server.untilLog(/stop processing/, logBefore);
       const stopped = /stop processing: n_tokens = (\d+)/.exec(server.log().slice(logBefore));
-      for (const deadline = Date.now() + 20_000; (await server.slots()).some((s) => s.is_processing); ) assert.ok(Date.now() < deadline, "a slot still processing");
+      assert.ok((await server.slots()).every((s) => !s.is_processing), "every slot idle");
       if (stopped) assert.ok(Number(stopped[1]) < 2000, `the slot held ${stopped[1]} tokens when it stopped`);
       client.dispose();
     } finally {
@@ -151,10 +158,7 @@ describe("remote engines: llama.cpp's server", function () {
       const right = await startDaemon({ model: "unused.gguf", home, args: ["--backend", `llama-server=${guarded.url}`, "--api-key-file", keyFile] });
       try {
         const client = await right.connect();
-        await untilStatus(client, "connected", (s) => s.modelState.state === "ready");
-        await client.open({ uri: "file:///workspace/a/k.ts", languageId: "typescript", version: 1, text: "export const a = 1;\nexport const b = " });
-        const result = await client.complete({ textDocument: { uri: "file:///workspace/a/k.ts" }, position: { line: 1, character: 17 }, context: { triggerKind: 2 }, hearth: { maxTokens: 4 } });
-        assert.ok(result.metrics.promptTokens > 0);
+        await completesOnce(client, "connected with the key");
         const status = JSON.stringify(await client.status());
         assert.ok(!status.includes(key), "the key is not in hearth/status");
         client.dispose();
@@ -219,10 +223,7 @@ describe("remote engines: llama.cpp's server", function () {
       const trusted = await remoteDaemon(`llama-server=${url}`, [], { NODE_EXTRA_CA_CERTS: cert });
       try {
         const client = await trusted.connect();
-        await untilStatus(client, "connected over https", (s) => s.modelState.state === "ready");
-        await client.open({ uri: "file:///workspace/a/t.ts", languageId: "typescript", version: 1, text: "export const a = 1;\nexport const b = " });
-        const result = await client.complete({ textDocument: { uri: "file:///workspace/a/t.ts" }, position: { line: 1, character: 17 }, context: { triggerKind: 2 }, hearth: { maxTokens: 4 } });
-        assert.ok(result.metrics.promptTokens > 0);
+        await completesOnce(client, "connected over https");
         client.dispose();
       } finally {
         await trusted.stop();
@@ -269,10 +270,7 @@ describe("remote engines: llama.cpp's server", function () {
       const logBefore = server.log().length;
       const explained = client.explain({ textDocument: { uri: "file:///work/oa/o.ts" }, range: { start: { line: 0, character: 0 }, end: { line: 10, character: 0 } }, maxTokens: 2000 }, { onDelta: () => cancel.cancel(), cancel });
       assert.equal((await errorOf(explained)).code, ErrorCodes.RequestCancelled);
-      for (const deadline = Date.now() + 20_000; !/cancel task/.test(server.log().slice(logBefore)); ) {
-        assert.ok(Date.now() < deadline, "no cancel in the server's log");
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      await server.untilLog(/cancel task/, logBefore);
       client.dispose();
     } finally {
       await daemon.stop();

@@ -16,6 +16,8 @@ export interface RunningLlamaServer {
   url: string;
   port: number;
   log: () => string;
+  /** Resolves when the server's log, from character `from` on, matches `pattern` (rejects after `timeoutMs`). */
+  untilLog(pattern: RegExp, from: number, timeoutMs?: number): Promise<void>;
   slots(): Promise<{ id: number; is_processing: boolean }[]>;
   stop(): Promise<void>;
 }
@@ -38,10 +40,12 @@ export async function startLlamaServer(options: { model: string; slots: number; 
   if (options.metrics) args.push("--metrics");
   const child: ChildProcess = spawn(LLAMA_SERVER_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
+  const watchers = new Set<() => void>();
   const exited = once(child, "exit");
   const listening = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       log += chunk.toString();
+      for (const watch of watchers) watch();
       // It loads the model first, then listens.
       if (/listening on http/.test(log)) resolve();
     };
@@ -56,6 +60,22 @@ export async function startLlamaServer(options: { model: string; slots: number; 
     url,
     port,
     log: () => log,
+    untilLog(pattern, from, timeoutMs = 20_000) {
+      return new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (!pattern.test(log.slice(from))) return;
+          watchers.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          watchers.delete(check);
+          reject(new Error(`llama-server logged no ${String(pattern)} within ${timeoutMs} ms:\n${log.slice(from, from + 2000)}`));
+        }, timeoutMs);
+        watchers.add(check);
+        check();
+      });
+    },
     async slots() {
       const response = await fetch(`${url}/slots`, options.apiKey ? { headers: { authorization: `Bearer ${options.apiKey}` } } : {});
       return (await response.json()) as { id: number; is_processing: boolean }[];

@@ -9,8 +9,8 @@ import path from "node:path";
 import { getLlama, getModuleVersion, LlamaLogLevel, resolveChatWrapper, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { HearthError } from "../errors.js";
 import { ErrorCodes, type BackendInfo, type DeviceKind, type KvCacheInfo, type KvCacheType, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
-import { decideStop, finalText, pickMode, type StopContext } from "../prompt/completion-stops.js";
-import { explainMessages, type ExplainMessages } from "../prompt/explain-prompt.js";
+import { decideStop, finalText, pickMode, streamableText, type StopContext } from "../prompt/completion-stops.js";
+import { explainMessages, fitSelection, type ExplainMessages } from "../prompt/explain-prompt.js";
 import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
 import { KvStore } from "./kv-store.js";
 import { planCompletionPrompt } from "../prompt/completion-prompt.js";
@@ -306,10 +306,7 @@ export class Engine implements InferenceBackend {
       signal: input.signal,
       decide: (text) => decideStop(text, stopContext),
       finish: (text) => finalText(text, stopContext),
-      stable: (text) => {
-        const lastNewline = text.lastIndexOf("\n");
-        return (lastNewline === -1 ? text : text.slice(0, lastNewline)).replace(/\s+$/, "");
-      },
+      stable: streamableText,
       ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
       ...(input.onText ? { onText: input.onText } : {}),
       ...(input.yieldPoint ? { yieldPoint: input.yieldPoint } : {}),
@@ -329,14 +326,7 @@ export class Engine implements InferenceBackend {
     const budget = sequenceContextSize(this.loaded) - input.maxTokens - 8;
     const render = (code: string): Token[] =>
       wrapper.generateContextState({ chatHistory: explainHistory(explainMessages(code, input.languageId, input.fileName)) }).contextText.tokenize(model.tokenizer);
-    let code = input.code;
-    let prompt = render(code);
-    // A selection too long for the context is cut at a line end, and the model is told so.
-    for (let i = 0; i < 8 && prompt.length > budget; i++) {
-      const keep = Math.floor(code.length * (budget / prompt.length) * 0.9);
-      code = `${code.slice(0, Math.max(0, code.lastIndexOf("\n", keep)))}\n/* … selection truncated … */`;
-      prompt = render(code);
-    }
+    const prompt = fitSelection(input.code, render, (tokens) => tokens.length, budget).rendered;
     this.loaded?.speculation.begin(sequence, EXPLAIN_GATE, EXPLAIN_GATE);
     const outcome = await generate(sequence, model, {
       startedAt: called,

@@ -25,6 +25,12 @@ export interface StopDecision {
   stop: boolean;
 }
 
+/** What a completion may stream before it ends: its whole lines (the last line may still change), trailing blanks off. */
+export function streamableText(generated: string): string {
+  const lastNewline = generated.lastIndexOf("\n");
+  return (lastNewline === -1 ? generated : generated.slice(0, lastNewline)).replace(/\s+$/, "");
+}
+
 export function pickMode(lineSuffix: string, requested: "auto" | "line" | "block" | undefined): CompletionMode {
   if (requested === "line" || requested === "block") return requested;
   return lineSuffix.trim().length > 0 ? "line" : "block";

@@ -62,7 +62,8 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
         precision: typeof props.model_ftype === "string" ? props.model_ftype : "",
         fim,
         countTokens: (text) => Math.ceil(text.length / charsPerToken),
-        tokenize: (text) => tokens.get(text),
+        // The text typed since the layout (a new string each keystroke) is not worth caching: only the head's pieces are.
+        tokenize: (text) => tokenize(server, text, false),
         tokenRatio: 1,
       };
     },

@@ -14,12 +14,12 @@ import { emptyOutcome, type BackendCapabilities, type CompletionInput, type Expl
 import { HearthError } from "../errors.js";
 import { ErrorCodes, type BackendInfo, type BackendKind, type DeviceKind, type KvCacheInfo, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
 import { planCompletionPrompt } from "../prompt/completion-prompt.js";
-import { decideStop, finalText, pickMode, type StopContext } from "../prompt/completion-stops.js";
-import { explainMessages } from "../prompt/explain-prompt.js";
+import { decideStop, finalText, pickMode, streamableText, type StopContext } from "../prompt/completion-stops.js";
+import { explainMessages, fitSelection } from "../prompt/explain-prompt.js";
 import type { FimFormat } from "../prompt/fim-format.js";
 import { PrefillBudget } from "../prompt/prefill-budget.js";
 import type { HeldLayout } from "../prompt/prompt-layout.js";
-import { badAnswer, requestJson, streamEvents, timedOut, type RemoteServer } from "./http.js";
+import { badAnswer, streamEvents, timedOut, type RemoteServer } from "./http.js";
 
 /** What a server told Hearth when it connected (again). */
 export interface ServerFacts<T> {
@@ -174,13 +174,19 @@ export class RemoteBackend<T> implements InferenceBackend {
   }
 
   /** A failure that means the server is gone (or never was): say so, and probe again later. */
+  /**
+   * Any failure talking to the server, a probe's or a request's (whatever step failed:
+   * tokenizing, completing, explaining). One that means the server is gone marks it so and
+   * makes sure a probe is due; the wait doubles with each failed probe only, so requests made
+   * while it is down (every keystroke) don't push the next try away.
+   */
   private failed(error: unknown, probing = false): void {
     const hearthError = asHearthError(error, this.options.server);
     const wasReady = this.modelState.state === "ready";
     this.lastError = hearthError;
     if (probing || hearthError.rpcCode === ErrorCodes.BackendUnreachable || hearthError.rpcCode === ErrorCodes.BackendTimeout) {
       const retryIn = this.retryMs;
-      this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
+      if (probing) this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
       if (wasReady || this.modelState.state === "loading") this.options.log(`${hearthError.message} Retrying in ${retryIn} ms.`);
       this.setState({ state: "failed", message: hearthError.message, hint: `${hearthError.hint} (next try in ${Math.round(retryIn / 100) / 10} s)` });
       if (this.retryTimer === null && !this.disposed) {
@@ -237,15 +243,29 @@ export class RemoteBackend<T> implements InferenceBackend {
   }
 
   /** A prompt the server found longer than its context (an estimate that counted too few) is fitted again, once, smaller. */
-  private async runFitted(input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
+  private runFitted(input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
+    return this.talking(input.signal, async () => {
+      try {
+        return await this.runCompletion(input, renew);
+      } catch (error) {
+        const overflow = error instanceof HearthError && error.rpcCode === ErrorCodes.BackendBadAnswer && /HTTP 400.*context/i.test(error.message);
+        if (!overflow) throw error;
+        this.tokenRatio *= 1.5;
+        this.options.log(`${this.options.server.label} refused a prompt as longer than its context: prompts are now fitted to 1/${this.tokenRatio.toFixed(2)} of it`);
+        return this.runCompletion(input, renew);
+      }
+    });
+  }
+
+  /** Runs a request; a failure (not a cancel) is typed, recorded (failed()) and thrown. */
+  private async talking<R>(signal: AbortSignal, work: () => Promise<R>): Promise<R> {
     try {
-      return await this.runCompletion(input, renew);
+      return await work();
     } catch (error) {
-      const overflow = error instanceof HearthError && error.rpcCode === ErrorCodes.BackendBadAnswer && /HTTP 400.*context/i.test(error.message);
-      if (!overflow) throw error;
-      this.tokenRatio *= 1.5;
-      this.options.log(`${this.options.server.label} refused a prompt as longer than its context: prompts are now fitted to 1/${this.tokenRatio.toFixed(2)} of it`);
-      return this.runCompletion(input, renew);
+      if (signal.aborted) throw error;
+      const hearthError = asHearthError(error, this.options.server);
+      this.failed(hearthError);
+      throw hearthError;
     }
   }
 
@@ -278,10 +298,7 @@ export class RemoteBackend<T> implements InferenceBackend {
     const outcome = await this.stream(request, plan.prompt.length, input, called, {
       decide: (text) => decideStop(text, stopContext),
       finish: (text) => finalText(text, stopContext),
-      stable: (text) => {
-        const lastNewline = text.lastIndexOf("\n");
-        return (lastNewline === -1 ? text : text.slice(0, lastNewline)).replace(/\s+$/, "");
-      },
+      stable: streamableText,
       read: (event) => this.dialect.readCompletionEvent(this.options.server, event),
     });
     // Where Hearth only estimates: a prompt the server counted near its context's end raises
@@ -302,16 +319,15 @@ export class RemoteBackend<T> implements InferenceBackend {
     return outcome;
   }
 
-  async explain(input: ExplainInput): Promise<GenerationOutcome> {
+  explain(input: ExplainInput): Promise<GenerationOutcome> {
+    return this.talking(input.signal, () => this.explainOnce(input));
+  }
+
+  private async explainOnce(input: ExplainInput): Promise<GenerationOutcome> {
     const called = performance.now();
     const facts = await this.ready();
     const budget = facts.contextSize - input.maxTokens - 64;
-    let code = input.code;
-    // A selection too long for the context is cut at a line end, and the model is told so.
-    for (let i = 0; i < 8 && facts.countTokens(code) > budget; i++) {
-      const keep = Math.floor(code.length * (budget / facts.countTokens(code)) * 0.9);
-      code = `${code.slice(0, Math.max(0, code.lastIndexOf("\n", keep)))}\n/* … selection truncated … */`;
-    }
+    const { code } = fitSelection(input.code, (text) => text, facts.countTokens, budget);
     const messages = explainMessages(code, input.languageId, input.fileName);
     const slot = facts.slots !== null && facts.slots >= 2 ? facts.slots - 1 : null;
     const body = {
@@ -382,11 +398,8 @@ export class RemoteBackend<T> implements InferenceBackend {
       this.lastLatencyMs = performance.now() - started;
       if (this.lastError) this.lastError = null;
     } catch (error) {
-      if (!input.signal.aborted) {
-        const hearthError = asHearthError(error, this.options.server);
-        this.failed(hearthError);
-        throw hearthError;
-      }
+      // A cancel ends the stream quietly; anything else is the caller's (talking()) to record.
+      if (!input.signal.aborted) throw error;
     } finally {
       this.active--;
     }
@@ -547,4 +560,3 @@ export function usageOf(event: unknown): { usage?: ServerUsage } {
   return { usage: { promptTokens, evaluatedTokens: evaluated, cachedTokens: cached, prefillMs: num(timings?.prompt_ms), generatedTokens: num(timings?.predicted_n) ?? num(usage?.completion_tokens) } };
 }
 
-export { requestJson };
