@@ -54,6 +54,8 @@ export interface GenerationOutcome {
   prefillMs: number;
   /** Milliseconds from the start of this call to the first generated token. */
   firstTokenMs: number | null;
+  /** Milliseconds from the first generated token to the last (decoding alone). */
+  decodeMs: number;
   /** Speculative decoding: drafted tokens the target checked, and those it agreed with. */
   draftTokens: number;
   acceptedTokens: number;
@@ -75,6 +77,7 @@ export function emptyOutcome(stopReason: GenerationStop, promptTokens = 0): Gene
     tokensAfterCancel: 0,
     prefillMs: 0,
     firstTokenMs: null,
+    decodeMs: 0,
     draftTokens: 0,
     acceptedTokens: 0,
     promptLayout: null,

@@ -15,6 +15,7 @@ import { RemoteBackend } from "./remote/remote-backend.js";
 export { DEFAULT_MAX_PREFILL_MS, type GpuChoice } from "./engine/engine.js";
 export { defaultThreadCount } from "./engine/hardware.js";
 export { DEFAULT_KV_DISK_BYTES } from "./engine/kv-store.js";
+export { MAX_PREFILL_CHUNK, MIN_PREFILL_CHUNK, PREFILL_STEP_TARGET_MS } from "./engine/prefill-chunk.js";
 export { SPECULATION_MODES, type SpeculationMode } from "./engine/speculation.js";
 export { PrecisionService } from "./engine/precision-service.js";
 export type { EngineOptions } from "./engine/engine.js";

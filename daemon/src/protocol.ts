@@ -313,6 +313,8 @@ export interface ModelInfo {
   precision: string;
   /** KV cache element type. */
   kvCacheType: KvCacheType;
+  /** Flash attention as set up for this device ("auto": llama.cpp's choice, on a GPU); null: a remote engine's own. */
+  flashAttention: boolean | "auto" | null;
   /** The precision variant's id as hearth/precision/set takes it. */
   variant: string;
   contextSize: number;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-server (CPU) from the llama.cpp source that node-llama-cpp ships
-# (node_modules/node-llama-cpp/llama/gitRelease.bundle) into .cache/llama-server/, once:
-# the real peer for `hearth bench --peer llama-server=URL`. About 6 minutes on 2 cores.
+# Builds llama.cpp's llama-server and llama-bench (CPU) from the llama.cpp source that
+# node-llama-cpp ships (node_modules/node-llama-cpp/llama/gitRelease.bundle) into
+# .cache/llama-server/, once: the real peer for `hearth bench --peer llama-server=URL`, and
+# the reference decode speed for scripts/measure-decode-depth.mjs. About 6 minutes on 2 cores.
 #
 # -DGGML_NATIVE=OFF with AVX/AVX2/FMA/F16C/AVX-512 on and AMX off: a native build enables
 # AMX on these CPUs, which the machines refuse (illegal instruction). No web UI: its build
@@ -17,7 +18,7 @@ say() { echo "[llama-server] $*" >&2; }
 
 [ -f "$BUNDLE" ] || { say "no $BUNDLE: run npm install first"; exit 1; }
 commit="$(git bundle list-heads "$BUNDLE" | head -1 | cut -d' ' -f1)"
-if [ -x "$BIN" ] && [ "$(cat "$BUILD/.built-from" 2>/dev/null)" = "$commit" ]; then echo "$BIN"; exit 0; fi
+if [ -x "$BIN" ] && [ -x "$BUILD/bin/llama-bench" ] && [ "$(cat "$BUILD/.built-from" 2>/dev/null)" = "$commit" ]; then echo "$BIN"; exit 0; fi
 
 for tool in git cmake g++; do
   command -v "$tool" >/dev/null 2>&1 || { say "needs $tool (apt-get install cmake g++ git)"; exit 1; }
@@ -31,7 +32,7 @@ cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF \
   -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON \
   -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
   -DBUILD_SHARED_LIBS=OFF >&2
-say "building llama-server with $(nproc) jobs"
-cmake --build "$BUILD" --target llama-server -j "$(nproc)" >&2
+say "building llama-server and llama-bench with $(nproc) jobs"
+cmake --build "$BUILD" --target llama-server llama-bench -j "$(nproc)" >&2
 echo "$commit" > "$BUILD/.built-from"
 echo "$BIN"

@@ -71,17 +71,23 @@ describe("precision switching", function () {
       assert.equal(status.clients, 1, "the connection survived both switches");
     });
 
-    it("switches the KV cache type when the backend allows it, and KV memory falls", async () => {
+    it("switches the KV cache type when the backend allows it, and KV memory falls; flash attention follows the device and the KV type", async () => {
       const list = await client.precisionList();
       const q8 = list.kvCacheTypes.find((k) => k.type === "q8_0");
       assert.ok(q8);
-      const before = (await client.status()).memory.kvBytes;
+      const status = await client.status();
+      const before = status.memory.kvBytes;
+      // Off on a CPU (slower at depth there), llama.cpp's choice on a GPU.
+      const f16Attention = status.device.kind === "cpu" ? false : "auto";
+      assert.equal(status.model.flashAttention, f16Attention);
       if (q8.supported) {
         const result = await client.precisionSet({ variant: list.current.variant, kvCacheType: "q8_0" });
         assert.equal(result.model.kvCacheType, "q8_0");
+        assert.equal(result.model.flashAttention, true, "a quantized V cache needs flash attention");
         assert.ok(result.memory.kvBytes < before);
         await completes(client);
-        await client.precisionSet({ variant: list.current.variant, kvCacheType: "f16" });
+        const back = await client.precisionSet({ variant: list.current.variant, kvCacheType: "f16" });
+        assert.equal(back.model.flashAttention, f16Attention);
       } else {
         await assert.rejects(client.precisionSet({ variant: list.current.variant, kvCacheType: "q8_0" }), (e) => errorData(e).name === "HEARTH_ERR_KV_TYPE_UNSUPPORTED");
       }

@@ -11,7 +11,7 @@ const daemon: StatusResult = {
   uptimeMs: 1000,
   device: { kind: "cpu", name: "Test CPU", threads: 2 },
   backend: { kind: "local", url: null, serverModel: null, reachable: true, lastError: null, slots: null, serverCache: null, lastLatencyMs: null },
-  model: { source: "generated:tiny-target", path: "/m.gguf", name: "tiny-target", precision: "Q8_0", kvCacheType: "f16", variant: "Q8_0", contextSize: 4096, fim: true, fimTemplate: "qwen", draft: null },
+  model: { source: "generated:tiny-target", path: "/m.gguf", name: "tiny-target", precision: "Q8_0", kvCacheType: "f16", flashAttention: false, variant: "Q8_0", contextSize: 4096, fim: true, fimTemplate: "qwen", draft: null },
   modelState: { state: "ready" },
   memory: { modelBytes: 3 * 1024 ** 2, kvBytes: 1024 ** 2, vramUsedBytes: 0, vramFreeBytes: 0, vramTotalBytes: 0, ramUsedBytes: 1024 ** 3, ramFreeBytes: 1024 ** 3, ramTotalBytes: 2 * 1024 ** 3, daemonRssBytes: 200 * 1024 ** 2 },
   workspaces: [],

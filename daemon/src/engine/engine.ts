@@ -17,7 +17,9 @@ import { planCompletionPrompt } from "../prompt/completion-prompt.js";
 import { fimFormatFor } from "./fim-format.js";
 import type { FimFormat, FimTemplateChoice } from "../prompt/fim-format.js";
 import { emptyOutcome, type BackendCapabilities, type CompletionInput, type ExplainInput, type GenerationOutcome, type InferenceBackend } from "../backend.js";
-import { generate, PREFILL_CHUNK_TOKENS } from "./generate.js";
+import { flashAttentionFor } from "./attention.js";
+import { generate } from "./generate.js";
+import { PrefillChunker } from "./prefill-chunk.js";
 import { kvCacheBytes, memorySnapshot, modelShape, type ModelShape } from "./memory.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
 import { CALIBRATION_TEXT, CALIBRATION_TOKENS, PrefillBudget } from "../prompt/prefill-budget.js";
@@ -43,6 +45,8 @@ export interface EngineOptions {
   maxWorkspaces: number;
   /** Longest a completion's cold prefill should take; longer prompts are cut (0: never cut). */
   maxPrefillMs?: number;
+  /** Tokens per prefill step; null or absent: sized to the device by the step times (prefill-chunk.ts). */
+  prefillChunk?: number | null;
   /** Bytes the KV caches may take together (0: no limit but maxWorkspaces). */
   memoryBudgetBytes?: number;
   /** Bytes the saved KV states may take on disk, every model's together. */
@@ -95,6 +99,8 @@ export class Engine implements InferenceBackend {
   private selection: Selection;
   private family: { source: string; path: string; precision: string } | null = null;
   private readonly prefillBudget: PrefillBudget;
+  /** Prefill step size for the loaded model on this device; a new model starts it afresh. */
+  private prefillChunker: PrefillChunker;
   /** Decode tokens/s per model file and KV type, measured on real requests. */
   private readonly speeds = new Map<string, number>();
   /** Aborts a download under way when the daemon stops, rather than waiting for it. */
@@ -107,6 +113,7 @@ export class Engine implements InferenceBackend {
     this.selection = { source: options.modelSource, kvCacheType: options.kvCacheType ?? "f16" };
     this.capabilities = { kvPersistence: options.persistKv !== false, precisionVariants: true, speculation: (options.speculation ?? "lookup") !== "off" };
     this.prefillBudget = new PrefillBudget(options.maxPrefillMs ?? DEFAULT_MAX_PREFILL_MS);
+    this.prefillChunker = this.newPrefillChunker();
     this.modelState = { state: "loading", source: options.modelSource, progress: null };
   }
 
@@ -163,8 +170,7 @@ export class Engine implements InferenceBackend {
       threads: this.options.threads,
       experimentalKvCacheKeyType: KV_GGML_TYPE[this.selection.kvCacheType],
       experimentalKvCacheValueType: KV_GGML_TYPE[this.selection.kvCacheType],
-      // llama.cpp can only quantize the V cache with flash attention.
-      ...(this.selection.kvCacheType === "f16" ? {} : { flashAttention: true }),
+      flashAttention: flashAttentionFor(llama.gpu === false ? "cpu" : "gpu", this.selection.kvCacheType),
     });
     const store =
       this.options.persistKv === false
@@ -197,6 +203,7 @@ export class Engine implements InferenceBackend {
     const pool = new SequencePool(context, workspaces, store, () => speculation.predictor(), this.log);
     const explainSequence = context.getSequence({ tokenPredictor: speculation.predictor() });
     const fim = fimFormatFor(model, this.options.fimTemplate ?? "auto");
+    this.prefillChunker = this.newPrefillChunker();
     this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type), fim };
     if (store) this.prefillBudget.seed(store.readNumber(PREFILL_SPEED_FILE) ?? Number.NaN);
     // A first request into a big file must be cut like every later one: measure now when
@@ -208,13 +215,24 @@ export class Engine implements InferenceBackend {
     report("load", 1, `Model ready: ${path.basename(modelPath)} on ${this.deviceKind()}`);
   }
 
+  private newPrefillChunker(): PrefillChunker {
+    const fixed = this.options.prefillChunk ?? null;
+    return fixed === null ? new PrefillChunker() : PrefillChunker.fixed(fixed);
+  }
+
   /** Prefills a short code-like prompt in the chunks requests use, and learns the speed from it. */
   private async calibratePrefill(model: LlamaModel, sequence: LlamaContextSequence): Promise<void> {
     const sample = model.tokenize(CALIBRATION_TEXT, false);
     const tokens: Token[] = [];
     while (tokens.length < CALIBRATION_TOKENS && sample.length > 0) tokens.push(...sample.slice(0, CALIBRATION_TOKENS - tokens.length));
     const started = performance.now();
-    for (let done = 0; done < tokens.length; done += PREFILL_CHUNK_TOKENS) await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(done, done + PREFILL_CHUNK_TOKENS));
+    for (let done = 0; done < tokens.length; ) {
+      const chunk = tokens.slice(done, done + this.prefillChunker.size);
+      const stepStarted = performance.now();
+      await sequence.evaluateWithoutGeneratingNewTokens(chunk);
+      this.prefillChunker.observe(chunk.length, performance.now() - stepStarted);
+      done += chunk.length;
+    }
     const elapsed = performance.now() - started;
     await sequence.clearHistory();
     this.prefillBudget.record(tokens.length, elapsed);
@@ -300,6 +318,7 @@ export class Engine implements InferenceBackend {
     const documentKey = input.documentUri;
     this.loaded?.speculation.begin(sequence, input.workspaceId, documentKey);
     const outcome = await generate(sequence, model, {
+      chunker: this.prefillChunker,
       startedAt: called,
       prompt,
       maxTokens: input.maxTokens,
@@ -329,6 +348,7 @@ export class Engine implements InferenceBackend {
     const prompt = fitSelection(input.code, render, (tokens) => tokens.length, budget).rendered;
     this.loaded?.speculation.begin(sequence, EXPLAIN_GATE, EXPLAIN_GATE);
     const outcome = await generate(sequence, model, {
+      chunker: this.prefillChunker,
       startedAt: called,
       prompt,
       maxTokens: input.maxTokens,
@@ -484,6 +504,7 @@ export class Engine implements InferenceBackend {
       precision: loaded?.precision ?? "",
       variant: loaded ? variantIdOf(this.selection.source, loaded.path, loaded.precision) : "",
       kvCacheType: this.selection.kvCacheType,
+      flashAttention: loaded ? loaded.context.flashAttention : null,
       contextSize: loaded?.context.contextSize ?? this.options.contextSize,
       fim: loaded ? loaded.fim !== null : false,
       fimTemplate: loaded?.fim?.family.name ?? null,

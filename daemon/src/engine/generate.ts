@@ -6,6 +6,7 @@
  */
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { emptyOutcome, type GenerationOutcome } from "../backend.js";
+import { PrefillChunker } from "./prefill-chunk.js";
 
 export type { GenerationOutcome, GenerationStop, PromptLayoutKind } from "../backend.js";
 
@@ -31,10 +32,9 @@ export interface GenerationRequest {
    * (else a request sent during the load looks like one that decodes slowly). Default: now.
    */
   startedAt?: number;
+  /** Sizes the prefill steps (and learns from their times); the engine keeps one per device. Default: a fresh one. */
+  chunker?: PrefillChunker;
 }
-
-/** Tokens per prefill step; small enough that a cancel lands within a few ms on a CPU. */
-export const PREFILL_CHUNK_TOKENS = 64;
 
 export async function generate(sequence: LlamaContextSequence, model: LlamaModel, request: GenerationRequest): Promise<GenerationOutcome> {
   const started = performance.now();
@@ -54,14 +54,17 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
   outcome.reusedTokens = common;
 
   const toPrefill = prompt.slice(common, prompt.length - 1);
+  const chunker = request.chunker ?? new PrefillChunker();
   for (let done = 0; done < toPrefill.length; ) {
     if (request.signal.aborted) {
       outcome.stopReason = "cancelled";
       outcome.prefillMs = performance.now() - started;
       return outcome;
     }
-    const chunk = toPrefill.slice(done, done + PREFILL_CHUNK_TOKENS);
+    const chunk = toPrefill.slice(done, done + chunker.size);
+    const stepStarted = performance.now();
     await sequence.evaluateWithoutGeneratingNewTokens([...chunk]);
+    chunker.observe(chunk.length, performance.now() - stepStarted);
     done += chunk.length;
     outcome.evaluatedTokens = done;
     request.onPrefill?.(done, toPrefill.length + 1);
@@ -87,8 +90,13 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
   // The sequence's predictor (when it has one) counts for its whole life: this request's share is the difference.
   const predictionsBefore = sequence.tokenPredictions;
   const iterator = sequence.evaluate([last], { temperature: 0, yieldEogToken: true });
+  let firstTokenAt = 0;
   for await (const token of iterator) {
-    if (outcome.firstTokenMs === null) outcome.firstTokenMs = performance.now() - (request.startedAt ?? started);
+    const now = performance.now();
+    if (outcome.firstTokenMs === null) {
+      outcome.firstTokenMs = now - (request.startedAt ?? started);
+      firstTokenAt = now;
+    }
     if (abortSeen) outcome.tokensAfterCancel++;
     if (request.signal.aborted) {
       outcome.stopReason = "cancelled";
@@ -99,6 +107,7 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
       break;
     }
     generated.push(token);
+    outcome.decodeMs = now - firstTokenAt;
     const text = model.detokenize(generated);
     // A multi-byte character split across tokens detokenizes to U+FFFD until it is whole.
     if (text.endsWith("\uFFFD") && generated.length < request.maxTokens) continue;

@@ -4,27 +4,33 @@
  * ratios mean something on a noisy machine: the modes take turns, every run is repeated,
  * and medians are compared.
  *
- * Two traces:
+ * Three traces:
  * - "repetitive": code whose continuation is already in the file. The prompt is a FIM
  *   prompt on a snippet, preceded by an earlier copy of the same snippet and the code the
  *   model writes after it (its own greedy completion, copied token for token): the situation
  *   of writing the second of two parallel functions, or re-typing a block moved elsewhere.
+ * - "refuted": the same, but every fourth token of the earlier copy is another one, so
+ *   lookup keeps finding matches and proposing what followed them, and the model refutes
+ *   nearly every draft: where speculation can only cost.
  * - "unpredictable": a prompt of seeded random words, so nothing the model writes is in it.
  *
  * Each run is one completion request as the engine makes it: the prompt is already in the
  * KV cache (as after the first keystroke), Speculation.begin/end wrap it as in the engine,
  * and `generate` decodes until the model's end of text or `--tokens`; that is what is timed.
- * Every run is a workspace of its own, so lookup never finds the previous run's identical
- * completion in the workspace's recent text (and the adaptive gate, which judges a
- * workspace over several requests, starts afresh: this measures the predictors
- * themselves). The output of every mode must be the tokens it is without speculation.
+ * Each trace and mode is one workspace across its runs, so the adaptive gate learns as it
+ * does in a session (its choices and tries of the other way are in the figures); lookup's
+ * search of recent text is off, since every run repeats one request and would find its own
+ * earlier answer. The output of every mode must be the tokens it is without speculation.
  * With --through-eot a run decodes --tokens tokens whatever the model writes, end-of-text
  * tokens included: the steady state of a long completion, which the generated models (whose
  * completions end after a line or two) otherwise never reach.
  *
  * Usage: node out/daemon/src/engine/spec-bench.js --out FILE.json
- *          [--threads N] [--tokens N] [--runs N] [--shape tiny|small] [--precision Q8_0|Q4_0|F16]
- *          [--target FILE.gguf] [--draft FILE.gguf] [--through-eot]
+ *          [--threads N] [--tokens N] [--runs N] [--shape tiny|small|qwen2.5-coder-0.5b]
+ *          [--precision Q8_0|Q4_0|F16] [--target FILE.gguf] [--draft FILE.gguf]
+ *          [--modes off,lookup,draft] [--through-eot]
+ * "qwen2.5-coder-0.5b" is the generated shape on Qwen2.5-Coder's real tokenizer; no draft of
+ * that vocabulary is generated, so its default modes are off and lookup.
  * Markdown on stdout, the JSON report (every sample) to --out.
  */
 import { writeFileSync } from "node:fs";
@@ -33,7 +39,9 @@ import { fileURLToPath } from "node:url";
 import { getLlama, getModuleVersion, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { intFlag, parseArgs, stringFlag, UsageError } from "../cli/args.js";
 import { precisionName } from "./engine.js";
+import { flashAttentionFor } from "./attention.js";
 import { generate } from "./generate.js";
+import { SpeculativePredictor } from "./predictors/speculative-predictor.js";
 import { Speculation, type SpeculationMode } from "./speculation.js";
 import { ensureSyntheticModel } from "../gguf/model-cache.js";
 import { Mulberry32 } from "../gguf/seeded-random.js";
@@ -41,7 +49,8 @@ import { SYNTHETIC_MODEL_PRESETS, type SyntheticModelSpec, type SyntheticPrecisi
 import { packageRoot } from "../version.js";
 import { describeMachine, type MachineInfo } from "../bench/machine.js";
 
-const MODES: readonly SpeculationMode[] = ["off", "lookup", "draft"];
+const ALL_MODES: readonly SpeculationMode[] = ["off", "lookup", "draft"];
+const SHAPES = ["tiny", "small", "qwen2.5-coder-0.5b"] as const;
 
 /**
  * A target about 50 times the tiny one (same vocabulary, so tiny-draft drafts for it): big
@@ -64,7 +73,7 @@ const SNIPPET = {
   suffix: "\n}\n",
 };
 
-const FLAGS = ["out", "threads", "tokens", "runs", "shape", "precision", "target", "draft"];
+const FLAGS = ["out", "threads", "tokens", "runs", "shape", "precision", "target", "draft", "modes"];
 const BOOLEAN_FLAGS = ["through-eot"];
 
 export interface SpecBenchOptions {
@@ -76,7 +85,10 @@ export interface SpecBenchOptions {
   /** Decode `tokens` tokens through end-of-text tokens: the steady state of a long completion. */
   throughEndOfText: boolean;
   target: string;
-  draft: string;
+  /** Null when the modes don't include draft. */
+  draft: string | null;
+  /** Off first: the others are compared with it. */
+  modes: SpeculationMode[];
 }
 
 export interface ModeResult {
@@ -86,6 +98,8 @@ export interface ModeResult {
   medianTokensPerS: number;
   /** The median over the median without speculation, on the same trace. */
   ratio: number;
+  /** All runs' tokens over all runs' time, over the same without speculation: the gate's tries included. */
+  overallRatio: number;
   generatedTokens: number;
   draftTokens: number;
   acceptedTokens: number;
@@ -96,7 +110,7 @@ export interface ModeResult {
 }
 
 export interface TraceResult {
-  trace: "repetitive" | "unpredictable";
+  trace: "repetitive" | "refuted" | "unpredictable";
   promptTokens: number;
   /** Tokens a run generates (the same in every mode). */
   tokensPerRun: number;
@@ -123,7 +137,7 @@ export interface SpecBenchReport {
   warmupRuns: number;
   timedRuns: number;
   target: ModelDescription;
-  draft: ModelDescription;
+  draft: ModelDescription | null;
   traces: TraceResult[];
 }
 
@@ -132,12 +146,17 @@ export async function resolveSpecBenchOptions(argv: readonly string[]): Promise<
   const out = stringFlag(args, "out");
   if (out === undefined) throw new UsageError("--out FILE.json is required");
   const shape = stringFlag(args, "shape") ?? "tiny";
-  if (shape !== "tiny" && shape !== "small") throw new UsageError(`--shape must be tiny or small; got "${shape}"`);
+  if (!(SHAPES as readonly string[]).includes(shape)) throw new UsageError(`--shape must be one of ${SHAPES.join(", ")}; got "${shape}"`);
   const precision = stringFlag(args, "precision") ?? "Q8_0";
   if (!["F16", "Q8_0", "Q4_0"].includes(precision)) throw new UsageError(`--precision must be F16, Q8_0 or Q4_0; got "${precision}"`);
   const cacheDir = path.join(packageRoot(), ".cache", "test-models");
   const generated = async (spec: SyntheticModelSpec, p: SyntheticPrecision): Promise<string> => ensureSyntheticModel(spec, { cacheDir, precision: p });
-  const targetSpec = shape === "small" ? SMALL_TARGET : SYNTHETIC_MODEL_PRESETS["tiny-target"];
+  const targetSpec = shape === "small" ? SMALL_TARGET : shape === "tiny" ? SYNTHETIC_MODEL_PRESETS["tiny-target"] : SYNTHETIC_MODEL_PRESETS["qwen2.5-coder-0.5b"];
+  const realVocabulary = shape === "qwen2.5-coder-0.5b" && stringFlag(args, "draft") === undefined;
+  const modes = (stringFlag(args, "modes") ?? (realVocabulary ? "off,lookup" : ALL_MODES.join(","))).split(",");
+  for (const mode of modes) if (!(ALL_MODES as readonly string[]).includes(mode)) throw new UsageError(`--modes takes ${ALL_MODES.join(", ")}; got "${mode}"`);
+  if (modes[0] !== "off") throw new UsageError("--modes must start with off: the other modes are compared with it");
+  if (realVocabulary && modes.includes("draft")) throw new UsageError("no generated draft shares Qwen2.5-Coder's vocabulary: pass --draft FILE.gguf");
   return {
     out: path.resolve(out),
     threads: intFlag(args, "threads", 1, 1, 256),
@@ -147,7 +166,8 @@ export async function resolveSpecBenchOptions(argv: readonly string[]): Promise<
     throughEndOfText: args.flags.has("through-eot"),
     target: stringFlag(args, "target") ?? (await generated(targetSpec, precision as SyntheticPrecision)),
     // The draft stays at 8 bits: it is small either way, and its quality decides acceptance.
-    draft: stringFlag(args, "draft") ?? (await generated(SYNTHETIC_MODEL_PRESETS["tiny-draft"], "Q8_0")),
+    draft: !modes.includes("draft") ? null : (stringFlag(args, "draft") ?? (await generated(SYNTHETIC_MODEL_PRESETS["tiny-draft"], "Q8_0"))),
+    modes: modes as SpeculationMode[],
   };
 }
 
@@ -188,6 +208,9 @@ interface RunResult {
   ms: number;
   draftTokens: number;
   acceptedTokens: number;
+  /** From the first generated token to the last, for the gate. */
+  decodeMs: number;
+  generatedTokens: number;
   speculated: boolean;
 }
 
@@ -202,7 +225,7 @@ class Bench {
 
   static async create(llama: Llama, target: LlamaModel, context: LlamaContext, options: SpecBenchOptions): Promise<Bench> {
     const bench = new Bench(target, options);
-    for (const mode of MODES) {
+    for (const mode of options.modes) {
       // The daemon's own wiring: predictors, draft context and gates as `hearth serve --spec MODE` makes them.
       const speculation = await Speculation.create(llama, target, context, {
         mode,
@@ -211,6 +234,7 @@ class Bench {
         report: () => undefined,
         sequences: 1,
         threads: options.threads,
+        recentText: false,
       });
       bench.speculation.set(mode, speculation);
       bench.sequences.set(mode, context.getSequence({ tokenPredictor: speculation.predictor() }));
@@ -234,7 +258,8 @@ class Bench {
     const speculation = this.speculation.get(mode) as Speculation;
     await cachePrompt(sequence, prompt);
     speculation.begin(sequence, workspace, workspace);
-    const speculated = sequence.tokenPredictor !== undefined && speculation.gateState(workspace).on;
+    const predictor = sequence.tokenPredictor;
+    const speculated = predictor instanceof SpeculativePredictor && predictor.enabled;
     const started = performance.now();
     const run = this.options.throughEndOfText ? await this.decodeThrough(sequence, prompt) : await this.complete(sequence, prompt);
     const ms = performance.now() - started;
@@ -254,32 +279,35 @@ class Bench {
     });
     // The sequence holds the prompt and every generated token but the last; the text covers that one.
     const tokens = sequence.contextTokens.slice(prompt.length);
-    return { tokens, text: outcome.text, generated: outcome.generatedTokens, draftTokens: outcome.draftTokens, acceptedTokens: outcome.acceptedTokens };
+    return { tokens, text: outcome.text, generated: outcome.generatedTokens, draftTokens: outcome.draftTokens, acceptedTokens: outcome.acceptedTokens, decodeMs: outcome.decodeMs, generatedTokens: outcome.generatedTokens };
   }
 
   /** `--through-eot`: a fixed number of tokens, end-of-text tokens included. */
   private async decodeThrough(sequence: LlamaContextSequence, prompt: Token[]): Promise<Omit<RunResult, "ms" | "speculated">> {
     const before = sequence.tokenPredictions;
     const tokens: Token[] = [];
+    let first = 0;
+    let last = 0;
     for await (const token of sequence.evaluate([prompt[prompt.length - 1] as Token], { temperature: 0, yieldEogToken: true })) {
+      last = performance.now();
+      if (tokens.length === 0) first = last;
       tokens.push(token);
       if (tokens.length >= this.options.tokens) break;
     }
     const after = sequence.tokenPredictions;
     const acceptedTokens = after.validated - before.validated;
-    return { tokens, text: "", generated: tokens.length, draftTokens: acceptedTokens + after.refuted - before.refuted, acceptedTokens };
+    return { tokens, text: "", generated: tokens.length, draftTokens: acceptedTokens + after.refuted - before.refuted, acceptedTokens, decodeMs: last - first, generatedTokens: tokens.length };
   }
 
   async trace(name: TraceResult["trace"], prompt: Token[]): Promise<TraceResult> {
-    const samples = new Map<SpeculationMode, { tokensPerS: number[]; generated: number; draft: number; accepted: number; speculated: number; identical: boolean }>();
-    for (const mode of MODES) samples.set(mode, { tokensPerS: [], generated: 0, draft: 0, accepted: 0, speculated: 0, identical: true });
+    const samples = new Map<SpeculationMode, { tokensPerS: number[]; generated: number; ms: number; draft: number; accepted: number; speculated: number; identical: boolean }>();
+    for (const mode of this.options.modes) samples.set(mode, { tokensPerS: [], generated: 0, ms: 0, draft: 0, accepted: 0, speculated: 0, identical: true });
     let expected: RunResult | null = null;
     // Modes take turns within each run, so a burst of load on the machine hits them alike.
     for (let run = 0; run < this.options.warmup + this.options.runs; run++) {
-      for (const mode of MODES) {
-        // A workspace per run: prompt lookup must not find the previous run's identical
-        // completion in the workspace's recent text, which would make any trace predictable.
-        const result = await this.request(mode, prompt, `${name}#${run}`);
+      for (const mode of this.options.modes) {
+        // One workspace per trace, across runs: its gate learns as in a session.
+        const result = await this.request(mode, prompt, name);
         expected ??= result;
         const sample = samples.get(mode) as NonNullable<ReturnType<typeof samples.get>>;
         const same = result.text === expected.text && result.tokens.length === expected.tokens.length && result.tokens.every((t, i) => t === expected?.tokens[i]);
@@ -287,17 +315,20 @@ class Bench {
         if (run < this.options.warmup) continue;
         sample.tokensPerS.push(Math.round((1000 * result.generated) / result.ms));
         sample.generated += result.generated;
+        sample.ms += result.ms;
         sample.draft += result.draftTokens;
         sample.accepted += result.acceptedTokens;
         if (result.speculated) sample.speculated++;
       }
     }
     const offMedian = median(samples.get("off")?.tokensPerS ?? [1]);
+    const offSample = samples.get("off");
+    const offOverall = offSample && offSample.ms > 0 ? offSample.generated / offSample.ms : 1;
     return {
       trace: name,
       promptTokens: prompt.length,
       tokensPerRun: expected?.generated ?? 0,
-      modes: MODES.map((mode) => {
+      modes: this.options.modes.map((mode) => {
         const s = samples.get(mode) as NonNullable<ReturnType<typeof samples.get>>;
         const medianTokensPerS = median(s.tokensPerS);
         return {
@@ -305,6 +336,7 @@ class Bench {
           tokensPerS: s.tokensPerS,
           medianTokensPerS,
           ratio: Math.round((100 * medianTokensPerS) / offMedian) / 100,
+          overallRatio: Math.round((100 * (s.ms > 0 ? s.generated / s.ms : 0)) / offOverall) / 100,
           generatedTokens: s.generated,
           draftTokens: s.draft,
           acceptedTokens: s.accepted,
@@ -344,8 +376,9 @@ async function cachePrompt(sequence: LlamaContextSequence, prompt: Token[]): Pro
 export async function runSpecBench(options: SpecBenchOptions): Promise<SpecBenchReport> {
   const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, maxThreads: options.threads });
   const target = await llama.loadModel({ modelPath: options.target });
-  const draft = await llama.loadModel({ modelPath: options.draft });
-  const context = await target.createContext({ contextSize: 4096, sequences: MODES.length, threads: options.threads });
+  const draft = options.draft === null ? null : await llama.loadModel({ modelPath: options.draft });
+  // Attention as the daemon sets it up on this device.
+  const context = await target.createContext({ contextSize: 4096, sequences: options.modes.length, threads: options.threads, flashAttention: flashAttentionFor(llama.gpu === false ? "cpu" : "gpu", "f16") });
   const bench = await Bench.create(llama, target, context, options);
   try {
     const above = bench.tokenize(SNIPPET.above);
@@ -354,9 +387,13 @@ export async function runSpecBench(options: SpecBenchOptions): Promise<SpecBench
     // An earlier copy of the snippet and of what the model writes after it, then the snippet again.
     const copy = [...above, ...bench.tokenize(SNIPPET.linePrefix), ...written, ...bench.tokenize("\n}\n\n"), ...above];
     const repetitive = bench.fimPrompt(copy, SNIPPET.suffix, SNIPPET.linePrefix);
+    // Every fourth token of the earlier completion swapped for its neighbour in the vocabulary:
+    // three-token matches keep turning up, and what follows them is wrong.
+    const decoy = written.map((token, i) => (i % 4 === 3 ? ((token + 1) as Token) : token));
+    const refuted = bench.fimPrompt([...above, ...bench.tokenize(SNIPPET.linePrefix), ...decoy, ...bench.tokenize("\n}\n\n"), ...above], SNIPPET.suffix, SNIPPET.linePrefix);
     // About as long as the repetitive prompt: decode time grows with the context.
     const unpredictable = bench.fimPrompt(bench.tokenize(`${randomWords(30, 7)}\n`), "", `${randomWords(3, 11)} `);
-    const traces = [await bench.trace("repetitive", repetitive), await bench.trace("unpredictable", unpredictable)];
+    const traces = [await bench.trace("repetitive", repetitive), await bench.trace("refuted", refuted), await bench.trace("unpredictable", unpredictable)];
     return {
       format: "hearth-spec-bench",
       version: 1,
@@ -369,35 +406,39 @@ export async function runSpecBench(options: SpecBenchOptions): Promise<SpecBench
       warmupRuns: options.warmup,
       timedRuns: options.runs,
       target: describeModel(target, options.target),
-      draft: describeModel(draft, options.draft),
+      draft: draft === null || options.draft === null ? null : describeModel(draft, options.draft),
       traces,
     };
   } finally {
     await bench.dispose();
     await context.dispose();
-    await draft.dispose();
+    await draft?.dispose();
     await target.dispose();
     await llama.dispose();
   }
 }
 
 export function renderSpecBench(report: SpecBenchReport): string {
+  const draft = report.draft === null ? "" : `, draft ${report.draft.name} (${report.draft.precision}, ${(report.draft.bytes / 1e6).toFixed(1)} MB)`;
+  const modes = report.traces[0]?.modes.map((m) => m.mode).filter((mode) => mode !== "off") ?? [];
   const lines = [
-    `Speculative decoding: decode tokens/s, median of ${report.timedRuns} ${report.throughEndOfText ? `runs of ${report.maxTokens} tokens (through end-of-text)` : "completions"} per mode (×: over off).`,
+    `Speculative decoding: decode tokens/s, median of ${report.timedRuns} ${report.throughEndOfText ? `runs of ${report.maxTokens} tokens (through end-of-text)` : "completions"} per mode (×: over off; all: every run's tokens over every run's time, the gate's tries included).`,
     "",
-    `Target ${report.target.name} (${report.target.precision}, ${(report.target.bytes / 1e6).toFixed(1)} MB), draft ${report.draft.name} (${report.draft.precision}, ${(report.draft.bytes / 1e6).toFixed(1)} MB); ` +
+    `Target ${report.target.name} (${report.target.precision}, ${(report.target.bytes / 1e6).toFixed(1)} MB)${draft}; ` +
       `${report.runtime.gpu === false ? "CPU" : report.runtime.gpu}, ${report.threads} thread(s), ${report.machine.cpu} (${report.machine.logicalCores} logical cores, load ${report.machine.loadAverage1m}); node-llama-cpp ${report.runtime.nodeLlamaCpp}.`,
     "",
-    "| trace | tokens | off | lookup | × | draft | × | lookup accepted | draft accepted | same output |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+    `| trace | tokens | off | ${modes.map((mode) => `${mode} | × | × all | accepted | speculated runs`).join(" | ")} | same output |`,
+    `|---|---:|---:|${modes.map(() => "---:|---:|---:|---:|---:").join("|")}|:---:|`,
   ];
-  const share = (m: ModeResult | undefined): string => (m && m.draftTokens > 0 ? `${m.acceptedTokens}/${m.draftTokens} (${Math.round((100 * m.acceptedTokens) / m.draftTokens)}%)` : "0/0");
+  const share = (m: ModeResult): string => (m.draftTokens > 0 ? `${m.acceptedTokens}/${m.draftTokens} (${Math.round((100 * m.acceptedTokens) / m.draftTokens)}%)` : "0/0");
   for (const trace of report.traces) {
-    const [off, lookup, draft] = MODES.map((mode) => trace.modes.find((m) => m.mode === mode));
+    const off = trace.modes.find((m) => m.mode === "off");
+    const cells = modes.map((mode) => {
+      const m = trace.modes.find((x) => x.mode === mode) as ModeResult;
+      return `${m.medianTokensPerS} | ${m.ratio.toFixed(2)} | ${m.overallRatio.toFixed(2)} | ${share(m)} | ${m.speculatedRuns}/${report.timedRuns}`;
+    });
     const identical = trace.modes.every((m) => m.identical) ? "yes" : "**no**";
-    lines.push(
-      `| ${trace.trace} | ${trace.tokensPerRun} | ${off?.medianTokensPerS} | ${lookup?.medianTokensPerS} | ${lookup?.ratio.toFixed(2)} | ${draft?.medianTokensPerS} | ${draft?.ratio.toFixed(2)} | ${share(lookup)} | ${share(draft)} | ${identical} |`,
-    );
+    lines.push(`| ${trace.trace} | ${trace.tokensPerRun} | ${off?.medianTokensPerS} | ${cells.join(" | ")} | ${identical} |`);
   }
   return `${lines.join("\n")}\n`;
 }

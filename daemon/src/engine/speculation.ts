@@ -17,23 +17,11 @@ import { DraftModelPredictor, type DraftOptions } from "./predictors/draft-predi
 import { assertSameVocabulary, vocabularyOf } from "./predictors/draft-vocabulary.js";
 import { LookupTokenPredictor, type LookupOptions } from "./predictors/lookup-predictor.js";
 import { RecentText } from "./predictors/recent-text.js";
-import { SpeculationGate, type GateOptions } from "./predictors/speculation-gate.js";
+import { SpeculationGate, type GateOptions, type GateState } from "./predictors/speculation-gate.js";
 import { SpeculativePredictor } from "./predictors/speculative-predictor.js";
 
 export const SPECULATION_MODES = ["off", "lookup", "draft"] as const;
 export type SpeculationMode = (typeof SPECULATION_MODES)[number];
-
-/**
- * Where speculation stops paying, as a share of drafted tokens accepted. A refuted lookup
- * token only widens the target's batch; a refuted draft token also cost a draft-model step.
- * On a GPU a wider batch costs little. On a CPU it costs a lot: with llama.cpp 8-bit
- * weights on one thread, checking 8 drafted tokens took about 5 single-token steps and 16
- * about 8 (4-bit: 3 and 5), so about half of a draft must be accepted to break even.
- */
-const GATE_BY_DEVICE: Record<"cpu" | "gpu", Record<Exclude<SpeculationMode, "off">, Partial<GateOptions>>> = {
-  cpu: { lookup: { minAcceptance: 0.45 }, draft: { minAcceptance: 0.6 } },
-  gpu: { lookup: { minAcceptance: 0.2 }, draft: { minAcceptance: 0.4 } },
-};
 
 export interface SpeculationOptions {
   mode: SpeculationMode;
@@ -47,12 +35,20 @@ export interface SpeculationOptions {
   lookup?: Partial<LookupOptions>;
   draft?: Partial<DraftOptions>;
   gate?: Partial<GateOptions>;
+  /**
+   * Whether lookup also searches the workspace's recent text (default true). The spec bench
+   * turns it off: it repeats one request, whose earlier answers would make any trace predictable.
+   */
+  recentText?: boolean;
 }
 
-/** What one generation drafted; filled by generate from the sequence's counters. */
+/** What one generation drafted (from the sequence's counters) and how fast it decoded. */
 export interface SpeculationCounts {
   draftTokens: number;
   acceptedTokens: number;
+  /** Milliseconds from the first generated token to the last. */
+  decodeMs: number;
+  generatedTokens: number;
 }
 
 interface DraftResources {
@@ -69,13 +65,11 @@ export class Speculation {
     readonly mode: SpeculationMode,
     private readonly options: SpeculationOptions,
     private readonly draft: DraftResources | null,
-    private readonly device: "cpu" | "gpu",
   ) {}
 
   /** Loads and checks the draft model when the mode needs one; throws a HearthError when it can't be used. */
   static async create(llama: Llama, target: LlamaModel, targetContext: LlamaContext, options: SpeculationOptions, targetPath?: string): Promise<Speculation> {
-    const device = llama.gpu === false ? "cpu" : "gpu";
-    if (options.mode !== "draft") return new Speculation(options.mode, options, null, device);
+    if (options.mode !== "draft") return new Speculation(options.mode, options, null);
     const configured = options.draftSource ?? "auto";
     // "auto" (or nothing configured): pair by name with a smaller model of the same family.
     const source = configured === "auto" || configured === "" ? (targetPath ? pairedDraftFor(targetPath) : null) : configured;
@@ -93,8 +87,8 @@ export class Speculation {
     try {
       assertSameVocabulary(vocabularyOf(target), vocabularyOf(model), source);
       // One draft sequence per target sequence, each as long as the target's context.
-      const context = await model.createContext({ contextSize: targetContext.contextSize, sequences: options.sequences, threads: options.threads });
-      return new Speculation("draft", options, { model, context, source }, device);
+      const context = await model.createContext({ contextSize: targetContext.contextSize, sequences: options.sequences, threads: options.threads, flashAttention: targetContext.flashAttention });
+      return new Speculation("draft", options, { model, context, source });
     } catch (error) {
       await model.dispose();
       throw error;
@@ -117,15 +111,21 @@ export class Speculation {
     const predictor = sequence.tokenPredictor;
     if (!(predictor instanceof SpeculativePredictor)) return;
     predictor.enabled = this.gate(workspaceId).allow();
-    if (predictor instanceof LookupTokenPredictor) predictor.setHistory(this.recentText(workspaceId).segmentsFor(documentKey));
+    if (predictor instanceof LookupTokenPredictor) predictor.setHistory(this.options.recentText === false ? [] : this.recentText(workspaceId).segmentsFor(documentKey));
   }
 
-  /** After it: the gate learns what drafting achieved, and the recent text gets the request. */
+  /** After it: the gate learns what speculating (or not) achieved, and the recent text gets the request. */
   end(sequence: LlamaContextSequence, workspaceId: string, documentKey: string, prompt: readonly Token[], counts: SpeculationCounts): void {
     const predictor = sequence.tokenPredictor;
     if (!(predictor instanceof SpeculativePredictor)) return;
-    if (predictor.enabled) this.gate(workspaceId).record(counts.draftTokens, counts.acceptedTokens);
-    if (predictor instanceof LookupTokenPredictor) {
+    this.gate(workspaceId).record({
+      speculated: predictor.enabled,
+      draftTokens: counts.draftTokens,
+      acceptedTokens: counts.acceptedTokens,
+      decodeMs: counts.decodeMs,
+      decodedTokens: Math.max(0, counts.generatedTokens - 1),
+    });
+    if (predictor instanceof LookupTokenPredictor && this.options.recentText !== false) {
       // The sequence holds the prompt, then what was generated (all but the last token, which
       // is sampled but never evaluated; lookup can do without it).
       const generated = sequence.contextTokens.slice(prompt.length);
@@ -139,9 +139,9 @@ export class Speculation {
     this.recent.delete(workspaceId);
   }
 
-  /** The gate's view of a workspace, for status and tests. */
-  gateState(workspaceId: string): { on: boolean } {
-    return { on: this.gate(workspaceId).snapshot.on };
+  /** The gate's view of a workspace, for status, the bench and tests. */
+  gateState(workspaceId: string): Readonly<GateState> {
+    return this.gate(workspaceId).snapshot;
   }
 
   async dispose(): Promise<void> {
@@ -153,7 +153,7 @@ export class Speculation {
   private gate(workspaceId: string): SpeculationGate {
     let gate = this.gates.get(workspaceId);
     if (!gate) {
-      gate = new SpeculationGate({ ...(this.mode === "off" ? {} : GATE_BY_DEVICE[this.device][this.mode]), ...this.options.gate });
+      gate = new SpeculationGate(this.options.gate);
       this.gates.set(workspaceId, gate);
     }
     return gate;

@@ -27,6 +27,8 @@ export const SPECIAL_TOKENS = {
 
 export type SpecialTokenName = keyof typeof SPECIAL_TOKENS;
 export type SpecialTokenIds = Readonly<Record<SpecialTokenName, number>>;
+/** What every vocabulary has: the end of a document and the three FIM tokens; the rest only where the vocabulary has them. */
+export type VocabSpecialIds = Readonly<Pick<SpecialTokenIds, "endOfText" | "fimPrefix" | "fimMiddle" | "fimSuffix">> & Readonly<Partial<SpecialTokenIds>>;
 
 const SPECIAL_TOKEN_NAMES = Object.keys(SPECIAL_TOKENS) as SpecialTokenName[];
 
@@ -37,6 +39,34 @@ const SPECIAL_TOKEN_NAMES = Object.keys(SPECIAL_TOKENS) as SpecialTokenName[];
  */
 export const QWEN2_PRETOKENIZER_PATTERN =
   /(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
+
+/**
+ * llama.cpp's pre-tokenizer for tokenizer.ggml.pre = "deepseek-coder": its expressions are
+ * applied one after another, each splitting every piece so far into its matches and the
+ * text between them (which stays a piece too), as unicode_regex_split does.
+ */
+const DEEPSEEK_CODER_PRETOKENIZER_PATTERNS: readonly RegExp[] = [/[\r\n]/gu, /\s?\p{L}+/gu, /\s?\p{P}+/gu, /[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+/gu, /\p{N}/gu];
+
+export type PreTokenizerName = "qwen2" | "deepseek-coder";
+
+function splitInTurn(text: string, patterns: readonly RegExp[]): string[] {
+  let pieces = [text];
+  for (const pattern of patterns) {
+    const next: string[] = [];
+    for (const piece of pieces) {
+      let at = 0;
+      for (const match of piece.matchAll(pattern)) {
+        const start = match.index ?? 0;
+        if (start > at) next.push(piece.slice(at, start));
+        next.push(match[0]);
+        at = start + match[0].length;
+      }
+      if (at < piece.length) next.push(piece.slice(at));
+    }
+    pieces = next;
+  }
+  return pieces.filter((piece) => piece.length > 0);
+}
 
 /**
  * ChatML as Qwen2.5 writes it (without the tool-calling branches), so chat
@@ -65,9 +95,13 @@ export interface BpeVocab {
   readonly merges: readonly string[];
   /** 256 byte tokens plus learned tokens; they occupy ids [0, normalTokenCount). */
   readonly normalTokenCount: number;
-  readonly specialIds: SpecialTokenIds;
+  readonly specialIds: VocabSpecialIds;
   /** The corpus documents tokenized with this vocabulary. */
   readonly corpusTokenIds: readonly (readonly number[])[];
+  /** How text is split into words before merging; default qwen2. */
+  readonly preTokenizer?: PreTokenizerName;
+  /** A real vocabulary's own special-token metadata (BOS, EOS, FIM ids…), instead of the Qwen2.5-Coder style one. */
+  readonly specialTokenMetadata?: readonly [string, GgufValue][];
 }
 
 let byteEncoderCache: readonly string[] | undefined;
@@ -101,7 +135,8 @@ function toByteLevel(text: string): string[] {
   return Array.from(Buffer.from(text, "utf8"), (b) => table[b] ?? "");
 }
 
-function preTokenize(text: string): string[] {
+function preTokenize(text: string, name: PreTokenizerName = "qwen2"): string[] {
+  if (name === "deepseek-coder") return splitInTurn(text, DEEPSEEK_CODER_PRETOKENIZER_PATTERNS);
   return text.match(QWEN2_PRETOKENIZER_PATTERN) ?? [];
 }
 
@@ -178,11 +213,11 @@ function learnMerges(documents: readonly string[], targetTokens: number): Learne
 }
 
 /** Applies merges by priority within each pre-tokenized word, as llama.cpp's BPE does. */
-export function encodeWith(tokens: readonly string[], merges: readonly string[], text: string): number[] {
+export function encodeWith(tokens: readonly string[], merges: readonly string[], text: string, preTokenizer: PreTokenizerName = "qwen2"): number[] {
   const rank = new Map(merges.map((m, i) => [m, i]));
   const idOf = new Map(tokens.map((t, i) => [t, i]));
   const ids: number[] = [];
-  for (const word of preTokenize(text)) {
+  for (const word of preTokenize(text, preTokenizer)) {
     const symbols = toByteLevel(word);
     for (;;) {
       let bestRank = Number.POSITIVE_INFINITY;
@@ -208,7 +243,7 @@ export function encodeWith(tokens: readonly string[], merges: readonly string[],
 
 /** Tokenizes plain text (no special tokens) with `vocab`, as llama.cpp would. */
 export function bpeEncode(vocab: BpeVocab, text: string): number[] {
-  return encodeWith(vocab.tokens, vocab.merges, text);
+  return encodeWith(vocab.tokens, vocab.merges, text, vocab.preTokenizer);
 }
 
 /** Token ids -> text (byte-level decoding; special tokens as their text). */
@@ -267,6 +302,12 @@ export function createBpeVocab(vocabSize: number): BpeVocab {
   return { tokens, tokenTypes, merges: learned.merges, normalTokenCount, specialIds, corpusTokenIds };
 }
 
+/** Every Qwen2.5-Coder style special id, or an error naming the one the vocabulary lacks. */
+function qwenStyleIds(ids: VocabSpecialIds): SpecialTokenIds {
+  for (const name of SPECIAL_TOKEN_NAMES) if (ids[name] === undefined) throw new Error(`the vocabulary has no ${SPECIAL_TOKENS[name]}: give it specialTokenMetadata`);
+  return ids as SpecialTokenIds;
+}
+
 /**
  * llama.cpp tokenizer metadata for `vocab`, Qwen2.5-Coder style: BOS, EOS and
  * padding are <|endoftext|> (BOS is never added), EOT is <|im_end|>, and the
@@ -274,7 +315,17 @@ export function createBpeVocab(vocabSize: number): BpeVocab {
  * llama.cpp reads. Both EOS and EOT are end-of-generation tokens there.
  */
 export function bpeTokenizerMetadata(vocab: BpeVocab): [string, GgufValue][] {
-  const ids = vocab.specialIds;
+  if (vocab.specialTokenMetadata) {
+    return [
+      ["tokenizer.ggml.model", str("gpt2")],
+      ["tokenizer.ggml.pre", str(vocab.preTokenizer ?? "qwen2")],
+      ["tokenizer.ggml.tokens", stringArray(vocab.tokens)],
+      ["tokenizer.ggml.token_type", numberArray("int32", vocab.tokenTypes)],
+      ["tokenizer.ggml.merges", stringArray(vocab.merges)],
+      ...vocab.specialTokenMetadata,
+    ];
+  }
+  const ids = qwenStyleIds(vocab.specialIds);
   return [
     ["tokenizer.ggml.model", str("gpt2")],
     ["tokenizer.ggml.pre", str("qwen2")],

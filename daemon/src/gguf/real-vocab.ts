@@ -8,15 +8,23 @@
 // Qwen2.5's added tokens written in at their ids, FIM and repository ones
 // included. A generated model on it makes the token counts a user of
 // Qwen2.5-Coder sees.
+//
+// "deepseek-coder" is DeepSeek-Coder's own (the bundle's file is complete: its
+// 32,000 byte-level tokens, user-defined tokens, BOS/EOS and FIM tokens at
+// 32013-32017), with llama.cpp's "deepseek-coder" pre-tokenizer.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { encodeWith, TOKEN_TYPE, type BpeVocab, type SpecialTokenName } from "./bpe-vocab.js";
+import { bool, u32 } from "./gguf-writer.js";
 import { CODE_CORPUS } from "./code-corpus.js";
 import { readGgufMetadata } from "./gguf-reader.js";
 
-export type RealVocabularyName = "qwen2.5-coder";
+export type RealVocabularyName = "qwen2.5-coder" | "deepseek-coder";
+
+/** The bundle's vocabulary file each real vocabulary is built from. */
+export const BUNDLED_VOCAB_FILE: Record<RealVocabularyName, string> = { "qwen2.5-coder": "qwen2", "deepseek-coder": "deepseek-coder" };
 
 /** Qwen2.5's added tokens from id 151643 on (its tokenizer_config.json). */
 const QWEN25_ADDED: readonly string[] = [
@@ -42,6 +50,84 @@ export function bundledVocabFile(name: string, bundle: string, llamaCppDir: stri
 }
 
 const cache = new Map<string, Promise<BpeVocab>>();
+
+/** The generator's view of a real vocabulary, from its bundled file. */
+export function realVocab(name: RealVocabularyName, file: string): Promise<BpeVocab> {
+  return name === "qwen2.5-coder" ? qwenCoderVocab(file) : deepseekCoderVocab(file);
+}
+
+/** DeepSeek-Coder's vocabulary as the generator's BpeVocab. */
+export function deepseekCoderVocab(file: string): Promise<BpeVocab> {
+  const key = `deepseek\u0000${file}`;
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = loadDeepseekCoderVocab(file);
+    cache.set(key, pending);
+  }
+  return pending;
+}
+
+const USER_DEFINED = 4;
+
+async function loadDeepseekCoderVocab(file: string): Promise<BpeVocab> {
+  const metadata = await readGgufMetadata(file);
+  const tokens = metadata.get("tokenizer.ggml.tokens");
+  const types = metadata.get("tokenizer.ggml.token_type");
+  const merges = metadata.get("tokenizer.ggml.merges");
+  if (!Array.isArray(tokens) || !Array.isArray(types) || !Array.isArray(merges) || metadata.get("tokenizer.ggml.pre") !== "deepseek-coder") {
+    throw new Error(`${file} is not llama.cpp's DeepSeek-Coder vocabulary`);
+  }
+  const texts = tokens.map(String);
+  const tokenTypes = types.map(Number);
+  const mergeList = merges.map(String);
+  const idOf = (text: string): number => {
+    const id = texts.indexOf(text);
+    if (id < 0) throw new Error(`no ${text} in the DeepSeek-Coder vocabulary`);
+    return id;
+  };
+  const bos = idOf("<｜begin▁of▁sentence｜>");
+  const eos = idOf("<｜end▁of▁sentence｜>");
+  // DeepSeek-Coder's FIM: <｜fim▁begin｜>prefix<｜fim▁hole｜>suffix<｜fim▁end｜>, then the middle.
+  const fimPrefix = idOf("<｜fim▁begin｜>");
+  const fimSuffix = idOf("<｜fim▁hole｜>");
+  const fimMiddle = idOf("<｜fim▁end｜>");
+  // llama.cpp splits user-defined tokens (DeepSeek's single characters such as "ö") out of
+  // any text before pre-tokenizing, longest first, even when special tokens aren't parsed.
+  const userDefined = texts
+    .map((text, id) => ({ text, id }))
+    .filter(({ id }) => tokenTypes[id] === USER_DEFINED && !/^\[PAD\d+\]$/.test(texts[id] ?? ""))
+    .sort((a, b) => b.text.length - a.text.length);
+  const encode = (text: string): number[] => {
+    let fragments: (string | number)[] = [text];
+    for (const { text: piece, id } of userDefined) {
+      fragments = fragments.flatMap((fragment) => {
+        if (typeof fragment === "number" || !fragment.includes(piece)) return [fragment];
+        const parts = fragment.split(piece);
+        return parts.flatMap((part, i) => (i === 0 ? [part] : [id, part])).filter((part) => part !== "");
+      });
+    }
+    return fragments.flatMap((fragment) => (typeof fragment === "number" ? [fragment] : encodeWith(texts, mergeList, fragment, "deepseek-coder")));
+  };
+  return {
+    tokens: texts,
+    tokenTypes,
+    merges: mergeList,
+    normalTokenCount: tokenTypes.findIndex((type) => type !== TOKEN_TYPE.NORMAL),
+    specialIds: { endOfText: eos, fimPrefix, fimSuffix, fimMiddle },
+    corpusTokenIds: CODE_CORPUS.map(encode),
+    preTokenizer: "deepseek-coder",
+    specialTokenMetadata: [
+      ["tokenizer.ggml.bos_token_id", u32(bos)],
+      ["tokenizer.ggml.eos_token_id", u32(eos)],
+      ["tokenizer.ggml.padding_token_id", u32(eos)],
+      ["tokenizer.ggml.add_bos_token", bool(true)],
+      ["tokenizer.ggml.add_eos_token", bool(false)],
+      ["tokenizer.ggml.fim_pre_token_id", u32(fimPrefix)],
+      ["tokenizer.ggml.fim_suf_token_id", u32(fimSuffix)],
+      ["tokenizer.ggml.fim_mid_token_id", u32(fimMiddle)],
+    ],
+  };
+}
 
 /** Qwen2.5-Coder's vocabulary as the generator's BpeVocab: its tokens, merges and special ids, and the code corpus in its tokens. */
 export function qwenCoderVocab(qwen2VocabFile: string): Promise<BpeVocab> {

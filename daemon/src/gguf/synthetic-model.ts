@@ -15,7 +15,7 @@
 
 import path from "node:path";
 import { buildBpeVocab, bpeTokenizerMetadata, type BpeVocab } from "./bpe-vocab.js";
-import { bundledVocabFile, qwenCoderVocab, type RealVocabularyName } from "./real-vocab.js";
+import { BUNDLED_VOCAB_FILE, bundledVocabFile, realVocab, type RealVocabularyName } from "./real-vocab.js";
 import { packageRoot } from "../version.js";
 import type { GgmlTensorType } from "./ggml-quant.js";
 import {
@@ -113,6 +113,20 @@ export const SYNTHETIC_MODEL_PRESETS = {
     ropeFreqBase: 1000000,
     rmsNormEpsilon: 1e-6,
     vocabulary: "qwen2.5-coder",
+  },
+  // DeepSeek-Coder-1.3B's shape (a llama model) on DeepSeek-Coder's tokenizer.
+  "deepseek-coder-1.3b": {
+    name: "hearth-synthetic-deepseek-coder-1.3b",
+    contextLength: 16384,
+    embeddingLength: 2048,
+    blockCount: 24,
+    feedForwardLength: 5504,
+    headCount: 16,
+    headCountKv: 16,
+    vocabSize: 32256,
+    ropeFreqBase: 100000,
+    rmsNormEpsilon: 1e-6,
+    vocabulary: "deepseek-coder",
   },
 } as const satisfies Record<string, SyntheticModelSpec>;
 
@@ -493,7 +507,7 @@ export async function vocabularyOf(spec: SyntheticModelSpec): Promise<BpeVocab> 
   if (spec.vocabulary === undefined) return buildBpeVocab(spec.vocabSize);
   const root = packageRoot();
   const bundle = path.join(root, "node_modules", "node-llama-cpp", "llama", "gitRelease.bundle");
-  return qwenCoderVocab(bundledVocabFile("qwen2", bundle, path.join(root, ".cache", "llama.cpp")));
+  return realVocab(spec.vocabulary, bundledVocabFile(BUNDLED_VOCAB_FILE[spec.vocabulary], bundle, path.join(root, ".cache", "llama.cpp")));
 }
 
 /** Writes a synthetic model to `path` (atomically, streaming the tensor data). */

@@ -467,6 +467,7 @@ export class RemoteBackend<T> implements InferenceBackend {
       precision: facts?.precision ?? "",
       variant: "",
       kvCacheType: "f16",
+      flashAttention: null,
       contextSize: facts?.contextSize ?? 0,
       fim: facts !== null,
       fimTemplate: facts?.fim.family.name ?? null,

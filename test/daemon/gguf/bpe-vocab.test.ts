@@ -33,7 +33,7 @@ describe("gguf/bpe-vocab", () => {
     assert.equal(vocab.normalTokenCount, 1024 - Object.keys(SPECIAL_TOKENS).length);
     assert.deepEqual(vocab.tokens.slice(0, 256), byteToUnicode());
     for (const [name, text] of Object.entries(SPECIAL_TOKENS)) {
-      const id = vocab.specialIds[name as keyof typeof SPECIAL_TOKENS];
+      const id = vocab.specialIds[name as keyof typeof SPECIAL_TOKENS] as number;
       assert.equal(vocab.tokens[id], text);
       assert.equal(vocab.tokenTypes[id], TOKEN_TYPE.CONTROL);
     }

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { runDaemon } from "../../daemon.js";
 import { hearthHome } from "../../discovery.js";
-import { DEFAULT_KV_DISK_BYTES, DEFAULT_MAX_PREFILL_MS, DEFAULT_REMOTE_TIMEOUT_MS, defaultThreadCount, parseBackendChoice, readApiKey, SPECULATION_MODES, type BackendChoice, type GpuChoice, type SpeculationMode } from "../../backends.js";
+import { DEFAULT_KV_DISK_BYTES, DEFAULT_MAX_PREFILL_MS, DEFAULT_REMOTE_TIMEOUT_MS, defaultThreadCount, MAX_PREFILL_CHUNK, MIN_PREFILL_CHUNK, PREFILL_STEP_TARGET_MS, parseBackendChoice, readApiKey, SPECULATION_MODES, type BackendChoice, type GpuChoice, type SpeculationMode } from "../../backends.js";
 import type { FimTemplateChoice } from "../../prompt/fim-format.js";
 import { FIM_FAMILY_NAMES } from "../../prompt/fim-templates.js";
 import { intFlag, parseArgs, stringFlag, UsageError } from "../args.js";
@@ -43,6 +43,9 @@ Options:
   --max-prefill-ms N  longest a completion's uncached prompt should take to evaluate,
                      from the measured speed; bigger prompts are cut (default:
                      ${DEFAULT_MAX_PREFILL_MS}; 0: never cut)
+  --prefill-chunk N  prompt tokens per prefill step, or auto (the default): sized from
+                     the measured step time so a cancel lands within about
+                     ${PREFILL_STEP_TARGET_MS} ms (${MIN_PREFILL_CHUNK}-${MAX_PREFILL_CHUNK} tokens; hundreds on a GPU)
   --fim-template T   the FIM prompt format: auto (from the model's special tokens; the
                      default), qwen, starcoder, deepseek-coder, codellama, codestral,
                      codegemma or gguf (the GGUF's own FIM token ids)
@@ -58,7 +61,7 @@ Options:
 `;
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { boolean: ["help", "insecure-http"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb", "kv-disk-mb", "max-prefill-ms", "fim-template", "backend", "api-key-file", "remote-model", "remote-timeout-ms"] });
+  const args = parseArgs(argv, { boolean: ["help", "insecure-http"], value: ["model", "home", "port", "idle-timeout", "ctx", "workspaces", "threads", "gpu", "spec", "draft", "memory-budget-mb", "kv-disk-mb", "max-prefill-ms", "prefill-chunk", "fim-template", "backend", "api-key-file", "remote-model", "remote-timeout-ms"] });
   if (args.flags.has("help")) {
     process.stdout.write(serveHelp);
     return 0;
@@ -79,6 +82,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
+  const prefillChunk = stringFlag(args, "prefill-chunk") ?? "auto";
   const home = stringFlag(args, "home");
   await runDaemon({
     backend,
@@ -95,6 +99,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     memoryBudgetBytes: intFlag(args, "memory-budget-mb", 0, 0, 1 << 24) * 1024 * 1024,
     kvDiskBytes: intFlag(args, "kv-disk-mb", DEFAULT_KV_DISK_BYTES / 1024 ** 2, 1, 1 << 24) * 1024 * 1024,
     maxPrefillMs: intFlag(args, "max-prefill-ms", DEFAULT_MAX_PREFILL_MS, 0, 3_600_000),
+    prefillChunk: prefillChunk === "auto" ? null : intFlag(args, "prefill-chunk", 0, 1, MAX_PREFILL_CHUNK),
     threads: intFlag(args, "threads", defaultThreadCount(), 1, 1024),
     gpu: gpu as GpuChoice,
     speculation: spec as SpeculationMode,

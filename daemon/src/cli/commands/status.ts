@@ -15,7 +15,7 @@ Options:
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 export function formatStatus(s: StatusResult): string {
-  const shape = s.backend.kind === "local" ? `${s.model.precision}, KV ${s.model.kvCacheType}, ctx ${s.model.contextSize}` : `${s.model.precision ? `${s.model.precision}, ` : ""}ctx ${s.model.contextSize}, FIM ${s.model.fimTemplate ?? "none"}`;
+  const shape = s.backend.kind === "local" ? `${s.model.precision}, KV ${s.model.kvCacheType}, flash attention ${s.model.flashAttention === "auto" ? "auto" : s.model.flashAttention ? "on" : "off"}, ctx ${s.model.contextSize}` : `${s.model.precision ? `${s.model.precision}, ` : ""}ctx ${s.model.contextSize}, FIM ${s.model.fimTemplate ?? "none"}`;
   const model = s.modelState.state === "ready" ? `${s.model.name} (${shape})` : s.modelState.state === "failed" ? `failed: ${s.modelState.message} ${s.modelState.hint}` : `loading ${s.model.source}`;
   const lines = [
     `hearth ${s.version} pid ${s.pid}, up ${Math.round(s.uptimeMs / 1000)} s, ${s.clients} client(s)`,

@@ -1,0 +1,109 @@
+// Decode speed at depth, as a user's completion sees it, beside llama.cpp's own llama-bench
+// on the same GGUF file, threads and depth. Hearth's side is a real daemon: a completion at
+// the end of a file whose prompt is about DEPTH tokens is sent once to fill the cache, then
+// repeated; a repeat reuses the whole prompt, so its time after the first token is decoding
+// alone: milliseconds per token = (total - first token) / (generated - 1), median of the
+// repeats. llama-bench: `-p 0 -n 32 -d DEPTH -fa 0`, the same kind of figure (tokens/s of 32
+// tokens generated after DEPTH tokens of context).
+// Needs `npx tsc -p tsconfig.json` and llama-bench (bash scripts/llama-server/build.sh builds both).
+// Writes bench/results/figures/decode-depth.json.
+//   node scripts/measure-decode-depth.mjs [--model generated:qwen2.5-coder-0.5b@Q8_0]
+//       [--threads 1,2] [--depths 1024,4096] [--spec off,lookup] [--repeats 5]
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { hearthHome } from "../out/daemon/src/discovery.js";
+import { startDaemon } from "../out/test/helpers/daemon-process.js";
+
+const flag = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : fallback;
+};
+const model = flag("model", "generated:qwen2.5-coder-0.5b@Q8_0");
+const threadsList = flag("threads", "1,2").split(",").map(Number);
+const depths = flag("depths", "1024,4096").split(",").map(Number);
+const specs = flag("spec", "off,lookup").split(",");
+const repeats = Number(flag("repeats", "5"));
+const bench = path.resolve(".cache/llama-server/build/bin/llama-bench");
+
+const root = mkdtempSync(path.join(os.tmpdir(), "hearth-depth-"));
+let homes = 0;
+const home = () => {
+  const dir = path.join(root, `h${homes++}`);
+  mkdirSync(path.join(dir, "models"), { recursive: true });
+  const shared = path.join(hearthHome(), "models", "generated");
+  mkdirSync(shared, { recursive: true });
+  symlinkSync(shared, path.join(dir, "models", "generated"));
+  return dir;
+};
+
+// Code-like lines, each distinct, about 14 tokens each on a code tokenizer.
+const lines = (count) => Array.from({ length: count }, (_, i) => `  const value${i} = compute(input${i % 7}, ${i * 13 % 101});`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const perToken = (m) => (m.generatedTokens >= 8 && m.firstTokenMs !== null ? (m.totalMs - m.firstTokenMs) / (m.generatedTokens - 1) : null);
+
+async function hearthAt(daemon, depth) {
+  const client = await daemon.connect([{ uri: `file:///depth${depth}`, name: `depth${depth}` }]);
+  const uri = `file:///depth${depth}/a.ts`;
+  // Grow the file until the prompt the daemon lays out reaches the depth (the planner fits it to the context).
+  let count = Math.round(depth / 14);
+  let metrics = null;
+  let version = 1;
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const text = `export function run(input0: number, input1: number, input2: number, input3: number, input4: number, input5: number, input6: number): number {\n${lines(count).join("\n")}\n  return `;
+    const end = text.split("\n");
+    const position = { line: end.length - 1, character: end[end.length - 1].length };
+    if (version === 1) await client.open({ uri, languageId: "typescript", version, text });
+    else await client.change({ textDocument: { uri, version }, contentChanges: [{ text }] });
+    version++;
+    metrics = (await client.complete({ textDocument: { uri }, position, context: { triggerKind: 1 }, hearth: { maxTokens: 1, mode: "block" } })).metrics;
+    if (Math.abs(metrics.promptTokens - depth) <= depth * 0.05) {
+      const runs = [];
+      for (let i = 0; i < repeats; i++) {
+        runs.push((await client.complete({ textDocument: { uri }, position, context: { triggerKind: 1 }, hearth: { maxTokens: 48, mode: "block" } })).metrics);
+      }
+      client.dispose();
+      const timed = runs.map(perToken).filter((x) => x !== null);
+      return { promptTokens: metrics.promptTokens, reused: runs.map((m) => m.reusedTokens), generated: runs.map((m) => m.generatedTokens), msPerToken: timed.length ? median(timed) : null };
+    }
+    count = Math.max(1, Math.round((count * depth) / metrics.promptTokens));
+  }
+  client.dispose();
+  throw new Error(`could not lay out a ${depth}-token prompt (last ${metrics?.promptTokens})`);
+}
+
+function llamaBench(file, threads, depth) {
+  const out = execFileSync(bench, ["-m", file, "-p", "0", "-n", "32", "-d", String(depth), "-t", String(threads), "-fa", "0", "-r", "3", "-o", "json"], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const [row] = JSON.parse(out);
+  return { tokensPerSecond: row.avg_ts, msPerToken: 1000 / row.avg_ts };
+}
+
+const runs = [];
+for (const threads of threadsList) {
+  for (const spec of specs) {
+    const daemon = await startDaemon({ model, home: home(), args: ["--threads", String(threads), "--spec", spec, "--ctx", "8192", "--max-prefill-ms", "3600000"] });
+    for (const depth of depths) {
+      const hearth = await hearthAt(daemon, depth);
+      const client = await daemon.connect(null);
+      const status = await client.status();
+      client.dispose();
+      runs.push({ threads, spec, depth, hearth, file: path.join(hearthHome(), "models", "generated", path.basename(status.model.path)), kvCacheType: status.model.kvCacheType });
+      process.stderr.write(`threads ${threads} spec ${spec} depth ${hearth.promptTokens}: ${hearth.msPerToken?.toFixed(2)} ms/token (generated ${hearth.generated})\n`);
+    }
+    await daemon.stop();
+  }
+}
+// llama-bench after the daemons are gone, so neither side shares the cores with the other.
+const benchByKey = new Map();
+for (const run of runs) {
+  const key = `${run.threads}:${run.depth}`;
+  if (!benchByKey.has(key)) benchByKey.set(key, llamaBench(run.file, run.threads, run.hearth.promptTokens));
+  run.llamaBench = benchByKey.get(key);
+  run.ratio = run.hearth.msPerToken ? run.llamaBench.msPerToken / run.hearth.msPerToken : null;
+  process.stderr.write(`threads ${run.threads} spec ${run.spec} depth ${run.depth}: llama-bench ${run.llamaBench.msPerToken.toFixed(2)} ms/token, Hearth at ${run.ratio?.toFixed(2)}x its speed\n`);
+}
+const out = new URL("../bench/results/figures/decode-depth.json", import.meta.url);
+writeFileSync(out, `${JSON.stringify({ measuredAt: new Date().toISOString(), machine: `${os.cpus()[0]?.model.trim()}, ${os.availableParallelism()} cores`, model, command: `node scripts/measure-decode-depth.mjs ${process.argv.slice(2).join(" ")}`.trim(), runs }, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+process.exit(0);
