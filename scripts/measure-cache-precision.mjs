@@ -1,6 +1,6 @@
 // Measures what the README's cache and precision figures say: evaluated tokens per keystroke
-// and on moving to the next line (tiny generated model), and memory per precision and KV
-// type (a generated model of Qwen2.5-Coder-0.5B's shape). Needs `npx tsc -p tsconfig.json`
+// and on moving to the next line, and memory per precision and KV
+// type, both on the generated Qwen2.5-Coder-0.5B shape (its real tokenizer). Needs `npx tsc -p tsconfig.json`
 // first (it drives real daemons through the test helpers). Writes bench/results/figures/cache-precision.json.
 //   node scripts/measure-cache-precision.mjs               # both parts
 //   node scripts/measure-cache-precision.mjs keystrokes    # one part; the other's figures are kept
@@ -24,7 +24,9 @@ const resultFile = new URL("../bench/results/figures/cache-precision.json", impo
 const only = process.argv[2] ?? null;
 const out = { ...(only !== null && existsSync(resultFile) ? JSON.parse(readFileSync(resultFile, "utf8")) : {}), measuredAt: new Date().toISOString(), threads: 1 };
 if (only === null || only === "keystrokes") {
-  const d = await startDaemon({ model: "generated:tiny-target@Q8_0", home: home("tiny"), args: ["--spec", "off"] });
+  const model = "generated:qwen2.5-coder-0.5b@Q8_0";
+  // No prefill cut: the cold request takes the whole prompt, as the figure says.
+  const d = await startDaemon({ model, home: home("keys"), args: ["--spec", "off", "--max-prefill-ms", "0"] });
   const c = await d.connect([{ uri: "file:///m", name: "m" }]);
   const lines = Array.from({ length: 120 }, (_, i) => `export function handler${i}(request: Request): Response {\n  return respond(request, ${i});\n}`).join("\n").split("\n");
   lines.splice(60, 0, "  ");
@@ -42,7 +44,7 @@ if (only === null || only === "keystrokes") {
   await c.change({ textDocument: { uri, version: version++ }, contentChanges: [{ range: { start: { line: 60, character: 2 + typed.length }, end: { line: 60, character: 2 + typed.length } }, text: "\n  " }] });
   const nextLine = (await ask(61, 2)).metrics;
   const ev = perKey.map((m) => m.evaluatedTokens).sort((a, b) => a - b);
-  out.keystrokes = { prompt: first.metrics.promptTokens, coldEvaluated: first.metrics.evaluatedTokens, keys: ev.length, median: ev[Math.floor(ev.length / 2)], max: ev[ev.length - 1], mean: ev.reduce((a, b) => a + b, 0) / ev.length, nextLine: { prompt: nextLine.promptTokens, evaluated: nextLine.evaluatedTokens, reused: nextLine.reusedTokens } };
+  out.keystrokes = { model, prompt: first.metrics.promptTokens, coldEvaluated: first.metrics.evaluatedTokens, keys: ev.length, median: ev[Math.floor(ev.length / 2)], max: ev[ev.length - 1], mean: ev.reduce((a, b) => a + b, 0) / ev.length, nextLine: { prompt: nextLine.promptTokens, evaluated: nextLine.evaluatedTokens, reused: nextLine.reusedTokens } };
   c.dispose(); await d.stop();
 }
 if (only === null || only === "precision") {

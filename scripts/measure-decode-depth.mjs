@@ -2,7 +2,7 @@
 // on the same GGUF file, threads and depth. Hearth's side is a real daemon: a completion at
 // the end of a file whose prompt is about DEPTH tokens is sent once to fill the cache, then
 // repeated; a repeat reuses the whole prompt, so its time after the first token is decoding
-// alone: milliseconds per token = (total - first token) / (generated - 1), median of the
+// alone: milliseconds per token = decodeMs (first token to last) / (generated - 1), median of the
 // repeats. llama-bench: `-p 0 -n 32 -d DEPTH -fa 0`, the same kind of figure (tokens/s of 32
 // tokens generated after DEPTH tokens of context).
 // Needs `npx tsc -p tsconfig.json` and llama-bench (bash scripts/llama-server/build.sh builds both).
@@ -41,7 +41,7 @@ const home = () => {
 // Code-like lines, each distinct, about 14 tokens each on a code tokenizer.
 const lines = (count) => Array.from({ length: count }, (_, i) => `  const value${i} = compute(input${i % 7}, ${i * 13 % 101});`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const perToken = (m) => (m.generatedTokens >= 8 && m.firstTokenMs !== null ? (m.totalMs - m.firstTokenMs) / (m.generatedTokens - 1) : null);
+const perToken = (m) => (m.generatedTokens >= 8 && m.decodeMs > 0 ? m.decodeMs / (m.generatedTokens - 1) : null);
 
 async function hearthAt(daemon, depth) {
   const client = await daemon.connect([{ uri: `file:///depth${depth}`, name: `depth${depth}` }]);

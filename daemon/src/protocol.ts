@@ -174,6 +174,8 @@ export interface RequestMetrics {
   prefillMs: number;
   /** From the request's arrival to its first generated token; null when none was generated. */
   firstTokenMs: number | null;
+  /** From the first generated token to the last: decoding alone (0 with fewer than two tokens). */
+  decodeMs: number;
   totalMs: number;
   stopReason: StopReason;
   /** Speculative decoding: tokens drafted and accepted (0 when speculation is off). */

@@ -395,6 +395,7 @@ export class Session {
       queueMs: round(finished.queueMs),
       prefillMs: round(result.prefillMs),
       firstTokenMs: result.firstTokenMs === null ? null : round(finished.queueMs + result.firstTokenMs),
+      decodeMs: round(result.decodeMs),
       totalMs: round(performance.now() - arrived),
       stopReason,
       draftTokens: result.draftTokens,

@@ -159,9 +159,12 @@ describe("hearth bench", function () {
       assert.ok(existsSync(out));
       const report = JSON.parse(readFileSync(out, "utf8")) as BenchReport;
       assert.equal(report.configs[0]?.traces[0]?.trace, "short");
+      // The command that made the figures travels with them (without --out's path).
+      assert.equal(report.command, `hearth bench --trace ${traceFile} --model ${target} --threads 1 --max-tokens 8 --no-restart --quiet`);
       const again = await runCli(["bench", "report", out, "--readme"]);
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /\| trace \| config \|/);
+      assert.ok(again.stdout.includes(`Command: \`${report.command}\``), again.stdout);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -17,6 +17,7 @@ function metrics(over: Partial<RequestMetrics> = {}): RequestMetrics {
     queueMs: 0,
     prefillMs: 5,
     firstTokenMs: 20,
+    decodeMs: 100,
     totalMs: 120,
     stopReason: "eos",
     draftTokens: 0,
@@ -65,6 +66,11 @@ describe("median and decodeRate", () => {
   it("has no rate without a first token or with a single token", () => {
     assert.equal(decodeRate(metrics({ firstTokenMs: null })), null);
     assert.equal(decodeRate(metrics({ generatedTokens: 1 })), null);
+  });
+
+  it("is the tokens after the first over the decoding time alone, not what came after it", () => {
+    // 10 tokens after the first in 100 ms of decoding; the request took longer in all.
+    assert.equal(decodeRate(metrics({ generatedTokens: 11, firstTokenMs: 20, decodeMs: 100, totalMs: 400 })), 100);
   });
 });
 

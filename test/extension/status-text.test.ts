@@ -29,7 +29,7 @@ describe("statusView", () => {
   it("shows memory before the first completion, then latency and median", () => {
     assert.equal(statusView(input()).text, "$(flame) 4.00 MB RAM");
     const stats = new RequestStats();
-    stats.recordCompletion(42, { requestId: 1, kind: "completion", workspaceId: "w", promptTokens: 10, reusedTokens: 5, evaluatedTokens: 5, generatedTokens: 3, tokensAfterCancel: 0, queueMs: 0, prefillMs: 1, firstTokenMs: 10, totalMs: 40, stopReason: "eos", draftTokens: 0, acceptedTokens: 0, promptLayout: "fresh", finishedAt: "" });
+    stats.recordCompletion(42, { requestId: 1, kind: "completion", workspaceId: "w", promptTokens: 10, reusedTokens: 5, evaluatedTokens: 5, generatedTokens: 3, tokensAfterCancel: 0, queueMs: 0, prefillMs: 1, firstTokenMs: 10, decodeMs: 28, totalMs: 40, stopReason: "eos", draftTokens: 0, acceptedTokens: 0, promptLayout: "fresh", finishedAt: "" });
     const view = statusView(input({ stats: stats.snapshot(), generating: true }));
     assert.equal(view.text, "$(loading~spin) 42 ms · p50 42 ms · 4.00 MB RAM");
     for (const part of ["Test CPU", "tiny-target · Q8_0 · KV f16", "Latency: last 42 ms", "tok/s", "Cache reuse: 50%", "Speculative acceptance"]) assert.ok(view.tooltip.includes(part), `${part} in ${view.tooltip}`);

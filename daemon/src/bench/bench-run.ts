@@ -24,6 +24,8 @@ import { countKeystrokes, traceDurationMs, workspaceFolderUri, type Trace } from
 import { expandTrace, TraceEditor } from "./trace-editor.js";
 
 export interface BenchOptions {
+  /** The command line that ran the bench, kept in the report. */
+  command?: string;
   traces: Trace[];
   configs: ConfigSpec[];
   /** The `hearth` entry script daemons are started with. */
@@ -287,6 +289,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     format: REPORT_FORMAT,
     version: 1,
     startedAt: startedAt.toISOString(),
+    ...(options.command !== undefined ? { command: options.command } : {}),
     durationMs: Math.round(performance.now() - started),
     hearthVersion: HEARTH_VERSION,
     machine,

@@ -160,7 +160,7 @@ async function runVariant(spec: HearthConfigSpec, options: EvalOptions, help: st
         const completion = result.items[0]?.insertText ?? "";
         const m = result.metrics;
         if (m.firstTokenMs !== null && m.generatedTokens > 1) {
-          decodeMs += m.totalMs - m.firstTokenMs;
+          decodeMs += m.decodeMs;
           decodeTokens += m.generatedTokens - 1;
         }
         const exact = firstLine(completion) !== "" && firstLine(completion) === firstLine(task.canonicalSolution);

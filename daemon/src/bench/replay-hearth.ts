@@ -47,7 +47,7 @@ export function usageFromMetrics(m: RequestMetrics): CallUsage {
     evaluatedTokens: m.evaluatedTokens,
     generatedTokens: m.generatedTokens,
     prefillMs: m.prefillMs,
-    decodeMs: m.firstTokenMs !== null && decodeTokens > 0 ? Math.max(0, m.totalMs - m.firstTokenMs) : null,
+    decodeMs: decodeTokens > 0 ? m.decodeMs : null,
     decodeTokens,
     draftTokens: m.draftTokens,
     acceptedTokens: m.acceptedTokens,

@@ -49,6 +49,8 @@ export interface BenchReport {
   format: typeof REPORT_FORMAT;
   version: 1;
   startedAt: string;
+  /** The command that made it (reports before it was kept have none). */
+  command?: string;
   durationMs: number;
   hearthVersion: string;
   machine: MachineInfo;
@@ -212,6 +214,7 @@ export function renderReadmeTable(report: BenchReport): string {
     return `**${c.label}**: ${modelCell(c)}${c.model?.fileBytes ? ` (${bytes(c.model.fileBytes)})` : ""}${threads}, KV ${c.model?.kvCacheType ?? dash}, speculation ${String(c.requested.spec ?? "default")}; start ${duration(c.start?.listeningMs)} + load ${duration(c.start?.modelLoadMs)}; RSS ${bytes(c.memory?.daemonRssBytes)}; decode ceiling from bandwidth ${c.floor ? `${c.floor.tokensPerS} tok/s` : dash}; restart → first completion ${duration(c.restart?.withSavedState.totalMs)} with saved state (reused ${c.restart?.withSavedState.reusedTokens ?? dash} of ${c.restart?.withSavedState.promptTokens ?? dash} tokens), ${duration(c.restart?.withoutSavedState.totalMs)} from a fresh home`;
   });
   out.push(`Measured ${report.startedAt.slice(0, 10)} on ${machineLine(report)}. The whole run took ${(report.durationMs / 1000).toFixed(0)} s.`);
+  if (report.command !== undefined) out.push("", `Command: \`${report.command}\``);
   out.push("");
   for (const line of configs) out.push(`- ${line}`);
   out.push("");

@@ -375,10 +375,13 @@ export class RemoteBackend<T> implements InferenceBackend {
         if (event.usage) applyUsage(outcome, event.usage);
         if (event.done) serverDone = event.done;
         if (event.delta === "") return;
+        const now = performance.now();
         if (outcome.firstTokenMs === null) {
-          outcome.firstTokenMs = performance.now() - called;
+          outcome.firstTokenMs = now - called;
           input.onPrefill?.(1, 1);
         }
+        // As the client sees it: from the first text to the last.
+        outcome.decodeMs = now - called - outcome.firstTokenMs;
         pieces++;
         generated += event.delta;
         const decision = rules.decide(generated);

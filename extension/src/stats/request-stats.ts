@@ -30,8 +30,7 @@ export function median(values: readonly number[]): number | null {
 /** Tokens per second while decoding: the time after the first token over the tokens after it. */
 export function decodeRate(metrics: RequestMetrics): number | null {
   if (metrics.firstTokenMs === null || metrics.generatedTokens < 2) return null;
-  const decodeMs = metrics.totalMs - metrics.firstTokenMs;
-  return decodeMs > 0 ? ((metrics.generatedTokens - 1) * 1000) / decodeMs : null;
+  return metrics.decodeMs > 0 ? ((metrics.generatedTokens - 1) * 1000) / metrics.decodeMs : null;
 }
 
 export class RequestStats {

@@ -121,6 +121,20 @@ function peerConfig(value: string, base: HearthConfigSpec): ConfigSpec {
   throw new UsageError(`--peer must be llama-server=URL or hearth=FLAGS; got "${value}"`);
 }
 
+/** The arguments as a shell would take them back, without --out FILE. */
+function commandLine(argv: readonly string[]): string {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--out") {
+      i++;
+      continue;
+    }
+    const arg = argv[i] as string;
+    kept.push(/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
+  }
+  return kept.join(" ");
+}
+
 async function runCommand(argv: readonly string[]): Promise<number> {
   const { rest, values } = takeRepeated(argv, ["trace", "peer"]);
   const args = parseArgs(rest, { boolean: ["help", "no-restart", "quiet"], value: [...CONFIG_FLAGS, "max-tokens", "out"] });
@@ -151,6 +165,8 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     maxTokens: intFlag(args, "max-tokens", 128, 1, 1024),
     restart: !args.flags.has("no-restart"),
     log: (line) => (quiet ? undefined : process.stderr.write(`bench: ${line}\n`)),
+    // What made the figures, for the report and the README (--out's path is not part of it).
+    command: `hearth bench ${commandLine(argv)}`,
   });
   const out = stringFlag(args, "out");
   if (out !== undefined) {
