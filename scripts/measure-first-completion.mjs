@@ -24,7 +24,8 @@ const home = () => {
 
 const file = Array.from({ length: 80 }, (_, i) => `export function step${i}(values: number[]): number {\n  return values.filter((v) => v > ${i}).length;\n}`).join("\n");
 const positions = [10, 40, 70, 100, 130, 160].map((line) => ({ line, character: 0 }));
-const perToken = (m) => (m.generatedTokens >= 4 && m.firstTokenMs !== null ? (m.totalMs - m.firstTokenMs) / (m.generatedTokens - 1) : null);
+// Decoding alone: from the first generated token to the last (metrics.decodeMs).
+const perToken = (m) => (m.generatedTokens >= 4 && m.decodeMs > 0 ? m.decodeMs / (m.generatedTokens - 1) : null);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const runs = [];

@@ -109,6 +109,25 @@ describe("remote engines: llama.cpp's server", function () {
     }
   });
 
+  it("llama-server: the first completion into a big file is cut to the prefill budget, from the prompt speed measured at connect", async () => {
+    // A 1 ms budget means the smallest cold prompt (512 tokens); with no speed known, the first
+    // request would take the whole context (every keystroke on a slow server cancels it first,
+    // so no finished request would ever teach the speed).
+    const daemon = await remoteDaemon(`llama-server=${server.url}`, ["--max-prefill-ms", "1"]);
+    try {
+      const client = await daemon.connect([{ uri: "file:///work/big", name: "big" }]);
+      await untilStatus(client, "the server's facts", (s) => s.modelState.state === "ready");
+      const text = codeFile("big", 3000);
+      const editor = await Editor.open(client, "file:///work/big/big.ts", text, cursorIn(text, "big"));
+      const { metrics } = await editor.complete(4);
+      assert.ok(metrics.evaluatedTokens <= 512 + 16, `evaluated ${metrics.evaluatedTokens} of ${metrics.promptTokens} by the server's count`);
+      assert.ok(metrics.promptTokens >= 400, `still a real prompt: ${metrics.promptTokens}`);
+      client.dispose();
+    } finally {
+      await daemon.stop();
+    }
+  });
+
   it("llama-server: a cancelled explanation stops the server's generation and its slot goes idle", async () => {
     const daemon = await remoteDaemon(`llama-server=${server.url}`);
     try {

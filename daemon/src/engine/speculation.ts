@@ -17,7 +17,7 @@ import { DraftModelPredictor, type DraftOptions } from "./predictors/draft-predi
 import { assertSameVocabulary, vocabularyOf } from "./predictors/draft-vocabulary.js";
 import { LookupTokenPredictor, type LookupOptions } from "./predictors/lookup-predictor.js";
 import { RecentText } from "./predictors/recent-text.js";
-import { SpeculationGate, type GateOptions, type GateState } from "./predictors/speculation-gate.js";
+import { DEFAULT_GATE_OPTIONS, SpeculationGate, type GateOptions, type GateState } from "./predictors/speculation-gate.js";
 import { SpeculativePredictor } from "./predictors/speculative-predictor.js";
 
 export const SPECULATION_MODES = ["off", "lookup", "draft"] as const;
@@ -101,9 +101,14 @@ export class Speculation {
 
   /** A predictor for a new target sequence; undefined with speculation off. */
   predictor(): TokenPredictor | undefined {
-    if (this.mode === "lookup") return new LookupTokenPredictor(this.options.lookup);
-    if (this.mode === "draft" && this.draft) return new DraftModelPredictor(this.draft.context.getSequence(), this.options.draft);
-    return undefined;
+    const predictor =
+      this.mode === "lookup" ? new LookupTokenPredictor(this.options.lookup) : this.mode === "draft" && this.draft ? new DraftModelPredictor(this.draft.context.getSequence(), this.options.draft) : undefined;
+    // A generation gives up drafting where the gate would judge it refuted.
+    if (predictor) {
+      const gate = { ...DEFAULT_GATE_OPTIONS, ...this.options.gate };
+      predictor.cutoff = { minDrafted: gate.minEvidence, minAcceptance: gate.minAcceptance };
+    }
+    return predictor;
   }
 
   /** Before a generation on `sequence` for `workspaceId`: whether to speculate, and what lookup may search. */
@@ -111,6 +116,7 @@ export class Speculation {
     const predictor = sequence.tokenPredictor;
     if (!(predictor instanceof SpeculativePredictor)) return;
     predictor.enabled = this.gate(workspaceId).allow();
+    predictor.beginGeneration();
     if (predictor instanceof LookupTokenPredictor) predictor.setHistory(this.options.recentText === false ? [] : this.recentText(workspaceId).segmentsFor(documentKey));
   }
 

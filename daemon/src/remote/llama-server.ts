@@ -9,7 +9,7 @@
 import { badAnswer, requestJson, requestText, type RemoteServer } from "./http.js";
 import { usageOf, type CompletionEvent, type Dialect, type ServerFacts } from "./remote-backend.js";
 import { bindFimFormat, FIM_SPECIAL_TEXTS, FimTemplateError, type FimTemplateChoice } from "../prompt/fim-format.js";
-import { CALIBRATION_TEXT } from "../prompt/prefill-budget.js";
+import { CALIBRATION_TEXT, CALIBRATION_TOKENS } from "../prompt/prefill-budget.js";
 import { HearthError } from "../errors.js";
 import { ErrorCodes } from "../protocol.js";
 import { TokenCache } from "./token-cache.js";
@@ -55,6 +55,9 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
       // Fitting counts tokens many times per layout: an estimate from the server's own tokenizer on code.
       const sample = await tokenize(server, CALIBRATION_TEXT, false, signal);
       const charsPerToken = sample.length > 0 ? CALIBRATION_TEXT.length / sample.length : 3;
+      // The prompt speed, on the slot explanations use (its cache matters least); a server
+      // that won't say leaves the budget to learn from finished requests.
+      const prefillTokensPerSecond = await measurePrefill(server, sample.slice(0, CALIBRATION_TOKENS), slots > 1 ? slots - 1 : null, signal).catch(() => null);
       return {
         model: modelPath.split(/[\\/]/).pop() ?? modelPath,
         contextSize,
@@ -65,6 +68,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
         // The text typed since the layout (a new string each keystroke) is not worth caching: only the head's pieces are.
         tokenize: (text) => tokenize(server, text, false),
         tokenRatio: 1,
+        prefillTokensPerSecond,
       };
     },
     completionBody(prompt, { slot, maxTokens }) {
@@ -104,6 +108,17 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
       return { evaluatedPromptTokens: evaluated, cachedPromptTokens: cached, usageRatio: metric("kv_cache_usage_ratio") };
     },
   };
+}
+
+/** Evaluates `tokens` uncached and reads the server's own prompt timing. */
+async function measurePrefill(server: RemoteServer, tokens: readonly Id[], slot: number | null, signal: AbortSignal): Promise<number | null> {
+  if (tokens.length < 64) return null;
+  const body = { prompt: [...tokens], n_predict: 1, cache_prompt: false, temperature: 0, ...(slot !== null ? { id_slot: slot } : {}) };
+  const answer = asObject(server, await requestJson(server, "POST", "/completion", body, signal), "/completion");
+  const timings = (answer.timings ?? {}) as { prompt_n?: unknown; prompt_ms?: unknown };
+  const n = typeof timings.prompt_n === "number" ? timings.prompt_n : 0;
+  const ms = typeof timings.prompt_ms === "number" ? timings.prompt_ms : 0;
+  return n >= 64 && ms > 0 ? (1000 * n) / ms : null;
 }
 
 async function fetchMetrics(server: RemoteServer): Promise<string | null> {

@@ -83,10 +83,15 @@ export function openAiDialect(fimTemplate: FimTemplateChoice, contextSize: numbe
       if (fim === null) throw badAnswer(server, `no ${name} FIM format`);
       // One request of code with one token to generate: the usage the server reports says how
       // many of its tokens an estimated piece is (from 0.84 to 1.32 on real code tokenizers).
+      const sent = performance.now();
       const calibration = await requestJson(server, "POST", "/v1/completions", { model, prompt: CALIBRATION_TEXT, max_tokens: 1, temperature: 0, stream: false }, signal);
+      const elapsed = performance.now() - sent;
       const reported = (calibration as { usage?: { prompt_tokens?: unknown } }).usage?.prompt_tokens;
       const measured = typeof reported === "number" && reported > 0 ? reported / estimatePieces(CALIBRATION_TEXT).length : 1;
-      return { model, contextSize, tokenRatio: measured * ESTIMATE_MARGIN, slots: null, precision: "", fim, countTokens: (text) => estimatePieces(text).length, tokenize: async (text) => estimatePieces(text) };
+      // The same request says roughly how fast the server evaluates a prompt (its round trip
+      // included, so it errs slow and the prefill budget cuts a little early rather than late).
+      const prefillTokensPerSecond = typeof reported === "number" && reported >= 64 && elapsed > 0 ? (1000 * reported) / elapsed : null;
+      return { model, contextSize, tokenRatio: measured * ESTIMATE_MARGIN, slots: null, precision: "", fim, countTokens: (text) => estimatePieces(text).length, tokenize: async (text) => estimatePieces(text), prefillTokensPerSecond };
     },
     completionBody(prompt, { maxTokens, model }) {
       return {

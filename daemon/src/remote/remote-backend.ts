@@ -38,6 +38,12 @@ export interface ServerFacts<T> {
   tokenize: (text: string) => Promise<T[]>;
   /** The server's tokens per token counted here, measured at connect (1 where the server's own tokenizer counts). */
   tokenRatio: number;
+  /**
+   * Prompt tokens per second the server evaluated in a calibration at connect; null where it
+   * reports no timings. Without it a cold prompt into a big file on a slow server would never
+   * be cut: each keystroke cancels the request before it finishes, and only finished ones teach the speed.
+   */
+  prefillTokensPerSecond: number | null;
 }
 
 /** One streamed event, read by the dialect. */
@@ -157,6 +163,7 @@ export class RemoteBackend<T> implements InferenceBackend {
         if (changed) this.layouts.clear();
         this.facts = facts;
         this.tokenRatio = facts.tokenRatio;
+        if (this.prefillBudget.speed === null && facts.prefillTokensPerSecond !== null) this.prefillBudget.seed(facts.prefillTokensPerSecond);
         this.lastError = null;
         this.retryMs = FIRST_RETRY_MS;
         if (this.modelState.state !== "ready") this.options.log(`${this.options.server.label}: ${facts.model}, ${facts.slots ?? "no"} slots, ctx ${facts.contextSize}, FIM ${facts.fim.family.name}`);

@@ -75,6 +75,34 @@ describe("prompt lookup", () => {
     assert.deepEqual(predictor.stepStats(), { steps: 8, maxAcceptedInStep: 8 });
   });
 
+  it("stops drafting for the rest of a generation once its drafts are plainly refuted, and drafts again in the next", () => {
+    const counters = { used: 0, unused: 0, validated: 0, refuted: 0 };
+    const sequence = { tokenPredictions: counters, disposed: false } as unknown as LlamaContextSequence;
+    const predictor = new LookupTokenPredictor({ minMatch: 2, minDraft: 4, maxDraft: 8 });
+    predictor.cutoff = { minDrafted: 12, minAcceptance: 0.15 };
+    predictor.beginGeneration();
+    predictor.reset({ targetSequence: sequence, stateTokens: t(4, 4, 4) });
+    // Every draft refuted: 4 tokens each (the length stays at its floor); the sequence resets
+    // the predictor after each refuted draft, which must not restart the count.
+    const lengths = Array.from({ length: 6 }, () => {
+      const n = predictor.predictTokens().length;
+      predictor.reset({ targetSequence: sequence, stateTokens: t(4, 4, 4) });
+      return n;
+    });
+    assert.deepEqual(lengths, [4, 4, 4, 0, 0, 0], "three refuted drafts (12 tokens), then none");
+    predictor.beginGeneration();
+    predictor.reset({ targetSequence: sequence, stateTokens: t(4, 4, 4) });
+    assert.equal(predictor.predictTokens().length, 4, "a new generation drafts again");
+    // Drafts that are accepted never trip it.
+    predictor.beginGeneration();
+    predictor.reset({ targetSequence: sequence, stateTokens: t(4, 4, 4) });
+    for (let i = 0; i < 6; i++) {
+      const draft = predictor.predictTokens();
+      assert.ok(draft.length > 0);
+      counters.validated += draft.length / 2;
+    }
+  });
+
   it("has defaults that need a real n-gram", () => {
     assert.ok(DEFAULT_LOOKUP_OPTIONS.minMatch >= 2 && DEFAULT_LOOKUP_OPTIONS.maxDraft >= 4);
   });

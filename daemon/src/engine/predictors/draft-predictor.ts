@@ -68,7 +68,7 @@ export class DraftModelPredictor extends SpeculativePredictor {
 
   override async predictTokens(): Promise<Token[]> {
     this.beginStep();
-    if (!this.enabled || this.disposed || this.draft.disposed || this.tokens.length === 0) return [];
+    if (!this.drafting() || this.draft.disposed || this.tokens.length === 0) return [];
     const pending = await this.catchUp();
     const drafted: Token[] = [];
     const model = this.draft.model;

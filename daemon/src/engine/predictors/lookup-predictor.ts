@@ -99,7 +99,7 @@ export class LookupTokenPredictor extends SpeculativePredictor {
 
   override predictTokens(): Token[] {
     this.beginStep();
-    if (!this.enabled || this.disposed) return [];
+    if (!this.drafting()) return [];
     const match = findContinuation(this.tokens, this.history, { ...this.options, maxDraft: this.currentDraftLength() });
     return this.drafted(match?.continuation ?? []);
   }

@@ -34,7 +34,9 @@ export interface GateOptions {
   maxProbeEvery: number;
 }
 
-export const DEFAULT_GATE_OPTIONS: GateOptions = { minAcceptance: 0.15, minEvidence: 16, minTimedTokens: 16, decay: 0.7, probeEvery: 4, maxProbeEvery: 64 };
+// minAcceptance and minEvidence match the predictors' in-generation cutoff, so the request
+// that stops drafting is also the evidence that turns speculation off.
+export const DEFAULT_GATE_OPTIONS: GateOptions = { minAcceptance: 0.15, minEvidence: 8, minTimedTokens: 16, decay: 0.7, probeEvery: 4, maxProbeEvery: 64 };
 
 /** What one request did, as the engine measured it. */
 export interface GateRecord {
