@@ -23,6 +23,14 @@ import { SpeculativePredictor } from "./predictors/speculative-predictor.js";
 export const SPECULATION_MODES = ["off", "lookup", "draft"] as const;
 export type SpeculationMode = (typeof SPECULATION_MODES)[number];
 
+/**
+ * Within one generation, the share of drafted tokens below which drafting stops for the rest
+ * of it. On a CPU checking a batch is dear (llama-bench, 0.5B shape, 1 thread: 4 tokens cost
+ * 2.4 single-token steps, 16 cost 4.9), so a try at 29% accepted still halved the decode
+ * speed: about half must be accepted to pay. On a GPU a wider batch costs little.
+ */
+const CUTOFF_ACCEPTANCE_BY_DEVICE: Record<"cpu" | "gpu", number> = { cpu: 0.5, gpu: 0.2 };
+
 export interface SpeculationOptions {
   mode: SpeculationMode;
   /** For "draft": a .gguf path, an hf: URI or generated:NAME, as for the target; "auto" or none pairs by name. */
@@ -65,11 +73,13 @@ export class Speculation {
     readonly mode: SpeculationMode,
     private readonly options: SpeculationOptions,
     private readonly draft: DraftResources | null,
+    private readonly device: "cpu" | "gpu",
   ) {}
 
   /** Loads and checks the draft model when the mode needs one; throws a HearthError when it can't be used. */
   static async create(llama: Llama, target: LlamaModel, targetContext: LlamaContext, options: SpeculationOptions, targetPath?: string): Promise<Speculation> {
-    if (options.mode !== "draft") return new Speculation(options.mode, options, null);
+    const device = llama.gpu === false ? "cpu" : "gpu";
+    if (options.mode !== "draft") return new Speculation(options.mode, options, null, device);
     const configured = options.draftSource ?? "auto";
     // "auto" (or nothing configured): pair by name with a smaller model of the same family.
     const source = configured === "auto" || configured === "" ? (targetPath ? pairedDraftFor(targetPath) : null) : configured;
@@ -88,7 +98,7 @@ export class Speculation {
       assertSameVocabulary(vocabularyOf(target), vocabularyOf(model), source);
       // One draft sequence per target sequence, each as long as the target's context.
       const context = await model.createContext({ contextSize: targetContext.contextSize, sequences: options.sequences, threads: options.threads, flashAttention: targetContext.flashAttention });
-      return new Speculation("draft", options, { model, context, source });
+      return new Speculation("draft", options, { model, context, source }, device);
     } catch (error) {
       await model.dispose();
       throw error;
@@ -103,11 +113,8 @@ export class Speculation {
   predictor(): TokenPredictor | undefined {
     const predictor =
       this.mode === "lookup" ? new LookupTokenPredictor(this.options.lookup) : this.mode === "draft" && this.draft ? new DraftModelPredictor(this.draft.context.getSequence(), this.options.draft) : undefined;
-    // A generation gives up drafting where the gate would judge it refuted.
-    if (predictor) {
-      const gate = { ...DEFAULT_GATE_OPTIONS, ...this.options.gate };
-      predictor.cutoff = { minDrafted: gate.minEvidence, minAcceptance: gate.minAcceptance };
-    }
+    // A generation gives up drafting once it has as much evidence as the gate judges on, and too little of it accepted to pay here.
+    if (predictor) predictor.cutoff = { minDrafted: { ...DEFAULT_GATE_OPTIONS, ...this.options.gate }.minEvidence, minAcceptance: CUTOFF_ACCEPTANCE_BY_DEVICE[this.device] };
     return predictor;
   }
 
@@ -159,7 +166,8 @@ export class Speculation {
   private gate(workspaceId: string): SpeculationGate {
     let gate = this.gates.get(workspaceId);
     if (!gate) {
-      gate = new SpeculationGate(this.options.gate);
+      // Refuted means too little accepted to pay on this device: the predictors' cutoff share.
+      gate = new SpeculationGate({ minAcceptance: CUTOFF_ACCEPTANCE_BY_DEVICE[this.device], ...this.options.gate });
       this.gates.set(workspaceId, gate);
     }
     return gate;

@@ -4,7 +4,7 @@ import { LookupTokenPredictor } from "../../../daemon/src/engine/predictors/look
 import { SpeculationGate } from "../../../daemon/src/engine/predictors/speculation-gate.js";
 import { Speculation } from "../../../daemon/src/engine/speculation.js";
 
-const options = { minAcceptance: 0.15, minEvidence: 10, minTimedTokens: 10, decay: 0.5, probeEvery: 2, maxProbeEvery: 8 };
+const options = { minAcceptance: 0.15, minEvidence: 10, minTimedTokens: 10, decay: 0.5, probeEvery: 2, maxProbeEvery: 8, margin: 0.03 };
 
 /** A request of 20 decoded tokens at `msPerToken`, with `accepted` of `drafted` drafted tokens when it speculated. */
 function run(gate: SpeculationGate, msPerToken: { on: number; off: number }, drafted = 8, accepted = 4): boolean {
@@ -74,6 +74,16 @@ describe("speculation gate", () => {
     for (let i = 0; i < 6 && gate.snapshot.on; i++) if (run(gate, { on: 30, off: 10 })) speculated++;
     assert.equal(gate.snapshot.on, false, JSON.stringify(gate.snapshot));
     assert.ok(speculated <= 2, `off after ${speculated} slow requests`);
+  });
+
+  it("does not speculate when speculation is only as fast as decoding without it (within the margin)", () => {
+    const gate = new SpeculationGate(options);
+    // 2% faster with speculation, accepted enough: noise on a shared machine, so off.
+    pattern(gate, 6, { on: 9.8, off: 10 }, 8, 4);
+    assert.equal(gate.snapshot.on, false, JSON.stringify(gate.snapshot));
+    const clear = new SpeculationGate(options);
+    pattern(clear, 6, { on: 9, off: 10 }, 8, 4);
+    assert.equal(clear.snapshot.on, true, "10% faster is speculation's");
   });
 
   it("never counts more accepted than drafted, and ignores requests that decoded nothing", () => {

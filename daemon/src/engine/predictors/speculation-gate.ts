@@ -9,8 +9,9 @@
  * is what the user feels.
  *
  * Two shortcuts learn within a request or two: while the drafted tokens a workspace gets
- * are mostly refuted (below `minAcceptance`), speculation is off without waiting for
- * timings; and the first requests try both ways so that each has a speed to compare.
+ * are mostly refuted (below `minAcceptance`, which the engine sets per device), speculation
+ * is off without waiting for timings; and the first requests try both ways so that each has
+ * a speed to compare. Speculation must win by a margin: equal speeds mean off.
  *
  * Pure: it sees only the per-request counts and times, and counts requests rather than
  * time, so it is reproducible. Evidence is an exponentially weighted sum over requests, so
@@ -32,11 +33,16 @@ export interface GateOptions {
   probeEvery: number;
   /** Longest such run. */
   maxProbeEvery: number;
+  /**
+   * Speculation is chosen only when it decodes at least this much faster: within the noise
+   * of a shared machine the two look alike, and then not speculating is the safe choice.
+   */
+  margin: number;
 }
 
 // minAcceptance and minEvidence match the predictors' in-generation cutoff, so the request
 // that stops drafting is also the evidence that turns speculation off.
-export const DEFAULT_GATE_OPTIONS: GateOptions = { minAcceptance: 0.15, minEvidence: 8, minTimedTokens: 16, decay: 0.7, probeEvery: 4, maxProbeEvery: 64 };
+export const DEFAULT_GATE_OPTIONS: GateOptions = { minAcceptance: 0.15, minEvidence: 8, minTimedTokens: 16, decay: 0.7, probeEvery: 4, maxProbeEvery: 64, margin: 0.03 };
 
 /** What one request did, as the engine measured it. */
 export interface GateRecord {
@@ -133,7 +139,7 @@ export class SpeculationGate {
     const refuted = this.drafted >= o.minEvidence && this.accepted / this.drafted < o.minAcceptance;
     const on = this.rate("on");
     const off = this.rate("off");
-    const faster = on !== null && off !== null ? on < off : this.on;
+    const faster = on !== null && off !== null ? on < off * (1 - o.margin) : this.on;
     const next = !refuted && faster;
     if (trying) this.probeEvery = next === this.on ? Math.min(this.probeEvery * 2, o.maxProbeEvery) : o.probeEvery;
     if (next !== this.on) this.sinceProbe = 0;

@@ -15,7 +15,7 @@
  * CPU, a batch of 2 to 16 tokens took 3 to 8 times a single token in our measurements), so
  * a long draft pays only while drafts keep being accepted whole. The length doubles after
  * a draft accepted in full, holds while at least half of a draft is accepted, and halves
- * otherwise; every generation starts again from the shortest.
+ * otherwise.
  */
 import { TokenPredictor, type LlamaContextSequence, type Token } from "node-llama-cpp";
 
@@ -32,7 +32,8 @@ export interface DraftCutoff {
   minAcceptance: number;
 }
 
-export const DEFAULT_DRAFT_CUTOFF: DraftCutoff = { minDrafted: 8, minAcceptance: 0.15 };
+/** What a CPU needs (speculation.ts sets it per device). */
+export const DEFAULT_DRAFT_CUTOFF: DraftCutoff = { minDrafted: 8, minAcceptance: 0.5 };
 
 export interface DraftLength {
   /** Shortest draft the length adapts down to. */
@@ -96,15 +97,14 @@ export abstract class SpeculativePredictor extends TokenPredictor {
 
   /**
    * Before each generation (the engine calls it; the sequence's own `reset` also comes after
-   * every refuted draft, so it can't mark one). Each starts from the shortest draft: a length
-   * learned on other text would make the first drafts of a try on new text the dearest (16
-   * refuted tokens cost about 5 decode steps on a CPU, 4 cost 2.4), and from a clean count
-   * for the cutoff.
+   * every refuted draft, so it can't mark one): a clean count for the cutoff. The draft length
+   * carries over: the sequence is one document's, so the last generation's length is the best
+   * guess (starting each from the shortest cost a third of the gain on repetitive code and
+   * saved little on a try, which the cutoff ends after one or two drafts anyway).
    */
   beginGeneration(): void {
     this.generationDrafted = 0;
     this.generationAccepted = 0;
-    this.length = this.draftLength.minDraft;
   }
 
   /** Subclasses call this at the start of `predictTokens`, and pass what they return through `drafted`. */
