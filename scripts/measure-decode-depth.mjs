@@ -87,7 +87,7 @@ for (const threads of threadsList) {
   for (const spec of specs) {
     for (const depth of depths) {
       // The prompt, the answer and the FIM tokens: a context as tight as llama-bench's.
-      const ctx = Math.ceil((depth * 1.03 + 64) / 256) * 256;
+      const ctx = Math.ceil((depth * 1.05 + 128) / 256) * 256;
       const daemon = await startDaemon({ model, home: home(), args: ["--threads", String(threads), "--spec", spec, "--ctx", String(ctx), "--max-prefill-ms", "0"] });
       const hearth = await hearthAt(daemon, depth);
       const client = await daemon.connect(null);
