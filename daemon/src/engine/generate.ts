@@ -7,6 +7,7 @@
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { emptyOutcome, type GenerationOutcome } from "../backend.js";
 import { PrefillChunker } from "./prefill-chunk.js";
+import { SpeculativePredictor } from "./predictors/speculative-predictor.js";
 
 export type { GenerationOutcome, GenerationStop, PromptLayoutKind } from "../backend.js";
 
@@ -89,6 +90,8 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
   let maxReached = false;
   // The sequence's predictor (when it has one) counts for its whole life: this request's share is the difference.
   const predictionsBefore = sequence.tokenPredictions;
+  // A generation of its own for the predictor's in-generation cutoff.
+  if (sequence.tokenPredictor instanceof SpeculativePredictor) sequence.tokenPredictor.beginGeneration();
   const iterator = sequence.evaluate([last], { temperature: 0, yieldEogToken: true });
   let firstTokenAt = 0;
   for await (const token of iterator) {

@@ -285,6 +285,7 @@ class Bench {
   /** `--through-eot`: a fixed number of tokens, end-of-text tokens included. */
   private async decodeThrough(sequence: LlamaContextSequence, prompt: Token[]): Promise<Omit<RunResult, "ms" | "speculated">> {
     const before = sequence.tokenPredictions;
+    if (sequence.tokenPredictor instanceof SpeculativePredictor) sequence.tokenPredictor.beginGeneration();
     const tokens: Token[] = [];
     let first = 0;
     let last = 0;

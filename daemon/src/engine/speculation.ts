@@ -123,7 +123,6 @@ export class Speculation {
     const predictor = sequence.tokenPredictor;
     if (!(predictor instanceof SpeculativePredictor)) return;
     predictor.enabled = this.gate(workspaceId).allow();
-    predictor.beginGeneration();
     if (predictor instanceof LookupTokenPredictor) predictor.setHistory(this.options.recentText === false ? [] : this.recentText(workspaceId).segmentsFor(documentKey));
   }
 

@@ -96,7 +96,7 @@ export abstract class SpeculativePredictor extends TokenPredictor {
   }
 
   /**
-   * Before each generation (the engine calls it; the sequence's own `reset` also comes after
+   * Before each generation (generate() calls it; the sequence's own `reset` also comes after
    * every refuted draft, so it can't mark one): a clean count for the cutoff. The draft length
    * carries over: the sequence is one document's, so the last generation's length is the best
    * guess (starting each from the shortest cost a third of the gain on repetitive code and
