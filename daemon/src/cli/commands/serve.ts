@@ -44,8 +44,8 @@ Options:
                      from the measured speed; bigger prompts are cut (default:
                      ${DEFAULT_MAX_PREFILL_MS}; 0: never cut)
   --prefill-chunk N  prompt tokens per prefill step, or auto (the default): sized from
-                     the measured step time so a cancel lands within about
-                     ${PREFILL_STEP_TARGET_MS} ms (${MIN_PREFILL_CHUNK}-${MAX_PREFILL_CHUNK} tokens; hundreds on a GPU)
+                     the measured step time toward ${PREFILL_STEP_TARGET_MS} ms a step, since a cancel
+                     waits for the step under way (${MIN_PREFILL_CHUNK}-${MAX_PREFILL_CHUNK} tokens; hundreds on a GPU)
   --fim-template T   the FIM prompt format: auto (from the model's special tokens; the
                      default), qwen, starcoder, deepseek-coder, codellama, codestral,
                      codegemma or gguf (the GGUF's own FIM token ids)
