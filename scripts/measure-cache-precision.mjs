@@ -4,22 +4,11 @@
 // first (it drives real daemons through the test helpers). Writes bench/results/figures/cache-precision.json.
 //   node scripts/measure-cache-precision.mjs               # both parts
 //   node scripts/measure-cache-precision.mjs keystrokes    # one part; the other's figures are kept
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { hearthHome } from "../out/daemon/src/discovery.js";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { startDaemon } from "../out/test/helpers/daemon-process.js";
+import { sharedModelHomes } from "./lib/measure.mjs";
 
-const root = mkdtempSync(path.join(os.tmpdir(), "hearth-measure-"));
-// Generated models are big: share the user's cache of them instead of writing new ones.
-const home = (name) => {
-  const dir = path.join(root, name);
-  mkdirSync(path.join(dir, "models"), { recursive: true });
-  const shared = path.join(hearthHome(), "models", "generated");
-  mkdirSync(shared, { recursive: true });
-  symlinkSync(shared, path.join(dir, "models", "generated"));
-  return dir;
-};
+const home = sharedModelHomes("hearth-measure-");
 const resultFile = new URL("../bench/results/figures/cache-precision.json", import.meta.url);
 const only = process.argv[2] ?? null;
 const out = { ...(only !== null && existsSync(resultFile) ? JSON.parse(readFileSync(resultFile, "utf8")) : {}), measuredAt: new Date().toISOString(), threads: 1 };

@@ -13,16 +13,13 @@
 //   node scripts/measure-decode-depth.mjs [--model generated:qwen2.5-coder-0.5b@Q8_0]
 //       [--threads 1,2] [--depths 1024,4096] [--spec off] [--repeats 5]
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { hearthHome } from "../out/daemon/src/discovery.js";
 import { startDaemon } from "../out/test/helpers/daemon-process.js";
+import { flag, median, sharedModelHomes } from "./lib/measure.mjs";
 
-const flag = (name, fallback) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : fallback;
-};
 const model = flag("model", "generated:qwen2.5-coder-0.5b@Q8_0");
 const threadsList = flag("threads", "1,2").split(",").map(Number);
 const depths = flag("depths", "1024,4096").split(",").map(Number);
@@ -30,20 +27,10 @@ const specs = flag("spec", "off").split(",");
 const repeats = Number(flag("repeats", "5"));
 const bench = path.resolve(".cache/llama-server/build/bin/llama-bench");
 
-const root = mkdtempSync(path.join(os.tmpdir(), "hearth-depth-"));
-let homes = 0;
-const home = () => {
-  const dir = path.join(root, `h${homes++}`);
-  mkdirSync(path.join(dir, "models"), { recursive: true });
-  const shared = path.join(hearthHome(), "models", "generated");
-  mkdirSync(shared, { recursive: true });
-  symlinkSync(shared, path.join(dir, "models", "generated"));
-  return dir;
-};
+const home = sharedModelHomes("hearth-depth-");
 
 // Code-like lines, each distinct, about 14 tokens each on a code tokenizer.
 const lines = (count) => Array.from({ length: count }, (_, i) => `  const value${i} = compute(input${i % 7}, ${i * 13 % 101});`);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const perToken = (m) => (m.generatedTokens >= 8 && m.decodeMs > 0 ? m.decodeMs / (m.generatedTokens - 1) : null);
 
 async function hearthAt(daemon, depth) {

@@ -5,28 +5,17 @@
 // default threads (cores that are free) and with 1. Needs `npx tsc -p tsconfig.json` first.
 // Writes bench/results/figures/first-completion.json.
 //   node scripts/measure-first-completion.mjs
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
-import { hearthHome } from "../out/daemon/src/discovery.js";
 import { startDaemon } from "../out/test/helpers/daemon-process.js";
+import { median, sharedModelHomes } from "./lib/measure.mjs";
 
-const root = mkdtempSync(path.join(os.tmpdir(), "hearth-first-"));
-let homes = 0;
-const home = () => {
-  const dir = path.join(root, `h${homes++}`);
-  mkdirSync(path.join(dir, "models"), { recursive: true });
-  const shared = path.join(hearthHome(), "models", "generated");
-  mkdirSync(shared, { recursive: true });
-  symlinkSync(shared, path.join(dir, "models", "generated"));
-  return dir;
-};
+const home = sharedModelHomes("hearth-first-");
 
 const file = Array.from({ length: 80 }, (_, i) => `export function step${i}(values: number[]): number {\n  return values.filter((v) => v > ${i}).length;\n}`).join("\n");
 const positions = [10, 40, 70, 100, 130, 160].map((line) => ({ line, character: 0 }));
 // Decoding alone: from the first generated token to the last (metrics.decodeMs).
 const perToken = (m) => (m.generatedTokens >= 4 && m.decodeMs > 0 ? m.decodeMs / (m.generatedTokens - 1) : null);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const runs = [];
 for (const model of ["generated:qwen2.5-coder-0.5b@Q8_0", "generated:tiny-target@Q8_0"]) {

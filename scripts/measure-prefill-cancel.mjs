@@ -7,33 +7,18 @@
 // Needs `npx tsc -p tsconfig.json`. Writes bench/results/figures/prefill-cancel.json.
 //   node scripts/measure-prefill-cancel.mjs [--models generated:qwen2.5-coder-0.5b@Q8_0,generated:tiny-target@Q8_0]
 //       [--chunks auto,64,16] [--threads 1] [--repeats 5]
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { CancellationTokenSource } from "vscode-jsonrpc";
-import { hearthHome } from "../out/daemon/src/discovery.js";
 import { startDaemon } from "../out/test/helpers/daemon-process.js";
+import { flag, median, sharedModelHomes } from "./lib/measure.mjs";
 
-const flag = (name, fallback) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : fallback;
-};
 const models = flag("models", "generated:qwen2.5-coder-0.5b@Q8_0,generated:tiny-target@Q8_0").split(",");
 const chunks = flag("chunks", "auto,64,16").split(",");
 const threads = flag("threads", "1");
 const repeats = Number(flag("repeats", "5"));
 
-const root = mkdtempSync(path.join(os.tmpdir(), "hearth-cancel-"));
-let homes = 0;
-const home = () => {
-  const dir = path.join(root, `h${homes++}`);
-  mkdirSync(path.join(dir, "models"), { recursive: true });
-  const shared = path.join(hearthHome(), "models", "generated");
-  mkdirSync(shared, { recursive: true });
-  symlinkSync(shared, path.join(dir, "models", "generated"));
-  return dir;
-};
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const home = sharedModelHomes("hearth-cancel-");
 // A file no request has seen: `salt` changes every line, so nothing is in the cache.
 const file = (salt) => `${Array.from({ length: 150 }, (_, i) => `  const value${i}_${salt} = compute(input${i % 7}, ${(i * 13 + salt) % 101});`).join("\n")}\n  return `;
 
