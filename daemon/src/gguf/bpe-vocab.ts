@@ -9,6 +9,7 @@ import { bool, numberArray, str, stringArray, u32, type GgufValue } from "./gguf
 export const TOKEN_TYPE = {
   NORMAL: 1,
   CONTROL: 3,
+  USER_DEFINED: 4,
   UNUSED: 5,
 } as const;
 

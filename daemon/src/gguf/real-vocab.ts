@@ -51,6 +51,28 @@ export function bundledVocabFile(name: string, bundle: string, llamaCppDir: stri
 
 const cache = new Map<string, Promise<BpeVocab>>();
 
+/** One load per vocabulary and file: models of one shape share the object. */
+function memoized(key: string, load: () => Promise<BpeVocab>): Promise<BpeVocab> {
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = load();
+    cache.set(key, pending);
+  }
+  return pending;
+}
+
+/** The BPE tables of a llama.cpp vocabulary file, checked to be the pre-tokenizer `pre`'s. */
+async function readBpeTables(file: string, pre: string, what: string): Promise<{ texts: string[]; tokenTypes: number[]; merges: string[] }> {
+  const metadata = await readGgufMetadata(file);
+  const tokens = metadata.get("tokenizer.ggml.tokens");
+  const types = metadata.get("tokenizer.ggml.token_type");
+  const merges = metadata.get("tokenizer.ggml.merges");
+  if (!Array.isArray(tokens) || !Array.isArray(types) || !Array.isArray(merges) || metadata.get("tokenizer.ggml.pre") !== pre) {
+    throw new Error(`${file} is not llama.cpp's ${what} vocabulary`);
+  }
+  return { texts: tokens.map(String), tokenTypes: types.map(Number), merges: merges.map(String) };
+}
+
 /** The generator's view of a real vocabulary, from its bundled file. */
 export function realVocab(name: RealVocabularyName, file: string): Promise<BpeVocab> {
   return name === "qwen2.5-coder" ? qwenCoderVocab(file) : deepseekCoderVocab(file);
@@ -58,28 +80,11 @@ export function realVocab(name: RealVocabularyName, file: string): Promise<BpeVo
 
 /** DeepSeek-Coder's vocabulary as the generator's BpeVocab. */
 export function deepseekCoderVocab(file: string): Promise<BpeVocab> {
-  const key = `deepseek\u0000${file}`;
-  let pending = cache.get(key);
-  if (!pending) {
-    pending = loadDeepseekCoderVocab(file);
-    cache.set(key, pending);
-  }
-  return pending;
+  return memoized(`deepseek-coder\u0000${file}`, () => loadDeepseekCoderVocab(file));
 }
 
-const USER_DEFINED = 4;
-
 async function loadDeepseekCoderVocab(file: string): Promise<BpeVocab> {
-  const metadata = await readGgufMetadata(file);
-  const tokens = metadata.get("tokenizer.ggml.tokens");
-  const types = metadata.get("tokenizer.ggml.token_type");
-  const merges = metadata.get("tokenizer.ggml.merges");
-  if (!Array.isArray(tokens) || !Array.isArray(types) || !Array.isArray(merges) || metadata.get("tokenizer.ggml.pre") !== "deepseek-coder") {
-    throw new Error(`${file} is not llama.cpp's DeepSeek-Coder vocabulary`);
-  }
-  const texts = tokens.map(String);
-  const tokenTypes = types.map(Number);
-  const mergeList = merges.map(String);
+  const { texts, tokenTypes, merges: mergeList } = await readBpeTables(file, "deepseek-coder", "DeepSeek-Coder");
   const idOf = (text: string): number => {
     const id = texts.indexOf(text);
     if (id < 0) throw new Error(`no ${text} in the DeepSeek-Coder vocabulary`);
@@ -95,7 +100,7 @@ async function loadDeepseekCoderVocab(file: string): Promise<BpeVocab> {
   // any text before pre-tokenizing, longest first, even when special tokens aren't parsed.
   const userDefined = texts
     .map((text, id) => ({ text, id }))
-    .filter(({ id }) => tokenTypes[id] === USER_DEFINED && !/^\[PAD\d+\]$/.test(texts[id] ?? ""))
+    .filter(({ id }) => tokenTypes[id] === TOKEN_TYPE.USER_DEFINED && !/^\[PAD\d+\]$/.test(texts[id] ?? ""))
     .sort((a, b) => b.text.length - a.text.length);
   const encode = (text: string): number[] => {
     let fragments: (string | number)[] = [text];
@@ -131,29 +136,15 @@ async function loadDeepseekCoderVocab(file: string): Promise<BpeVocab> {
 
 /** Qwen2.5-Coder's vocabulary as the generator's BpeVocab: its tokens, merges and special ids, and the code corpus in its tokens. */
 export function qwenCoderVocab(qwen2VocabFile: string): Promise<BpeVocab> {
-  let pending = cache.get(qwen2VocabFile);
-  if (!pending) {
-    pending = loadQwenCoderVocab(qwen2VocabFile);
-    cache.set(qwen2VocabFile, pending);
-  }
-  return pending;
+  return memoized(`qwen2.5-coder\u0000${qwen2VocabFile}`, () => loadQwenCoderVocab(qwen2VocabFile));
 }
 
 async function loadQwenCoderVocab(file: string): Promise<BpeVocab> {
-  const metadata = await readGgufMetadata(file);
-  const tokens = metadata.get("tokenizer.ggml.tokens");
-  const types = metadata.get("tokenizer.ggml.token_type");
-  const merges = metadata.get("tokenizer.ggml.merges");
-  if (!Array.isArray(tokens) || !Array.isArray(types) || !Array.isArray(merges) || metadata.get("tokenizer.ggml.pre") !== "qwen2") {
-    throw new Error(`${file} is not llama.cpp's Qwen2 vocabulary`);
-  }
-  const texts = tokens.map(String);
-  const tokenTypes = types.map(Number);
+  const { texts, tokenTypes, merges: mergeList } = await readBpeTables(file, "qwen2", "Qwen2");
   QWEN25_ADDED.forEach((text, i) => {
     texts[QWEN25_FIRST_ADDED + i] = text;
     tokenTypes[QWEN25_FIRST_ADDED + i] = TOKEN_TYPE.CONTROL;
   });
-  const mergeList = merges.map(String);
   const idOf = (text: string): number => {
     const id = texts.indexOf(text, QWEN25_FIRST_ADDED);
     if (id < 0) throw new Error(`no ${text} in the Qwen2.5 vocabulary`);
