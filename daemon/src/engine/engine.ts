@@ -228,9 +228,7 @@ export class Engine implements InferenceBackend {
     const started = performance.now();
     for (let done = 0; done < tokens.length; ) {
       const chunk = tokens.slice(done, done + this.prefillChunker.size);
-      const stepStarted = performance.now();
-      await sequence.evaluateWithoutGeneratingNewTokens(chunk);
-      this.prefillChunker.observe(chunk.length, performance.now() - stepStarted);
+      await this.prefillChunker.step(chunk.length, () => sequence.evaluateWithoutGeneratingNewTokens(chunk));
       done += chunk.length;
     }
     const elapsed = performance.now() - started;

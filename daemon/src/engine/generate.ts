@@ -63,9 +63,7 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
       return outcome;
     }
     const chunk = toPrefill.slice(done, done + chunker.size);
-    const stepStarted = performance.now();
-    await sequence.evaluateWithoutGeneratingNewTokens([...chunk]);
-    chunker.observe(chunk.length, performance.now() - stepStarted);
+    await chunker.step(chunk.length, () => sequence.evaluateWithoutGeneratingNewTokens([...chunk]));
     done += chunk.length;
     outcome.evaluatedTokens = done;
     request.onPrefill?.(done, toPrefill.length + 1);

@@ -41,6 +41,13 @@ export class PrefillChunker {
     return this.current;
   }
 
+  /** Runs one step of `tokens` tokens through `evaluate` and learns from its time. */
+  async step(tokens: number, evaluate: () => Promise<void>): Promise<void> {
+    const started = performance.now();
+    await evaluate();
+    this.observe(tokens, performance.now() - started);
+  }
+
   /** What one step of `tokens` tokens took. A short last step is scaled up to the full size. */
   observe(tokens: number, ms: number): void {
     // A step of a few tokens (the tail of a prompt) is mostly fixed cost: it says little.
