@@ -13,7 +13,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const hearth = path.join(root, "bin", "hearth.mjs");
+const hearth = path.join(root, "bin", "hearth.cjs");
 const resultsDir = path.join(root, "bench", "results");
 const readme = path.join(root, "README.md");
 const START = "<!-- bench:start -->";

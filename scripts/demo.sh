@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 model="${HEARTH_MODEL:-generated:tiny-target}"
 home="${HEARTH_HOME:-$PWD/.cache/demo-home}"
 file=test/fixtures/demo/fibonacci.ts
-hearth() { node bin/hearth.mjs "$@"; }
+hearth() { node bin/hearth.cjs "$@"; }
 
 echo "== hearth complete $file:9:5   (model: $model)"
 hearth complete "$file:9:5" --home "$home" --model "$model" --max-tokens 48

@@ -3,8 +3,14 @@
 // tokens costs more in a bigger context (figures in bench/results/figures/attention-cpu.json,
 // "decodeByContextSize"). f16 KV, 32 greedy tokens after DEPTH prompt tokens; prints the
 // median and mean milliseconds per token.
-//   node scripts/measure-context-size.mjs MODEL.gguf DEPTH CONTEXT_SIZE SEQUENCES [THREADS=1]
+//   UV_THREADPOOL_SIZE=1 node scripts/measure-context-size.mjs MODEL.gguf DEPTH CONTEXT_SIZE SEQUENCES [THREADS=1]
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+
+// As in the daemon (bin/hearth.cjs): a bigger libuv pool slows every decode, and only the size the process started with counts.
+if (process.env.UV_THREADPOOL_SIZE !== "1") {
+  process.stderr.write("run it with UV_THREADPOOL_SIZE=1\n");
+  process.exit(2);
+}
 
 const [file, depthArg = "4096", ctxArg = "8192", seqsArg = "4", threadsArg = "1"] = process.argv.slice(2);
 if (!file) {

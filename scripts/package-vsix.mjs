@@ -247,7 +247,7 @@ const pkg = extensionManifest();
 for (const required of ["publisher", "main", "engines"]) if (!pkg[required]) fail(`package.json has no "${required}"; run node extension/manifest.mjs`);
 const files = new Map(); // name in the vsix → absolute path
 const add = (absolute) => files.set(`extension/${path.relative(root, absolute).split(path.sep).join("/")}`, absolute);
-for (const file of ["dist/extension.cjs", "dist/hearth.mjs", "bin/hearth.mjs"]) {
+for (const file of ["dist/extension.cjs", "dist/hearth.mjs", "bin/hearth.cjs"]) {
   if (!existsSync(path.join(root, file))) fail(`${file} is missing after the build`);
   add(path.join(root, file));
 }

@@ -48,6 +48,10 @@ function log(message: string): void {
 
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   validateDaemonOptions(options);
+  // Read here, it is what the process started with: bin/hearth.cjs sets it before the pool starts.
+  if (options.backend.kind === "local" && process.env.UV_THREADPOOL_SIZE !== "1") {
+    log("warning: UV_THREADPOOL_SIZE is not 1: decoding on a pool of several threads is up to 1.5x slower; start the daemon through bin/hearth.cjs or set UV_THREADPOOL_SIZE=1");
+  }
   const releaseLock = acquireLock(options.home);
   const started = Date.now();
   const token = newToken();
@@ -135,7 +139,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       engine,
       scheduler,
       home: options.home,
-      entryScript: path.join(packageRoot(), "bin", "hearth.mjs"),
+      entryScript: path.join(packageRoot(), "bin", "hearth.cjs"),
       threads: options.threads,
       report: (phase, progress, message) => broadcast({ source: engine.current.source, phase, progress, message }),
       log,

@@ -38,7 +38,7 @@ export class DaemonLauncher {
   }
 
   private get entry(): string {
-    return path.join(this.extensionPath, "bin", "hearth.mjs");
+    return path.join(this.extensionPath, "bin", "hearth.cjs");
   }
 
   /**

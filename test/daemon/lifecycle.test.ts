@@ -3,9 +3,10 @@
  * and a clear failure for a model that cannot be had.
  */
 import assert from "node:assert/strict";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import path from "node:path";
 import { discoveryPath } from "../../daemon/src/discovery.js";
-import { runCli, startDaemon } from "../helpers/daemon-process.js";
+import { repoRoot, runCli, startDaemon, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
 describe("daemon lifecycle", function () {
@@ -21,6 +22,39 @@ describe("daemon lifecycle", function () {
       assert.equal(first.child.exitCode, null, "the first daemon keeps running");
     } finally {
       await first.stop();
+    }
+  });
+
+  it("decodes on a libuv pool of one thread when started as users start it, with nothing set", async () => {
+    // Every pool thread that decodes keeps its own spinning ggml threads (a bigger pool made
+    // decoding 1.5x slower), and an .mjs entry starts the pool before its first line can set
+    // the size: bin/hearth.cjs must. libuv starts all of a pool's threads at once, so the
+    // daemon's thread count after a completion shows the pool's size.
+    const model = (await testModels()).target;
+    const args = ["--threads", "2"];
+    const dist = path.join(repoRoot, "dist", "hearth.mjs");
+    const threadsAfterACompletion = async (daemon: RunningDaemon): Promise<number> => {
+      const client = await daemon.connect();
+      await client.open({ uri: "file:///workspace/a/x.ts", languageId: "typescript", version: 1, text: "export function add(a: number, b: number) {\n  return " });
+      await client.complete({ textDocument: { uri: "file:///workspace/a/x.ts" }, position: { line: 1, character: 9 }, context: { triggerKind: 1 }, hearth: { maxTokens: 4 } });
+      client.dispose();
+      return readdirSync(`/proc/${daemon.info.pid}/task`).length;
+    };
+    const started: RunningDaemon[] = [];
+    try {
+      const asUsers = await startDaemon({ model, args, env: { UV_THREADPOOL_SIZE: undefined } });
+      started.push(asUsers);
+      const pinned = await startDaemon({ model, args, entry: dist, env: { UV_THREADPOOL_SIZE: "1" } });
+      started.push(pinned);
+      const pooled = await startDaemon({ model, args, entry: dist, env: { UV_THREADPOOL_SIZE: "4" } });
+      started.push(pooled);
+      const [users, one, four] = [await threadsAfterACompletion(asUsers), await threadsAfterACompletion(pinned), await threadsAfterACompletion(pooled)];
+      assert.ok(four >= one + 3, `a pool of four shows in the thread count (${four} threads against ${one})`);
+      assert.equal(users, one, "started through bin/hearth.cjs with nothing set, the pool is one thread");
+      assert.match(pooled.stderr(), /warning: UV_THREADPOOL_SIZE is not 1/);
+      assert.doesNotMatch(asUsers.stderr(), /UV_THREADPOOL_SIZE/);
+    } finally {
+      for (const daemon of started) await daemon.stop();
     }
   });
 

@@ -15,7 +15,7 @@ import type { StatusResult, WorkspaceFolder } from "../../daemon/src/protocol.js
 import { packageRoot } from "../../daemon/src/version.js";
 
 export const repoRoot = packageRoot();
-export const hearthBin = path.join(repoRoot, "bin", "hearth.mjs");
+export const hearthBin = path.join(repoRoot, "bin", "hearth.cjs");
 
 export interface RunningDaemon {
   home: string;
@@ -33,9 +33,10 @@ export function tempHome(prefix = "hearth-test-"): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startDaemon(options: { model: string; home?: string; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<RunningDaemon> {
+/** `entry`: the script to run (default bin/hearth.cjs, as users start it). */
+export async function startDaemon(options: { model: string; home?: string; args?: string[]; env?: NodeJS.ProcessEnv; entry?: string }): Promise<RunningDaemon> {
   const home = options.home ?? tempHome();
-  const child = spawn(process.execPath, [hearthBin, "serve", "--home", home, "--model", options.model, "--idle-timeout", "0", "--threads", "1", ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [options.entry ?? hearthBin, "serve", "--home", home, "--model", options.model, "--idle-timeout", "0", "--threads", "1", ...(options.args ?? [])], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...options.env },
   });

@@ -35,7 +35,7 @@ async function stopDaemon() {
   } catch {
     return;
   }
-  spawnSync(process.execPath, ["bin/hearth.mjs", "stop", "--home", home], { cwd: root, stdio: "ignore", timeout: 20_000 });
+  spawnSync(process.execPath, ["bin/hearth.cjs", "stop", "--home", home], { cwd: root, stdio: "ignore", timeout: 20_000 });
   const alive = () => {
     try {
       process.kill(pid, 0);

@@ -34,7 +34,7 @@ stop_daemon() {
   # by the pid its discovery file names (read first: a stopping daemon removes the file).
   [ -f "$DAEMON_HOME/daemon.json" ] || return 0
   pid="$(node -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).pid) } catch {}' "$DAEMON_HOME/daemon.json")"
-  timeout 20 node bin/hearth.mjs stop --home "$DAEMON_HOME" >/dev/null 2>&1 || true
+  timeout 20 node bin/hearth.cjs stop --home "$DAEMON_HOME" >/dev/null 2>&1 || true
   [ -n "$pid" ] || return 0
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   say "daemon $pid still running after stop: SIGKILL"

@@ -28,7 +28,7 @@ function serveArgsFrom(args: ParsedArgs): string[] {
 }
 
 export function entryScript(): string {
-  return path.join(packageRoot(), "bin", "hearth.mjs");
+  return path.join(packageRoot(), "bin", "hearth.cjs");
 }
 
 export async function connectClient(args: ParsedArgs): Promise<HearthClient> {

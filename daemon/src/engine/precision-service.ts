@@ -28,7 +28,7 @@ export interface PrecisionServiceOptions {
   engine: Engine;
   scheduler: Scheduler;
   home: string;
-  /** `bin/hearth.mjs`, run as a child to derive variants. */
+  /** `bin/hearth.cjs`, run as a child to derive variants. */
   entryScript: string;
   threads: number;
   report: ProgressReporter;

@@ -25,7 +25,7 @@
  * tokens included: the steady state of a long completion, which the generated models (whose
  * completions end after a line or two) otherwise never reach.
  *
- * Usage: node out/daemon/src/engine/spec-bench.js --out FILE.json
+ * Usage: UV_THREADPOOL_SIZE=1 node out/daemon/src/engine/spec-bench.js --out FILE.json
  *          [--threads N] [--tokens N] [--runs N] [--shape tiny|small|qwen2.5-coder-0.5b]
  *          [--precision Q8_0|Q4_0|F16] [--target FILE.gguf] [--draft FILE.gguf]
  *          [--modes off,lookup,draft] [--through-eot]
@@ -446,6 +446,9 @@ export function renderSpecBench(report: SpecBenchReport): string {
 
 async function main(): Promise<void> {
   try {
+    // A libuv pool of several threads slows decoding (see bin/hearth.cjs), and an ES module
+    // cannot shrink it: only what the process started with counts.
+    if (process.env.UV_THREADPOOL_SIZE !== "1") throw new UsageError("run it with UV_THREADPOOL_SIZE=1 (a bigger libuv pool slows every decode, so the figures would not be the daemon's)");
     const options = await resolveSpecBenchOptions(process.argv.slice(2));
     const report = await runSpecBench(options);
     writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);

@@ -31,7 +31,7 @@ import { ErrorCodes, type InlineCompletionList, type ModelProgressParams, type P
 
 export interface BridgeOptions {
   home: string;
-  /** bin/hearth.mjs, to start a daemon when none runs. */
+  /** bin/hearth.cjs, to start a daemon when none runs. */
   entry: string;
   serveArgs: readonly string[];
   spawn: boolean;
