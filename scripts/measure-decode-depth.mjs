@@ -4,15 +4,16 @@
 // repeated; a repeat reuses the whole prompt, so its time after the first token is decoding
 // alone: milliseconds per token = decodeMs (first token to last) / (generated - 1), median of the
 // repeats. llama-bench: `-p 0 -n 32 -d DEPTH -fa 0`, the same kind of figure (tokens/s of 32
-// tokens generated after DEPTH tokens of context), run right after each Hearth measurement
-// so that both see the machine alike. Both get a context just big enough for the prompt
-// and the answer, as llama-bench sizes its own: with flash attention off (the CPU default),
-// llama.cpp's decode at 4k tokens was 20% slower in a context of 8,192 than in one of 4,160.
+// tokens generated after DEPTH tokens of context). The two take turns for --rounds rounds
+// (--repeats completions, then one llama-bench run), so that both see the machine alike; the
+// ratio is the median of the rounds' ratios. llama-bench sizes its context to the depth and
+// its 32 tokens; the daemon's is the smallest multiple of 256 its layout fits the prompt in.
 // Needs `npx tsc -p tsconfig.json` and llama-bench (bash scripts/llama-server/build.sh builds both).
 // Writes bench/results/figures/decode-depth.json.
 //   node scripts/measure-decode-depth.mjs [--model generated:qwen2.5-coder-0.5b@Q8_0]
-//       [--threads 1,2] [--depths 1024,4096] [--spec off] [--repeats 5]
-import { execFileSync } from "node:child_process";
+//       [--threads 1,2] [--depths 1024,4096] [--spec off] [--repeats 5] [--rounds 3]
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,6 +26,7 @@ const threadsList = flag("threads", "1,2").split(",").map(Number);
 const depths = flag("depths", "1024,4096").split(",").map(Number);
 const specs = flag("spec", "off").split(",");
 const repeats = Number(flag("repeats", "5"));
+const rounds_ = Number(flag("rounds", "3"));
 const bench = path.resolve(".cache/llama-server/build/bin/llama-bench");
 
 const home = sharedModelHomes("hearth-depth-");
@@ -33,7 +35,8 @@ const home = sharedModelHomes("hearth-depth-");
 const lines = (count) => Array.from({ length: count }, (_, i) => `  const value${i} = compute(input${i % 7}, ${i * 13 % 101});`);
 const perToken = (m) => (m.generatedTokens >= 8 && m.decodeMs > 0 ? m.decodeMs / (m.generatedTokens - 1) : null);
 
-async function hearthAt(daemon, depth) {
+/** Lays out a prompt of about `depth` tokens (filling the cache); returns a function that times repeats of it. */
+async function promptAt(daemon, depth) {
   const client = await daemon.connect([{ uri: `file:///depth${depth}`, name: `depth${depth}` }]);
   const uri = `file:///depth${depth}/a.ts`;
   // Grow the file until the prompt the daemon lays out reaches the depth (the planner fits it to the context).
@@ -49,13 +52,13 @@ async function hearthAt(daemon, depth) {
     version++;
     metrics = (await client.complete({ textDocument: { uri }, position, context: { triggerKind: 1 }, hearth: { maxTokens: 1, mode: "block" } })).metrics;
     if (Math.abs(metrics.promptTokens - depth) <= depth * 0.05) {
-      const runs = [];
-      for (let i = 0; i < repeats; i++) {
-        runs.push((await client.complete({ textDocument: { uri }, position, context: { triggerKind: 1 }, hearth: { maxTokens: 48, mode: "block" } })).metrics);
-      }
-      client.dispose();
-      const timed = runs.map(perToken).filter((x) => x !== null);
-      return { promptTokens: metrics.promptTokens, reused: runs.map((m) => m.reusedTokens), generated: runs.map((m) => m.generatedTokens), msPerToken: timed.length ? median(timed) : null };
+      const promptTokens = metrics.promptTokens;
+      const repeat = async (times) => {
+        const runs = [];
+        for (let i = 0; i < times; i++) runs.push((await client.complete({ textDocument: { uri }, position, context: { triggerKind: 1 }, hearth: { maxTokens: 48, mode: "block" } })).metrics);
+        return runs;
+      };
+      return { promptTokens, repeat, close: () => client.dispose() };
     }
     count = Math.max(1, Math.round((count * depth) / metrics.promptTokens));
   }
@@ -63,8 +66,9 @@ async function hearthAt(daemon, depth) {
   throw new Error(`could not lay out a ${depth}-token prompt (last ${metrics?.promptTokens})`);
 }
 
-function llamaBench(file, threads, depth) {
-  const out = execFileSync(bench, ["-m", file, "-p", "0", "-n", "32", "-d", String(depth), "-t", String(threads), "-fa", "0", "-r", "2", "-o", "json"], { encoding: "utf8", maxBuffer: 1 << 24 });
+// Asynchronous: the client must keep answering the daemon's heartbeat while llama-bench runs.
+async function llamaBench(file, threads, depth) {
+  const { stdout: out } = await promisify(execFile)(bench, ["-m", file, "-p", "0", "-n", "32", "-d", String(depth), "-t", String(threads), "-fa", "0", "-r", "1", "-o", "json"], { encoding: "utf8", maxBuffer: 1 << 24 });
   const [row] = JSON.parse(out);
   return { tokensPerSecond: row.avg_ts, msPerToken: 1000 / row.avg_ts };
 }
@@ -73,18 +77,38 @@ const runs = [];
 for (const threads of threadsList) {
   for (const spec of specs) {
     for (const depth of depths) {
-      // The prompt, the answer and the FIM tokens: a context as tight as llama-bench's.
+      // The prompt, the answer, the FIM tokens and the layout's headroom: the tightest context
+      // the daemon lays a prompt of this depth out in (a tighter one holds a shorter prompt).
       const ctx = Math.ceil((depth * 1.05 + 128) / 256) * 256;
       const daemon = await startDaemon({ model, home: home(), args: ["--threads", String(threads), "--spec", spec, "--ctx", String(ctx), "--max-prefill-ms", "0"] });
-      const hearth = await hearthAt(daemon, depth);
+      // A failed run must not leave a daemon behind to slow the next ones.
+      process.once("exit", () => daemon.child.kill("SIGKILL"));
+      const prompt = await promptAt(daemon, depth);
       const client = await daemon.connect(null);
       const status = await client.status();
       client.dispose();
-      await daemon.stop();
       const file = path.join(hearthHome(), "models", "generated", path.basename(status.model.path));
-      const reference = llamaBench(file, threads, hearth.promptTokens);
-      const ratio = hearth.msPerToken ? reference.msPerToken / hearth.msPerToken : null;
-      runs.push({ threads, spec, depth, ctx, hearth, llamaBench: reference, ratio, kvCacheType: status.model.kvCacheType, flashAttention: status.model.flashAttention });
+      // Rounds that take turns (Hearth's repeats, then llama-bench), so that a slow spell of
+      // this shared machine falls on both sides; the figure is the median of the rounds' ratios.
+      const hearthRuns = [];
+      const rounds = [];
+      for (let round = 0; round < rounds_; round++) {
+        const runs = await prompt.repeat(repeats);
+        hearthRuns.push(...runs);
+        const timed = runs.map(perToken).filter((x) => x !== null);
+        const reference = await llamaBench(file, threads, prompt.promptTokens);
+        const msPerToken = timed.length ? median(timed) : null;
+        rounds.push({ hearthMsPerToken: msPerToken, llamaBenchMsPerToken: reference.msPerToken, ratio: msPerToken ? reference.msPerToken / msPerToken : null });
+      }
+      prompt.close();
+      await daemon.stop();
+      const timed = hearthRuns.map(perToken).filter((x) => x !== null);
+      const hearth = { promptTokens: prompt.promptTokens, reused: hearthRuns.map((m) => m.reusedTokens), generated: hearthRuns.map((m) => m.generatedTokens), msPerToken: timed.length ? median(timed) : null };
+      const reference = { msPerToken: median(rounds.map((r) => r.llamaBenchMsPerToken)) };
+      reference.tokensPerSecond = 1000 / reference.msPerToken;
+      const ratios = rounds.map((r) => r.ratio).filter((x) => x !== null);
+      const ratio = ratios.length ? median(ratios) : null;
+      runs.push({ threads, spec, depth, ctx, hearth, llamaBench: reference, ratio, rounds, kvCacheType: status.model.kvCacheType, flashAttention: status.model.flashAttention });
       process.stderr.write(`threads ${threads} spec ${spec} depth ${hearth.promptTokens} ctx ${ctx}: Hearth ${hearth.msPerToken?.toFixed(2)} ms/token, llama-bench ${reference.msPerToken.toFixed(2)}: ${ratio?.toFixed(2)}x\n`);
     }
   }
