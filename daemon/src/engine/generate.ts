@@ -89,7 +89,8 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
   // The sequence's predictor (when it has one) counts for its whole life: this request's share is the difference.
   const predictionsBefore = sequence.tokenPredictions;
   // A generation of its own for the predictor's in-generation cutoff.
-  if (sequence.tokenPredictor instanceof SpeculativePredictor) sequence.tokenPredictor.beginGeneration();
+  const predictor = sequence.tokenPredictor instanceof SpeculativePredictor ? sequence.tokenPredictor : null;
+  predictor?.beginGeneration(request.maxTokens);
   const iterator = sequence.evaluate([last], { temperature: 0, yieldEogToken: true });
   let firstTokenAt = 0;
   for await (const token of iterator) {
@@ -108,6 +109,7 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
       break;
     }
     generated.push(token);
+    predictor?.setRemaining(request.maxTokens - generated.length);
     outcome.decodeMs = now - firstTokenAt;
     const text = model.detokenize(generated);
     // A multi-byte character split across tokens detokenizes to U+FFFD until it is whole.

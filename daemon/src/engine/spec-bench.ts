@@ -285,7 +285,8 @@ class Bench {
   /** `--through-eot`: a fixed number of tokens, end-of-text tokens included. */
   private async decodeThrough(sequence: LlamaContextSequence, prompt: Token[]): Promise<Omit<RunResult, "ms" | "speculated">> {
     const before = sequence.tokenPredictions;
-    if (sequence.tokenPredictor instanceof SpeculativePredictor) sequence.tokenPredictor.beginGeneration();
+    const predictor = sequence.tokenPredictor instanceof SpeculativePredictor ? sequence.tokenPredictor : null;
+    predictor?.beginGeneration(this.options.tokens);
     const tokens: Token[] = [];
     let first = 0;
     let last = 0;
@@ -293,6 +294,7 @@ class Bench {
       last = performance.now();
       if (tokens.length === 0) first = last;
       tokens.push(token);
+      predictor?.setRemaining(this.options.tokens - tokens.length);
       if (tokens.length >= this.options.tokens) break;
     }
     const after = sequence.tokenPredictions;

@@ -103,6 +103,20 @@ describe("prompt lookup", () => {
     }
   });
 
+  it("drafts no more than the generation may still use: what it may produce, less the token each step samples", () => {
+    const predictor = new LookupTokenPredictor({ minMatch: 2, minDraft: 8, maxDraft: 8 });
+    predictor.beginGeneration(6);
+    predictor.reset({ targetSequence: fakeSequence(), stateTokens: t(4, 4, 4) });
+    assert.equal(predictor.predictTokens().length, 5, "6 tokens to go: 5 drafted and 1 sampled");
+    predictor.setRemaining(3);
+    assert.equal(predictor.predictTokens().length, 2);
+    predictor.setRemaining(1);
+    assert.deepEqual(predictor.predictTokens(), [], "the last token is sampled, never drafted");
+    predictor.beginGeneration();
+    predictor.reset({ targetSequence: fakeSequence(), stateTokens: t(4, 4, 4) });
+    assert.equal(predictor.predictTokens().length, 8, "no bound: the adapted length");
+  });
+
   it("has defaults that need a real n-gram", () => {
     assert.ok(DEFAULT_LOOKUP_OPTIONS.minMatch >= 2 && DEFAULT_LOOKUP_OPTIONS.maxDraft >= 4);
   });

@@ -68,11 +68,11 @@ export class DraftModelPredictor extends SpeculativePredictor {
 
   override async predictTokens(): Promise<Token[]> {
     this.beginStep();
-    if (!this.drafting() || this.draft.disposed || this.tokens.length === 0) return [];
+    const length = this.currentDraftLength();
+    if (!this.drafting() || length === 0 || this.draft.disposed || this.tokens.length === 0) return [];
     const pending = await this.catchUp();
     const drafted: Token[] = [];
     const model = this.draft.model;
-    const length = this.currentDraftLength();
     for await (const { token, confidence } of this.draft.evaluateWithMetadata(pending, { confidence: true }, { temperature: 0, yieldEogToken: true })) {
       if (model.isEogToken(token) || confidence < this.options.minConfidence) break;
       drafted.push(token);

@@ -99,8 +99,9 @@ export class LookupTokenPredictor extends SpeculativePredictor {
 
   override predictTokens(): Token[] {
     this.beginStep();
-    if (!this.drafting()) return [];
-    const match = findContinuation(this.tokens, this.history, { ...this.options, maxDraft: this.currentDraftLength() });
+    const length = this.currentDraftLength();
+    if (!this.drafting() || length === 0) return [];
+    const match = findContinuation(this.tokens, this.history, { ...this.options, maxDraft: length });
     return this.drafted(match?.continuation ?? []);
   }
 
