@@ -50,7 +50,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   validateDaemonOptions(options);
   // Read here, it is what the process started with: bin/hearth.cjs sets it before the pool starts.
   if (options.backend.kind === "local" && process.env.UV_THREADPOOL_SIZE !== "1") {
-    log("warning: UV_THREADPOOL_SIZE is not 1: decoding on a pool of several threads is up to 1.5x slower; start the daemon through bin/hearth.cjs or set UV_THREADPOOL_SIZE=1");
+    log("warning: UV_THREADPOOL_SIZE is not 1: decodes spread over a bigger pool were 1.3-1.6x slower; start the daemon through bin/hearth.cjs or set UV_THREADPOOL_SIZE=1");
   }
   const releaseLock = acquireLock(options.home);
   const started = Date.now();
