@@ -5,10 +5,11 @@
 // median and mean milliseconds per token.
 //   UV_THREADPOOL_SIZE=1 node scripts/measure-context-size.mjs MODEL.gguf DEPTH CONTEXT_SIZE SEQUENCES [THREADS=1]
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+import { LIBUV_POOL_ADVICE, libuvPoolIsOneThread } from "../out/daemon/src/engine/libuv-pool.js";
 
-// As in the daemon (bin/hearth.cjs): a bigger libuv pool slows every decode, and only the size the process started with counts.
-if (process.env.UV_THREADPOOL_SIZE !== "1") {
-  process.stderr.write("run it with UV_THREADPOOL_SIZE=1\n");
+// Figures from a bigger pool would not be the daemon's.
+if (!libuvPoolIsOneThread()) {
+  process.stderr.write(`${LIBUV_POOL_ADVICE}\n`);
   process.exit(2);
 }
 

@@ -26,7 +26,7 @@ const threadsList = flag("threads", "1,2").split(",").map(Number);
 const depths = flag("depths", "1024,4096").split(",").map(Number);
 const specs = flag("spec", "off").split(",");
 const repeats = Number(flag("repeats", "5"));
-const rounds_ = Number(flag("rounds", "3"));
+const roundCount = Number(flag("rounds", "3"));
 const bench = path.resolve(".cache/llama-server/build/bin/llama-bench");
 
 const home = sharedModelHomes("hearth-depth-");
@@ -92,7 +92,7 @@ for (const threads of threadsList) {
       // this shared machine falls on both sides; the figure is the median of the rounds' ratios.
       const hearthRuns = [];
       const rounds = [];
-      for (let round = 0; round < rounds_; round++) {
+      for (let round = 0; round < roundCount; round++) {
         const runs = await prompt.repeat(repeats);
         hearthRuns.push(...runs);
         const timed = runs.map(perToken).filter((x) => x !== null);

@@ -14,6 +14,7 @@ import { defaultServerOptions, HearthServer } from "./server.js";
 import { Session } from "./session.js";
 import { HEARTH_VERSION, packageRoot } from "./version.js";
 import { WorkspaceRegistry } from "./workspaces.js";
+import { LIBUV_POOL_ADVICE, libuvPoolIsOneThread } from "./engine/libuv-pool.js";
 
 /** The engine's options (the models folder lies in the home), plus the server's. */
 export interface DaemonOptions extends Omit<EngineOptions, "modelsDir">, RemoteOptions {
@@ -48,10 +49,7 @@ function log(message: string): void {
 
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   validateDaemonOptions(options);
-  // Read here, it is what the process started with: bin/hearth.cjs sets it before the pool starts.
-  if (options.backend.kind === "local" && process.env.UV_THREADPOOL_SIZE !== "1") {
-    log("warning: UV_THREADPOOL_SIZE is not 1: decodes spread over a bigger pool were 1.3-1.6x slower; start the daemon through bin/hearth.cjs or set UV_THREADPOOL_SIZE=1");
-  }
+  if (options.backend.kind === "local" && !libuvPoolIsOneThread()) log(`warning: ${LIBUV_POOL_ADVICE}`);
   const releaseLock = acquireLock(options.home);
   const started = Date.now();
   const token = newToken();

@@ -27,8 +27,9 @@ describe("daemon lifecycle", function () {
 
   it("decodes on a libuv pool of one thread when started as users start it, with nothing set", async () => {
     // Decodes spread over a bigger pool's threads were up to 1.6x slower, and an .mjs entry
-    // starts the pool before its first line can set the size: bin/hearth.cjs must. libuv starts all of a pool's threads at once, so the
-    // daemon's thread count after a completion shows the pool's size.
+    // starts the pool before its first line can set the size: bin/hearth.cjs must. libuv
+    // starts all of a pool's threads at once, so the daemon's thread count after a
+    // completion shows the pool's size.
     const model = (await testModels()).target;
     const args = ["--threads", "2"];
     const dist = path.join(repoRoot, "dist", "hearth.mjs");

@@ -48,6 +48,7 @@ import { Mulberry32 } from "../gguf/seeded-random.js";
 import { SYNTHETIC_MODEL_PRESETS, type SyntheticModelSpec, type SyntheticPrecision } from "../gguf/synthetic-model.js";
 import { packageRoot } from "../version.js";
 import { describeMachine, type MachineInfo } from "../bench/machine.js";
+import { LIBUV_POOL_ADVICE, libuvPoolIsOneThread } from "./libuv-pool.js";
 
 const ALL_MODES: readonly SpeculationMode[] = ["off", "lookup", "draft"];
 const SHAPES = ["tiny", "small", "qwen2.5-coder-0.5b"] as const;
@@ -448,9 +449,8 @@ export function renderSpecBench(report: SpecBenchReport): string {
 
 async function main(): Promise<void> {
   try {
-    // A libuv pool of several threads slows decoding (see bin/hearth.cjs), and an ES module
-    // cannot shrink it: only what the process started with counts.
-    if (process.env.UV_THREADPOOL_SIZE !== "1") throw new UsageError("run it with UV_THREADPOOL_SIZE=1 (a bigger libuv pool slows every decode, so the figures would not be the daemon's)");
+    // Figures from a bigger pool would not be the daemon's.
+    if (!libuvPoolIsOneThread()) throw new UsageError(LIBUV_POOL_ADVICE);
     const options = await resolveSpecBenchOptions(process.argv.slice(2));
     const report = await runSpecBench(options);
     writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);

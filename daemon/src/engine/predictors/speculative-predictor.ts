@@ -104,10 +104,10 @@ export abstract class SpeculativePredictor extends TokenPredictor {
   /**
    * Before each generation (generate() calls it; the sequence's own `reset` also comes after
    * every refuted draft, so it can't mark one): a clean count for the cutoff, and the most
-   * tokens it may produce (none: no bound). The draft length
-   * carries over: the sequence is one document's, so the last generation's length is the best
-   * guess (starting each from the shortest cost a third of the gain on repetitive code and
-   * saved little on a try, which the cutoff ends after one or two drafts anyway).
+   * tokens it may produce (none: no bound). The draft length carries over: the sequence is
+   * one document's, so the last generation's length is the best guess (starting each from
+   * the shortest cost a third of the gain on repetitive code and saved little on a try, which
+   * the cutoff ends after one or two drafts anyway).
    */
   beginGeneration(maxTokens = Number.POSITIVE_INFINITY): void {
     this.generationDrafted = 0;
