@@ -1,7 +1,8 @@
 /**
  * The seam between what serves requests (sessions, the scheduler's jobs, idle work, status)
  * and what runs the model. The local node-llama-cpp engine (engine/engine.ts) is one
- * implementation; a remote server is another kind. Everything here is plain types: no
+ * implementation; a remote server is another kind. Both serve requests through the same
+ * pipeline (pipeline/), which they feed as token-level engines (pipeline/engine-port.ts). Everything here is plain types: no
  * backend's library comes in through this file.
  */
 import type { BackendInfo, DeviceKind, KvCacheInfo, MemoryInfo, ModelInfo, ModelState, PrecisionListResult, PrecisionSetParams, PrecisionSetResult } from "./protocol.js";
@@ -94,16 +95,22 @@ export interface BackendCapabilities {
   speculation: boolean;
 }
 
-export interface InferenceBackend {
-  readonly capabilities: BackendCapabilities;
-  /** The model's state: loading (with progress), ready or failed. */
-  readonly state: ModelState;
-  /** Starts loading once; every caller awaits the same load. Never rejects: failure is a state. */
-  load(report: ProgressReporter): Promise<void>;
+/** Completions, warm-ups and explanations: made by the one pipeline (pipeline/) over the backend's engine. */
+export interface RequestPipeline {
   complete(input: CompletionInput): Promise<GenerationOutcome>;
   /** The idle warm-up: the document's prompt laid out anew and evaluated; the prompt tokens it evaluated. */
   warmUp(input: Omit<CompletionInput, "maxTokens" | "onPrefill" | "onText">): Promise<number>;
   explain(input: ExplainInput): Promise<GenerationOutcome>;
+}
+
+export interface InferenceBackend {
+  readonly capabilities: BackendCapabilities;
+  /** How this backend's requests are served: pipeline/pipeline.ts over its engine port. */
+  readonly pipeline: RequestPipeline;
+  /** The model's state: loading (with progress), ready or failed. */
+  readonly state: ModelState;
+  /** Starts loading once; every caller awaits the same load. Never rejects: failure is a state. */
+  load(report: ProgressReporter): Promise<void>;
   /** Tokens of `text` in the model's vocabulary (an estimate before it is loaded). */
   countTokens(text: string): number;
   /** Writes the workspace's changed KV states, each at most once per `minIntervalMs`; in how many ms a skipped one is due. */

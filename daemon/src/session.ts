@@ -255,7 +255,7 @@ export class Session {
     // the document is as this request saw it: a later request lays out its own.
     const warm = async (signal: AbortSignal): Promise<number> => {
       if (this.documents.get(uri)?.version !== version) return 0;
-      return this.services.backend.warmUp({ ...input, chunks: ring.chunksFor(uri), signal });
+      return this.services.backend.pipeline.warmUp({ ...input, chunks: ring.chunksFor(uri), signal });
     };
     const outcome = await this.runJob(
       "completion",
@@ -264,7 +264,7 @@ export class Session {
       p.workDoneToken,
       p.partialResultToken,
       (handle, hooks) =>
-        this.services.backend.complete({ ...input, chunks: ring.chunksFor(uri), maxTokens: p.hearth?.maxTokens ?? DEFAULT_COMPLETION_TOKENS, signal: handle.signal, ...hooks }),
+        this.services.backend.pipeline.complete({ ...input, chunks: ring.chunksFor(uri), maxTokens: p.hearth?.maxTokens ?? DEFAULT_COMPLETION_TOKENS, signal: handle.signal, ...hooks }),
       warm,
     );
     const cursor = p.position;
@@ -281,7 +281,7 @@ export class Session {
     if (code.trim().length === 0) throw validate.emptyRange();
     const fileName = fileNameOf(document.uri);
     const outcome = await this.runJob("explain", null, token, p.workDoneToken, p.partialResultToken, (handle, hooks) =>
-      this.services.backend.explain({
+      this.services.backend.pipeline.explain({
         code,
         languageId: document.languageId,
         fileName,

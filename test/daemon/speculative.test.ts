@@ -12,7 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import { ResponseError } from "vscode-jsonrpc/node";
 import { getLlama, LlamaLogLevel, TokenPredictor, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
-import { generate, type GenerationOutcome } from "../../daemon/src/engine/generate.js";
+import { generate } from "../../daemon/src/engine/generate.js";
+import type { EngineRun } from "../../daemon/src/pipeline/engine-port.js";
 import { DraftModelPredictor } from "../../daemon/src/engine/predictors/draft-predictor.js";
 import { LookupTokenPredictor } from "../../daemon/src/engine/predictors/lookup-predictor.js";
 import { Speculation } from "../../daemon/src/engine/speculation.js";
@@ -130,14 +131,12 @@ describe("speculative decoding", function () {
   }
 
   /** The production path: generate(), with a stop rule that never fires, so only EOS or the limit ends it. */
-  async function complete(sequence: LlamaContextSequence, prompt: Token[], maxTokens = 48): Promise<{ outcome: GenerationOutcome; tokens: Token[] }> {
+  async function complete(sequence: LlamaContextSequence, prompt: Token[], maxTokens = 48): Promise<{ outcome: EngineRun; tokens: Token[] }> {
     const outcome = await generate(sequence, target, {
       prompt,
       maxTokens,
       signal: new AbortController().signal,
-      decide: (text) => ({ text, stop: false }),
-      finish: (text) => text,
-      stable: (text) => text,
+      onGenerated: () => false,
     });
     // The sequence holds the prompt and every generated token but the last (sampled, not evaluated).
     return { outcome, tokens: sequence.contextTokens.slice(prompt.length) };
@@ -168,7 +167,7 @@ describe("speculative decoding", function () {
         for (const [name, sequence] of [["lookup", lookup], ["draft", drafted]] as const) {
           const got = await complete(sequence, prompt);
           assert.deepEqual(got.tokens, expected.tokens, `prompt ${i}, ${name}: tokens`);
-          assert.equal(got.outcome.text, expected.outcome.text, `prompt ${i}, ${name}: text`);
+          assert.equal(got.outcome.generatedText, expected.outcome.generatedText, `prompt ${i}, ${name}: text`);
           assert.equal(got.outcome.generatedTokens, expected.outcome.generatedTokens, `prompt ${i}, ${name}: count`);
           assert.equal(got.outcome.stopReason, expected.outcome.stopReason, `prompt ${i}, ${name}: stop reason`);
           assert.ok(got.outcome.acceptedTokens <= got.outcome.draftTokens);
@@ -195,7 +194,7 @@ describe("speculative decoding", function () {
       // Code that repeats what the model writes: its own completion, copied into the file above.
       const base = { above: `function setup() {\n${REPETITIVE_LINES}\n`, linePrefix: "  const value", suffix: "\n}\n" };
       const first = await complete(sequence, fimPrompt(base), 64);
-      const repeated = { ...base, above: `${base.above}  const value${first.outcome.text}\n${base.above}` };
+      const repeated = { ...base, above: `${base.above}  const value${first.outcome.generatedText}\n${base.above}` };
       const { outcome } = await complete(sequence, fimPrompt(repeated), 64);
       assert.ok(outcome.draftTokens > 0 && outcome.acceptedTokens > 0, JSON.stringify(outcome));
       assert.ok(outcome.acceptedTokens >= outcome.generatedTokens / 2, `accepted ${outcome.acceptedTokens} of ${outcome.generatedTokens}`);

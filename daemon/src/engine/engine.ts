@@ -6,17 +6,17 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { getLlama, getModuleVersion, LlamaLogLevel, resolveChatWrapper, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import { getLlama, getModuleVersion, LlamaLogLevel, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { HearthError } from "../errors.js";
 import { ErrorCodes, type BackendInfo, type DeviceKind, type KvCacheInfo, type KvCacheType, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
-import { decideStop, finalText, pickMode, streamableText, type StopContext } from "../prompt/completion-stops.js";
-import { explainMessages, fitSelection, type ExplainMessages } from "../prompt/explain-prompt.js";
+import type { ExplainMessages } from "../prompt/explain-prompt.js";
 import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
 import { KvStore } from "./kv-store.js";
-import { planCompletionPrompt } from "../prompt/completion-prompt.js";
-import { fimFormatFor } from "./fim-format.js";
+import { bosOf, fimFormatFor } from "./fim-format.js";
 import type { FimFormat, FimTemplateChoice } from "../prompt/fim-format.js";
-import { emptyOutcome, type BackendCapabilities, type CompletionInput, type ExplainInput, type GenerationOutcome, type InferenceBackend } from "../backend.js";
+import type { BackendCapabilities, InferenceBackend, RequestPipeline } from "../backend.js";
+import type { CacheSlot, EnginePort, Vocabulary } from "../pipeline/engine-port.js";
+import { Pipeline } from "../pipeline/pipeline.js";
 import { flashAttentionFor } from "./attention.js";
 import { generate } from "./generate.js";
 import { PrefillChunker } from "./prefill-chunk.js";
@@ -24,7 +24,7 @@ import { kvCacheBytes, memorySnapshot, modelShape, type ModelShape } from "./mem
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
 import { CALIBRATION_TEXT, CALIBRATION_TOKENS, PrefillBudget } from "../prompt/prefill-budget.js";
 import { quantTagOf } from "./precision/variants.js";
-import { SequencePool, type AcquireResult } from "./sequence-pool.js";
+import { SequencePool } from "./sequence-pool.js";
 import { Speculation, type SpeculationMode } from "./speculation.js";
 
 export const DEFAULT_MAX_PREFILL_MS = 4000;
@@ -71,6 +71,10 @@ interface Loaded {
   pool: SequencePool;
   /** Explanations get a sequence of their own so they never evict a workspace's cache. */
   explainSequence: LlamaContextSequence;
+  /** The model's chat template, resolved on the first explanation. */
+  chatWrapper?: ChatWrapper;
+  /** What the prompt rules need of the vocabulary (FIM format, tokenizer, BOS). */
+  vocabulary: Vocabulary<Token>;
   path: string;
   store: KvStore | null;
   speculation: Speculation;
@@ -92,6 +96,7 @@ const KV_GGML_TYPE: Record<KvCacheType, "F16" | "Q8_0" | "Q4_0"> = { f16: "F16",
 /** The local backend: node-llama-cpp on this machine's CPU or GPU. */
 export class Engine implements InferenceBackend {
   readonly capabilities: BackendCapabilities;
+  readonly pipeline: RequestPipeline = new Pipeline<Token>(this.enginePort());
   private loaded: Loaded | null = null;
   private llama: Llama | null = null;
   private modelState: ModelState;
@@ -204,7 +209,13 @@ export class Engine implements InferenceBackend {
     const explainSequence = context.getSequence({ tokenPredictor: speculation.predictor() });
     const fim = fimFormatFor(model, this.options.fimTemplate ?? "auto");
     this.prefillChunker = this.newPrefillChunker();
-    this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type), fim };
+    const vocabulary: Vocabulary<Token> = {
+      fim,
+      tokenize: (text) => model.tokenize(text, false),
+      countTokens: (text) => model.tokenize(text, false).length,
+      bos: bosOf(model),
+    };
+    this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type), fim, vocabulary };
     if (store) this.prefillBudget.seed(store.readNumber(PREFILL_SPEED_FILE) ?? Number.NaN);
     // A first request into a big file must be cut like every later one: measure now when
     // no speed was kept from an earlier run.
@@ -248,118 +259,52 @@ export class Engine implements InferenceBackend {
     throw new HearthError(ErrorCodes.ModelNotReady, "HEARTH_ERR_MODEL_NOT_READY", "The model is not loaded.", "Wait for hearth/modelProgress to report ready.");
   }
 
-  async complete(input: CompletionInput): Promise<GenerationOutcome> {
-    return (await this.runCompletion(input, false)) ?? emptyOutcome("eos");
-  }
-
-  /**
-   * The idle warm-up: lays the document's prompt out anew (finished lines move above the
-   * suffix, new context chunks join the head, a prefill-budget cut may grow back) and
-   * evaluates it, so the next keystroke pays a handful of tokens. Does nothing when the
-   * fresh layout is what the sequence already holds. Returns the prompt tokens it evaluated.
-   */
-  async warmUp(input: Omit<CompletionInput, "maxTokens" | "onPrefill" | "onText">): Promise<number> {
-    return (await this.runCompletion({ ...input, maxTokens: 1 }, true))?.evaluatedTokens ?? 0;
-  }
-
-  private async runCompletion(input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
-    const called = performance.now();
-    const { model, pool } = await this.ready();
-    const fim = this.loaded?.fim ?? null;
-    if (fim === null) {
-      throw new HearthError(
-        ErrorCodes.NoFimSupport,
-        "HEARTH_ERR_NO_FIM",
-        "The loaded model has no fill-in-the-middle tokens, so it cannot complete code at a cursor.",
-        "Configure a FIM code model such as Qwen2.5-Coder (hf:ggml-org/Qwen2.5-Coder-1.5B-Q8_0-GGUF).",
-      );
-    }
-    const cache = await pool.acquire(input.workspaceId, input.documentUri);
-    try {
-      return await this.completeOn(cache, model, fim, input, renew, called);
-    } finally {
-      cache.release();
-    }
-  }
-
-  private async completeOn(cache: AcquireResult, model: LlamaModel, fim: FimFormat<Token>, input: CompletionInput, renew: boolean, called: number): Promise<GenerationOutcome | null> {
-    const { sequence } = cache;
-    if (cache.restored) this.log(`restored the saved KV cache of workspace ${input.workspaceId} for ${input.documentUri} (${sequence.nextTokenIndex} tokens)`);
-    const uncached = (tokens: readonly Token[]): number => tokens.length - sequence.compareContextTokens([...tokens]).firstDifferentIndex;
-    const plan = await planCompletionPrompt<Token>({
-      text: input.text,
-      cursor: input.cursorOffset,
-      chunks: input.chunks ?? [],
-      renderHead: (parts) => fim.head({ ...parts, languageId: input.languageId ?? "", fileName: input.fileName ?? "", repoName: input.repoName ?? "workspace" }),
-      tokenize: (text) => (text.length === 0 ? [] : model.tokenize(text, false)),
-      countTokens: (text) => (text.length === 0 ? 0 : model.tokenize(text, false).length),
+  /** The engine as the pipeline sees it: the loaded model's vocabulary, its sequences, and generate(). */
+  private enginePort(): EnginePort<Token> {
+    return {
+      ready: async () => (await this.ready()).vocabulary,
       // Room for the answer and the FIM tokens; the rest of the context holds the prompt.
-      maxPromptTokens: sequenceContextSize(this.loaded) - input.maxTokens - 8,
-      coldLimit: this.prefillBudget.limit(),
-      uncached,
-      held: cache.layouts,
-      renew,
-    });
-    const prompt = plan.prompt;
-    // The last prompt token is always evaluated again (for its logits): one token is nothing to warm.
-    if (renew && uncached(prompt) <= 1) return null;
-    // Until this request has evaluated its prompt the sequence may still hold more of an older
-    // layout's tokens; keep that layout too, so after a cancelled warm-up the next keystroke
-    // continues whichever of the two the cache holds more of.
-    cache.setLayouts([plan.layout, ...cache.layouts.filter((l) => l !== plan.layout)].slice(0, 2));
-    const stopContext: StopContext = {
-      mode: pickMode(plan.lineSuffix, input.mode),
-      indent: plan.indent,
-      nextSuffixLine: plan.nextSuffixLine,
-      maxLines: 16,
+      promptRoom: (maxTokens) => sequenceContextSize(this.loaded) - maxTokens - 8,
+      prefillBudget: this.prefillBudget,
+      completionSlot: (workspaceId, documentUri) => this.completionSlot(workspaceId, documentUri),
+      renderChat: (messages) => {
+        const loaded = this.loaded;
+        if (!loaded) return [];
+        loaded.chatWrapper ??= resolveChatWrapper(loaded.model);
+        return loaded.chatWrapper.generateContextState({ chatHistory: explainHistory(messages) }).contextText.tokenize(loaded.model.tokenizer);
+      },
+      runExplanation: async (prompt, request) => {
+        const { model, explainSequence: sequence, speculation } = await this.ready();
+        const tokens = "tokens" in prompt ? prompt.tokens : [];
+        speculation.begin(sequence, EXPLAIN_GATE, EXPLAIN_GATE);
+        const run = await generate(sequence, model, { ...request, prompt: tokens, chunker: this.prefillChunker });
+        speculation.end(sequence, EXPLAIN_GATE, EXPLAIN_GATE, tokens, run);
+        return run;
+      },
     };
-    const documentKey = input.documentUri;
-    this.loaded?.speculation.begin(sequence, input.workspaceId, documentKey);
-    const outcome = await generate(sequence, model, {
-      chunker: this.prefillChunker,
-      startedAt: called,
-      prompt,
-      maxTokens: input.maxTokens,
-      signal: input.signal,
-      decide: (text) => decideStop(text, stopContext),
-      finish: (text) => finalText(text, stopContext),
-      stable: streamableText,
-      ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
-      ...(input.onText ? { onText: input.onText } : {}),
-      ...(input.yieldPoint ? { yieldPoint: input.yieldPoint } : {}),
-    });
-    if (outcome.stopReason !== "cancelled") cache.setLayouts([plan.layout]);
-    outcome.promptLayout = plan.how;
-    this.recordSpeed(outcome.generatedTokens, performance.now() - called - (outcome.firstTokenMs ?? 0));
-    this.prefillBudget.record(outcome.evaluatedTokens, outcome.prefillMs);
-    this.loaded?.speculation.end(sequence, input.workspaceId, documentKey, prompt, outcome);
-    return outcome;
   }
 
-  async explain(input: ExplainInput): Promise<GenerationOutcome> {
-    const called = performance.now();
-    const { model, explainSequence: sequence } = await this.ready();
-    const wrapper = resolveChatWrapper(model);
-    const budget = sequenceContextSize(this.loaded) - input.maxTokens - 8;
-    const render = (code: string): Token[] =>
-      wrapper.generateContextState({ chatHistory: explainHistory(explainMessages(code, input.languageId, input.fileName)) }).contextText.tokenize(model.tokenizer);
-    const prompt = fitSelection(input.code, render, (tokens) => tokens.length, budget).rendered;
-    this.loaded?.speculation.begin(sequence, EXPLAIN_GATE, EXPLAIN_GATE);
-    const outcome = await generate(sequence, model, {
-      chunker: this.prefillChunker,
-      startedAt: called,
-      prompt,
-      maxTokens: input.maxTokens,
-      signal: input.signal,
-      decide: (text) => ({ text, stop: false }),
-      finish: (text) => text.trim(),
-      stable: (text) => text,
-      ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
-      ...(input.onText ? { onText: input.onText } : {}),
-      ...(input.yieldPoint ? { yieldPoint: input.yieldPoint } : {}),
-    });
-    this.loaded?.speculation.end(sequence, EXPLAIN_GATE, EXPLAIN_GATE, prompt, outcome);
-    return outcome;
+  /** A document's sequence, held for one request: generation there speculates and teaches the decode speed. */
+  private async completionSlot(workspaceId: string, documentUri: string): Promise<CacheSlot<Token>> {
+    const { model, pool, speculation } = await this.ready();
+    const cache = await pool.acquire(workspaceId, documentUri);
+    const { sequence } = cache;
+    if (cache.restored) this.log(`restored the saved KV cache of workspace ${workspaceId} for ${documentUri} (${sequence.nextTokenIndex} tokens)`);
+    return {
+      get held() {
+        return cache.layouts;
+      },
+      hold: (layouts) => cache.setLayouts(layouts),
+      uncached: (tokens) => tokens.length - sequence.compareContextTokens([...tokens]).firstDifferentIndex,
+      run: async (prompt, request) => {
+        speculation.begin(sequence, workspaceId, documentUri);
+        const run = await generate(sequence, model, { ...request, prompt, chunker: this.prefillChunker });
+        this.recordSpeed(run.generatedTokens, performance.now() - request.startedAt - (run.firstTokenMs ?? 0));
+        speculation.end(sequence, workspaceId, documentUri, prompt, run);
+        return run;
+      },
+      release: () => cache.release(),
+    };
   }
 
   /** Tokens of `text` in the loaded model's vocabulary (about a quarter of its length before loading). */

@@ -17,7 +17,13 @@ export function fimFormatFor(model: LlamaModel, choice: FimTemplateChoice = "aut
       tokenize: (text) => model.tokenize(text, false),
       fimIds: { prefix: infill.prefix, suffix: infill.suffix, middle: infill.middle },
       architecture: String(model.fileInfo.metadata.general.architecture ?? ""),
+      bos: bosOf(model),
     },
     choice,
   );
+}
+
+/** The BOS token when the vocabulary asks for it first (tokenizer.ggml.add_bos_token), else null. */
+export function bosOf(model: LlamaModel): Token | null {
+  return model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
 }

@@ -2,31 +2,16 @@
  * One request's trip through a context sequence: reuse the longest common prefix with what
  * the sequence already holds, prefill the rest in chunks (checking for cancellation between
  * chunks, because node-llama-cpp ignores aborts during a prefill), then decode greedily one
- * token at a time, asking the caller's stop rule after each token.
+ * token at a time, handing the text so far to the pipeline, which says when to stop.
  */
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import { emptyOutcome, type GenerationOutcome } from "../backend.js";
+import { emptyOutcome } from "../backend.js";
+import type { EngineRun, EngineRunRequest } from "../pipeline/engine-port.js";
 import { PrefillChunker } from "./prefill-chunk.js";
 import { SpeculativePredictor } from "./predictors/speculative-predictor.js";
 
-export type { GenerationOutcome, GenerationStop, PromptLayoutKind } from "../backend.js";
-
-export interface GenerationRequest {
+export interface GenerationRequest extends Omit<EngineRunRequest, "startedAt"> {
   prompt: readonly Token[];
-  maxTokens: number;
-  signal: AbortSignal;
-  /** Prefill progress: tokens evaluated so far out of those that need it. */
-  onPrefill?: (evaluated: number, total: number) => void;
-  /** Text that is final and may be shown, as a delta. */
-  onText?: (delta: string) => void;
-  /** Given all text generated so far: what may be shown and whether to stop. */
-  decide: (generated: string) => { text: string; stop: boolean };
-  /** Text to return when generation ends without the stop rule saying so. */
-  finish: (generated: string) => string;
-  /** What `onText` may stream before the end: the part of the generated text no later token can change. */
-  stable: (generated: string) => string;
-  /** Called between prefill chunks and generated tokens: the scheduler may run a waiting completion there. */
-  yieldPoint?: () => Promise<void>;
   /**
    * When the backend call began (performance.now()): the first token is timed from there, so
    * a wait for the model to load, a saved state to load or the prompt to be planned counts
@@ -37,10 +22,11 @@ export interface GenerationRequest {
   chunker?: PrefillChunker;
 }
 
-export async function generate(sequence: LlamaContextSequence, model: LlamaModel, request: GenerationRequest): Promise<GenerationOutcome> {
+export async function generate(sequence: LlamaContextSequence, model: LlamaModel, request: GenerationRequest): Promise<EngineRun> {
   const started = performance.now();
   const prompt = request.prompt;
-  const outcome = emptyOutcome("eos", prompt.length);
+  const { text: _none, promptLayout: _layout, ...empty } = emptyOutcome("eos", prompt.length);
+  const outcome: EngineRun = { ...empty, generatedText: "" };
   if (prompt.length === 0) return outcome;
   if (prompt.length + 1 >= sequence.contextSize) {
     outcome.stopReason = "contextFull";
@@ -76,7 +62,6 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
   }
 
   const generated: Token[] = [];
-  let shown = "";
   // Counted from the abort event itself, so the metric shows how late a cancel was honoured.
   let abortSeen: boolean = request.signal.aborted;
   const onAbort = (): void => {
@@ -114,16 +99,9 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
     const text = model.detokenize(generated);
     // A multi-byte character split across tokens detokenizes to U+FFFD until it is whole.
     if (text.endsWith("\uFFFD") && generated.length < request.maxTokens) continue;
-    const decision = request.decide(text);
-    if (decision.stop) {
-      outcome.text = decision.text;
+    if (request.onGenerated(text)) {
       outcome.stopReason = "boundary";
       break;
-    }
-    const stable = request.stable(text);
-    if (stable.length > shown.length && stable.startsWith(shown)) {
-      request.onText?.(stable.slice(shown.length));
-      shown = stable;
     }
     if (generated.length >= request.maxTokens) {
       maxReached = true;
@@ -141,9 +119,6 @@ export async function generate(sequence: LlamaContextSequence, model: LlamaModel
   outcome.draftTokens = outcome.acceptedTokens + predictionsAfter.refuted - predictionsBefore.refuted;
   outcome.generatedTokens = generated.length;
   if (maxReached) outcome.stopReason = "maxTokens";
-  if (outcome.stopReason !== "boundary") outcome.text = request.finish(model.detokenize(generated));
-  if (outcome.stopReason !== "cancelled" && outcome.text.length > shown.length && outcome.text.startsWith(shown)) {
-    request.onText?.(outcome.text.slice(shown.length));
-  }
+  outcome.generatedText = model.detokenize(generated);
   return outcome;
 }

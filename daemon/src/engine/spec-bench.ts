@@ -274,13 +274,12 @@ class Bench {
       prompt,
       maxTokens: this.options.tokens,
       signal: new AbortController().signal,
-      decide: (text) => ({ text, stop: false }),
-      finish: (text) => text,
-      stable: (text) => text,
+      // A rule that never stops: only the model's end of text or the limit ends it.
+      onGenerated: () => false,
     });
     // The sequence holds the prompt and every generated token but the last; the text covers that one.
     const tokens = sequence.contextTokens.slice(prompt.length);
-    return { tokens, text: outcome.text, generated: outcome.generatedTokens, draftTokens: outcome.draftTokens, acceptedTokens: outcome.acceptedTokens, decodeMs: outcome.decodeMs, generatedTokens: outcome.generatedTokens };
+    return { tokens, text: outcome.generatedText, generated: outcome.generatedTokens, draftTokens: outcome.draftTokens, acceptedTokens: outcome.acceptedTokens, decodeMs: outcome.decodeMs, generatedTokens: outcome.generatedTokens };
   }
 
   /** `--through-eot`: a fixed number of tokens, end-of-text tokens included. */

@@ -94,3 +94,29 @@ export function finalText(generated: string, context: StopContext): string {
   const decision = decideStop(`${generated}\n`, context);
   return decision.text.replace(/\s+$/, "");
 }
+
+/** How a generation's text is judged as it streams: one set for completions, one for explanations. */
+export interface GenerationRules {
+  /** Given all text generated so far: what may be shown and whether to stop. */
+  decide(generated: string): StopDecision;
+  /** Text to return when generation ends without `decide` saying so. */
+  finish(generated: string): string;
+  /** What may stream before the end: the part no later token can change. */
+  stable(generated: string): string;
+}
+
+/** A completion's rules for a cursor's line and block. */
+export function completionRules(context: StopContext): GenerationRules {
+  return {
+    decide: (text) => decideStop(text, context),
+    finish: (text) => finalText(text, context),
+    stable: streamableText,
+  };
+}
+
+/** An explanation streams everything and ends where the model ends (or the token limit). */
+export const EXPLANATION_RULES: GenerationRules = {
+  decide: (text) => ({ text, stop: false }),
+  finish: (text) => text.trim(),
+  stable: (text) => text,
+};

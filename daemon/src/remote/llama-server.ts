@@ -7,7 +7,7 @@
  * context size the slot's (/props), so `--backend` needs no local model file.
  */
 import { badAnswer, requestJson, requestText, type RemoteServer } from "./http.js";
-import { usageOf, type CompletionEvent, type Dialect, type ServerFacts } from "./remote-backend.js";
+import { chatRequest, usageOf, type CompletionEvent, type Dialect, type ServerFacts } from "./dialect.js";
 import { bindFimFormat, FIM_SPECIAL_TEXTS, FimTemplateError, type FimTemplateChoice } from "../prompt/fim-format.js";
 import { CALIBRATION_TEXT, CALIBRATION_TOKENS } from "../prompt/prefill-budget.js";
 import { HearthError } from "../errors.js";
@@ -35,6 +35,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
         const ids = await tokenize(server, text, true, signal);
         special.set(text, ids.length === 1 && ids[0] !== undefined ? ids[0] : null);
       }
+      const bos = await bosToken(server, signal);
       let fim;
       try {
         fim = bindFimFormat<Id>(
@@ -44,6 +45,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
             // The server does not publish the GGUF's FIM ids: families are matched by their tokens' texts.
             fimIds: { prefix: null, suffix: null, middle: null },
             architecture: /gemma/i.test(modelPath) ? "gemma" : "",
+            bos,
           },
           fimTemplate,
         );
@@ -67,6 +69,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
         countTokens: (text) => Math.ceil(text.length / charsPerToken),
         // The text typed since the layout (a new string each keystroke) is not worth caching: only the head's pieces are.
         tokenize: (text) => tokenize(server, text, false),
+        bos,
         tokenRatio: 1,
         prefillTokensPerSecond,
       };
@@ -84,6 +87,10 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
           temperature: 0,
         },
       };
+    },
+    chatBody(messages, { slot, maxTokens, model }) {
+      // The explanation slot's cache is kept between explanations; the server adds BOS through the chat template.
+      return chatRequest(messages, { maxTokens, model }, { stream_options: { include_usage: true }, ...(slot !== null ? { id_slot: slot, cache_prompt: true } : {}) });
     },
     readCompletionEvent(server, event): CompletionEvent {
       if (typeof event !== "object" || event === null) throw badAnswer(server, "a stream event that is not an object");
@@ -131,9 +138,21 @@ async function fetchMetrics(server: RemoteServer): Promise<string | null> {
   }
 }
 
-async function tokenize(server: RemoteServer, text: string, parseSpecial: boolean, signal?: AbortSignal): Promise<Id[]> {
+/**
+ * The BOS token when the server's vocabulary adds one (tokenizer.ggml.add_bos_token): the
+ * server puts it in front of text it tokenizes with add_special, but never in front of a
+ * prompt of token ids, which is what Hearth sends; so Hearth sends it itself.
+ */
+async function bosToken(server: RemoteServer, signal: AbortSignal): Promise<Id | null> {
+  const plain = await tokenize(server, "a", false, signal);
+  const special = await tokenize(server, "a", false, signal, true);
+  const first = special[0];
+  return first !== undefined && special.length > plain.length && plain.every((t, i) => special[i + 1] === t) ? first : null;
+}
+
+async function tokenize(server: RemoteServer, text: string, parseSpecial: boolean, signal?: AbortSignal, addSpecial = false): Promise<Id[]> {
   if (text === "") return [];
-  const answer = asObject(server, await requestJson(server, "POST", "/tokenize", { content: text, add_special: false, parse_special: parseSpecial }, signal), "/tokenize");
+  const answer = asObject(server, await requestJson(server, "POST", "/tokenize", { content: text, add_special: addSpecial, parse_special: parseSpecial }, signal), "/tokenize");
   const tokens = answer.tokens;
   if (!Array.isArray(tokens) || !tokens.every((t) => Number.isInteger(t) && (t as number) >= 0)) throw badAnswer(server, "/tokenize without a list of token ids");
   return tokens as Id[];

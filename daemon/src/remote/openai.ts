@@ -15,7 +15,7 @@ import { bindFimFormat, type FimTemplateChoice } from "../prompt/fim-format.js";
 import { FIM_FAMILIES, type FimFamilyName } from "../prompt/fim-templates.js";
 import { CALIBRATION_TEXT } from "../prompt/prefill-budget.js";
 import { badAnswer, requestJson } from "./http.js";
-import { finishReason, firstChoice, usageOf, type CompletionEvent, type Dialect, type ServerFacts } from "./remote-backend.js";
+import { chatRequest, finishReason, firstChoice, usageOf, type CompletionEvent, type Dialect, type ServerFacts } from "./dialect.js";
 
 /** A piece of prompt text; the prompt is their concatenation. */
 type Piece = string;
@@ -77,6 +77,8 @@ export function openAiDialect(fimTemplate: FimTemplateChoice, contextSize: numbe
           tokenize: (text) => estimatePieces(text),
           fimIds: { prefix: null, suffix: null, middle: null },
           architecture: name === "codegemma" ? "gemma" : "",
+          // The server tokenizes the text and adds BOS itself where its vocabulary asks for it.
+          bos: null,
         },
         name,
       );
@@ -91,13 +93,16 @@ export function openAiDialect(fimTemplate: FimTemplateChoice, contextSize: numbe
       // The same request says roughly how fast the server evaluates a prompt (its round trip
       // included, so it errs slow and the prefill budget cuts a little early rather than late).
       const prefillTokensPerSecond = typeof reported === "number" && reported >= 64 && elapsed > 0 ? (1000 * reported) / elapsed : null;
-      return { model, contextSize, tokenRatio: measured * ESTIMATE_MARGIN, slots: null, precision: "", fim, countTokens: (text) => estimatePieces(text).length, tokenize: async (text) => estimatePieces(text), prefillTokensPerSecond };
+      return { model, contextSize, tokenRatio: measured * ESTIMATE_MARGIN, slots: null, precision: "", fim, bos: null, countTokens: (text) => estimatePieces(text).length, tokenize: async (text) => estimatePieces(text), prefillTokensPerSecond };
     },
     completionBody(prompt, { maxTokens, model }) {
       return {
         path: "/v1/completions",
         body: { model, prompt: prompt.join(""), max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } },
       };
+    },
+    chatBody(messages, { maxTokens, model }) {
+      return chatRequest(messages, { maxTokens, model }, { stream_options: { include_usage: true } });
     },
     readCompletionEvent(server, event): CompletionEvent {
       // The usage-only last event (include_usage) has an empty choices list.

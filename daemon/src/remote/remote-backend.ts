@@ -1,77 +1,24 @@
 /**
- * What the two remote backends (llama.cpp's server, OpenAI-compatible servers) share: the
- * server's facts learned at connect, Hearth's own FIM prompt planned with the shared rules
- * (prompt/: the held layout, fitting to the slot's context, the stop rules), streaming with
- * the stop rule applied as text arrives and the connection closed the moment it says stop
- * (the server then stops generating), explanations through /v1/chat/completions, and a
- * server that goes away: typed errors, retries with backoff, completions again once it is back.
- *
- * A dialect (llama-server.ts, openai.ts) says how to learn the facts and how to ask for a
- * completion and read its events; nothing here knows either wire format.
+ * A remote engine (llama.cpp's server, an OpenAI-compatible server) as the pipeline's
+ * token-level engine: the server's facts learned at connect, workspaces pinned to its slots
+ * (each slot's cache holds what Hearth last sent it), one evaluation streamed per request
+ * (remote-stream.ts), and a server that goes away: typed errors, retries with backoff,
+ * completions again once it is back. Prompts, stop rules and metrics are the pipeline's
+ * (pipeline/); the wire formats are the dialects' (dialect.ts, llama-server.ts, openai.ts).
  */
 import os from "node:os";
-import { emptyOutcome, type BackendCapabilities, type CompletionInput, type ExplainInput, type GenerationOutcome, type InferenceBackend, type ProgressReporter } from "../backend.js";
+import type { BackendCapabilities, InferenceBackend, ProgressReporter, RequestPipeline } from "../backend.js";
 import { HearthError } from "../errors.js";
-import { ErrorCodes, type BackendInfo, type BackendKind, type DeviceKind, type KvCacheInfo, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
-import { planCompletionPrompt } from "../prompt/completion-prompt.js";
-import { decideStop, finalText, pickMode, streamableText, type StopContext } from "../prompt/completion-stops.js";
-import { explainMessages, fitSelection } from "../prompt/explain-prompt.js";
-import type { FimFormat } from "../prompt/fim-format.js";
+import { ErrorCodes, type BackendInfo, type DeviceKind, type KvCacheInfo, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
+import type { CacheSlot, EnginePort, EngineRun, EngineRunRequest, Vocabulary } from "../pipeline/engine-port.js";
+import { Pipeline } from "../pipeline/pipeline.js";
 import { PrefillBudget } from "../prompt/prefill-budget.js";
 import type { HeldLayout } from "../prompt/prompt-layout.js";
-import { badAnswer, streamEvents, timedOut, type RemoteServer } from "./http.js";
+import { readChatEvent, type CompletionEvent, type Dialect, type RequestBody, type ServerFacts } from "./dialect.js";
+import { badAnswer, timedOut, type RemoteServer } from "./http.js";
+import { streamRun } from "./remote-stream.js";
 
-/** What a server told Hearth when it connected (again). */
-export interface ServerFacts<T> {
-  /** The model's name as the server gives it. */
-  model: string;
-  /** Tokens one request may hold (llama-server: the slot's n_ctx). */
-  contextSize: number;
-  /** Slots requests can be pinned to; null where the server has none (OpenAI). */
-  slots: number | null;
-  /** The model's precision where the server says (llama-server's model_ftype), else "". */
-  precision: string;
-  fim: FimFormat<T>;
-  /** Cheap token count for fitting (calibrated against the server's tokenizer where it has one). */
-  countTokens: (text: string) => number;
-  /** Exact tokens of plain text where the server tokenizes, else the estimate's pieces. */
-  tokenize: (text: string) => Promise<T[]>;
-  /** The server's tokens per token counted here, measured at connect (1 where the server's own tokenizer counts). */
-  tokenRatio: number;
-  /**
-   * Prompt tokens per second the server evaluated in a calibration at connect; null where it
-   * reports no timings. Without it a cold prompt into a big file on a slow server would never
-   * be cut: each keystroke cancels the request before it finishes, and only finished ones teach the speed.
-   */
-  prefillTokensPerSecond: number | null;
-}
-
-/** One streamed event, read by the dialect. */
-export interface CompletionEvent {
-  delta: string;
-  /** The server says the answer is over (EOS, stop word or n_predict). */
-  done: "eos" | "maxTokens" | null;
-  /** Set on the last event where the server reports them. */
-  usage?: ServerUsage;
-}
-
-export interface ServerUsage {
-  promptTokens: number;
-  /** Prompt tokens the server evaluated (llama-server's timings.prompt_n); null where unreported. */
-  evaluatedTokens: number | null;
-  cachedTokens: number | null;
-  prefillMs: number | null;
-  generatedTokens: number | null;
-}
-
-export interface Dialect<T> {
-  kind: Exclude<BackendKind, "local">;
-  probe(server: RemoteServer, signal: AbortSignal): Promise<ServerFacts<T>>;
-  completionBody(prompt: readonly T[], options: { slot: number | null; maxTokens: number; model: string }): { path: string; body: unknown };
-  readCompletionEvent(server: RemoteServer, event: unknown): CompletionEvent;
-  /** The server's KV cache use, where it reports it. */
-  serverCache?(server: RemoteServer): Promise<BackendInfo["serverCache"]>;
-}
+export type { CompletionEvent, Dialect, ServerFacts, ServerUsage } from "./dialect.js";
 
 export interface RemoteBackendOptions {
   server: RemoteServer;
@@ -89,6 +36,7 @@ const MAX_HELD_DOCUMENTS = 256;
 
 export class RemoteBackend<T> implements InferenceBackend {
   readonly capabilities: BackendCapabilities = { kvPersistence: false, precisionVariants: false, speculation: false };
+  readonly pipeline: RequestPipeline = new Pipeline<T>(this.enginePort());
   onStateChange?: (state: ModelState) => void;
   private modelState: ModelState;
   private facts: ServerFacts<T> | null = null;
@@ -180,7 +128,6 @@ export class RemoteBackend<T> implements InferenceBackend {
     return this.probing;
   }
 
-  /** A failure that means the server is gone (or never was): say so, and probe again later. */
   /**
    * Any failure talking to the server, a probe's or a request's (whatever step failed:
    * tokenizing, completing, explaining). One that means the server is gone marks it so and
@@ -241,33 +188,82 @@ export class RemoteBackend<T> implements InferenceBackend {
     return held;
   }
 
-  async complete(input: CompletionInput): Promise<GenerationOutcome> {
-    return (await this.runFitted(input, false)) ?? emptyOutcome("eos");
+  /** The server as the pipeline sees it: its vocabulary, its slots' caches, and streamed evaluations. */
+  private enginePort(): EnginePort<T> {
+    return {
+      ready: async () => vocabularyOf(await this.ready()),
+      // Where Hearth only estimates tokens, the budget is divided by the measured ratio so estimated prompts fit.
+      promptRoom: (maxTokens) => Math.floor(((this.facts?.contextSize ?? 0) - maxTokens - 8) / this.tokenRatio),
+      prefillBudget: this.prefillBudget,
+      completionSlot: async (workspaceId, documentUri) => this.completionSlot(await this.ready(), workspaceId, documentUri),
+      // The server applies the model's chat template itself (/v1/chat/completions).
+      renderChat: null,
+      runExplanation: async (prompt, request) => {
+        const facts = await this.ready();
+        if (!("messages" in prompt)) throw new Error("a remote engine takes an explanation's messages, not tokens");
+        const slot = facts.slots !== null && facts.slots >= 2 ? facts.slots - 1 : null;
+        const body = this.dialect.chatBody(prompt.messages, { slot, maxTokens: request.maxTokens, model: this.options.model ?? facts.model });
+        return this.streamed(body, prompt.estimatedTokens, request, (event) => readChatEvent(this.options.server, event));
+      },
+      guard: (signal, work) => this.guarded(signal, work),
+    };
   }
 
-  async warmUp(input: Omit<CompletionInput, "maxTokens" | "onPrefill" | "onText">): Promise<number> {
-    return (await this.runFitted({ ...input, maxTokens: 1 }, true))?.evaluatedTokens ?? 0;
+  /** A document's layouts and its workspace's slot, whose cache holds the prompt last sent there. */
+  private completionSlot(facts: ServerFacts<T>, workspaceId: string, documentUri: string): CacheSlot<T> {
+    const slot = this.slotFor(workspaceId, facts.slots);
+    const documentKey = `${workspaceId}\u0000${documentUri}`;
+    const held = this.heldFor(documentKey);
+    // What the cache holds as this request starts: the slot's last prompt, or (a server without slots) this document's last head.
+    const sent: readonly T[] = slot === null ? (held[0]?.head ?? []) : (this.slotPrompt.get(slot) ?? []);
+    const uncached = (prompt: readonly T[]): number => prompt.length - commonPrefix(prompt, sent);
+    return {
+      get held() {
+        return held;
+      },
+      hold: (layouts) => {
+        held.splice(0, held.length, ...layouts);
+        this.layouts.set(documentKey, held);
+      },
+      uncached,
+      run: async (prompt, request) => {
+        const notHeld = uncached(prompt);
+        const body = this.dialect.completionBody(prompt, { slot, maxTokens: request.maxTokens, model: this.options.model ?? facts.model });
+        const run = await this.streamed(body, prompt.length, request, (event) => this.dialect.readCompletionEvent(this.options.server, event));
+        // Where Hearth only estimates: a prompt the server counted near its context's end raises
+        // the ratio, so the next ones keep a margin. Only then: a budget that moved on a keystroke
+        // would lay the prompt out anew (and the server evaluate it anew).
+        const room = facts.contextSize - request.maxTokens - 8;
+        if (run.promptTokens > room * 0.95 && prompt.length > 0 && run.stopReason !== "cancelled") {
+          this.tokenRatio = Math.max(this.tokenRatio, (run.promptTokens / prompt.length) * 1.1);
+        }
+        // What the slot holds now: this prompt (and what was generated, which the next prompt never shares past the middle).
+        if (slot !== null) this.slotPrompt.set(slot, prompt);
+        // Where the server doesn't say, count the tokens the slot did not hold as evaluated.
+        if (run.evaluatedTokens === 0 && run.stopReason !== "cancelled") run.evaluatedTokens = notHeld;
+        run.reusedTokens = Math.max(0, prompt.length - run.evaluatedTokens);
+        return run;
+      },
+      release: () => undefined,
+    };
   }
 
-  /** A prompt the server found longer than its context (an estimate that counted too few) is fitted again, once, smaller. */
-  private runFitted(input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
-    return this.talking(input.signal, async () => {
+  /**
+   * Runs a request; a failure (not a cancel) is typed, recorded (failed()) and thrown. A prompt
+   * the server found longer than its context (an estimate that counted too few) is fitted
+   * again, once, smaller.
+   */
+  private async guarded<R>(signal: AbortSignal, work: () => Promise<R>): Promise<R> {
+    try {
       try {
-        return await this.runCompletion(input, renew);
+        return await work();
       } catch (error) {
         const overflow = error instanceof HearthError && error.rpcCode === ErrorCodes.BackendBadAnswer && /HTTP 400.*context/i.test(error.message);
-        if (!overflow) throw error;
+        if (!overflow || signal.aborted) throw error;
         this.tokenRatio *= 1.5;
         this.options.log(`${this.options.server.label} refused a prompt as longer than its context: prompts are now fitted to 1/${this.tokenRatio.toFixed(2)} of it`);
-        return this.runCompletion(input, renew);
+        return await work();
       }
-    });
-  }
-
-  /** Runs a request; a failure (not a cancel) is typed, recorded (failed()) and thrown. */
-  private async talking<R>(signal: AbortSignal, work: () => Promise<R>): Promise<R> {
-    try {
-      return await work();
     } catch (error) {
       if (signal.aborted) throw error;
       const hearthError = asHearthError(error, this.options.server);
@@ -276,151 +272,20 @@ export class RemoteBackend<T> implements InferenceBackend {
     }
   }
 
-  private async runCompletion(input: CompletionInput, renew: boolean): Promise<GenerationOutcome | null> {
-    const called = performance.now();
-    const facts = await this.ready();
-    const slot = this.slotFor(input.workspaceId, facts.slots);
-    const documentKey = `${input.workspaceId}\u0000${input.documentUri}`;
-    const held = this.heldFor(documentKey);
-    const sent = slot === null ? (held[0]?.head ?? []) : (this.slotPrompt.get(slot) ?? []);
-    const uncached = (prompt: readonly T[]): number => prompt.length - commonPrefix(prompt, sent);
-    const plan = await planCompletionPrompt<T>({
-      text: input.text,
-      cursor: input.cursorOffset,
-      chunks: input.chunks ?? [],
-      renderHead: (parts) => facts.fim.head({ ...parts, languageId: input.languageId ?? "", fileName: input.fileName ?? "", repoName: input.repoName ?? "workspace" }),
-      tokenize: (text) => facts.tokenize(text),
-      countTokens: facts.countTokens,
-      maxPromptTokens: Math.floor((facts.contextSize - input.maxTokens - 8) / this.tokenRatio),
-      coldLimit: this.prefillBudget.limit(),
-      uncached,
-      held,
-      renew,
-    });
-    if (renew && uncached(plan.prompt) <= 1) return null;
-    if (input.signal.aborted) return emptyOutcome("cancelled", plan.prompt.length);
-    this.layouts.set(documentKey, [plan.layout, ...held.filter((l) => l !== plan.layout)].slice(0, 2));
-    const stopContext: StopContext = { mode: pickMode(plan.lineSuffix, input.mode), indent: plan.indent, nextSuffixLine: plan.nextSuffixLine, maxLines: 16 };
-    const request = this.dialect.completionBody(plan.prompt, { slot, maxTokens: input.maxTokens, model: this.options.model ?? facts.model });
-    const outcome = await this.stream(request, plan.prompt.length, input, called, {
-      decide: (text) => decideStop(text, stopContext),
-      finish: (text) => finalText(text, stopContext),
-      stable: streamableText,
-      read: (event) => this.dialect.readCompletionEvent(this.options.server, event),
-    });
-    // Where Hearth only estimates: a prompt the server counted near its context's end raises
-    // the ratio, so the next ones keep a margin. Only then: a budget that moved on a keystroke
-    // would lay the prompt out anew (and the server evaluate it anew).
-    const room = facts.contextSize - input.maxTokens - 8;
-    if (outcome.promptTokens > room * 0.95 && plan.prompt.length > 0 && outcome.stopReason !== "cancelled") {
-      this.tokenRatio = Math.max(this.tokenRatio, (outcome.promptTokens / plan.prompt.length) * 1.1);
-    }
-    // What the slot holds now: this prompt (and what was generated, which the next prompt never shares past the middle).
-    if (slot !== null) this.slotPrompt.set(slot, plan.prompt);
-    if (outcome.stopReason !== "cancelled") this.layouts.set(documentKey, [plan.layout]);
-    // Where the server doesn't say, count the tokens the slot did not hold as evaluated.
-    if (outcome.evaluatedTokens === 0 && outcome.stopReason !== "cancelled") outcome.evaluatedTokens = uncached(plan.prompt);
-    outcome.reusedTokens = Math.max(0, plan.prompt.length - outcome.evaluatedTokens);
-    outcome.promptLayout = plan.how;
-    this.prefillBudget.record(outcome.evaluatedTokens, outcome.prefillMs);
-    return outcome;
-  }
-
-  explain(input: ExplainInput): Promise<GenerationOutcome> {
-    return this.talking(input.signal, () => this.explainOnce(input));
-  }
-
-  private async explainOnce(input: ExplainInput): Promise<GenerationOutcome> {
-    const called = performance.now();
-    const facts = await this.ready();
-    const budget = facts.contextSize - input.maxTokens - 64;
-    const { code } = fitSelection(input.code, (text) => text, facts.countTokens, budget);
-    const messages = explainMessages(code, input.languageId, input.fileName);
-    const slot = facts.slots !== null && facts.slots >= 2 ? facts.slots - 1 : null;
-    const body = {
-      model: this.options.model ?? facts.model,
-      messages: [
-        { role: "system", content: messages.system },
-        { role: "user", content: messages.user },
-      ],
-      max_tokens: input.maxTokens,
-      temperature: 0,
-      stream: true,
-      stream_options: { include_usage: true },
-      ...(slot !== null ? { id_slot: slot, cache_prompt: true } : {}),
-    };
-    return this.stream({ path: "/v1/chat/completions", body }, facts.countTokens(messages.system + messages.user), input, called, {
-      decide: (text) => ({ text, stop: false }),
-      finish: (text) => text.trim(),
-      stable: (text) => text,
-      read: (event) => readChatEvent(this.options.server, event),
-    });
-  }
-
-  /** Streams one answer, applying the stop rule to the text so far; the connection closes as soon as it says stop or the request is cancelled. */
-  private async stream(
-    request: { path: string; body: unknown },
-    promptTokens: number,
-    input: Pick<CompletionInput, "signal" | "onPrefill" | "onText" | "yieldPoint" | "maxTokens">,
-    /** When the backend call began: the first token is timed from there (a wait for the server or the tokenizer counts). */
-    called: number,
-    rules: { decide: (text: string) => { text: string; stop: boolean }; finish: (text: string) => string; stable: (text: string) => string; read: (event: unknown) => CompletionEvent },
-  ): Promise<GenerationOutcome> {
-    const outcome = emptyOutcome("eos", promptTokens);
+  /** One streamed evaluation, counted among the server's active requests; a finished one is the server's latest latency. */
+  private async streamed(body: RequestBody, promptTokens: number, request: EngineRunRequest, read: (event: unknown) => CompletionEvent): Promise<EngineRun> {
     const started = performance.now();
-    const stop = new AbortController();
-    const signal = AbortSignal.any([input.signal, stop.signal, this.stopAll.signal]);
-    let generated = "";
-    let shown = "";
-    let pieces = 0;
-    let serverDone: CompletionEvent["done"] = null;
-    let stoppedByRule = false;
     this.active++;
     try {
-      await streamEvents(this.options.server, request.path, request.body, signal, async (raw) => {
-        const event = rules.read(raw);
-        if (event.usage) applyUsage(outcome, event.usage);
-        if (event.done) serverDone = event.done;
-        if (event.delta === "") return;
-        const now = performance.now();
-        if (outcome.firstTokenMs === null) {
-          outcome.firstTokenMs = now - called;
-          input.onPrefill?.(1, 1);
-        }
-        // As the client sees it: from the first text to the last.
-        outcome.decodeMs = now - called - outcome.firstTokenMs;
-        pieces++;
-        generated += event.delta;
-        const decision = rules.decide(generated);
-        if (decision.stop) {
-          outcome.text = decision.text;
-          stoppedByRule = true;
-          return "stop";
-        }
-        const stable = rules.stable(generated);
-        if (stable.length > shown.length && stable.startsWith(shown)) {
-          input.onText?.(stable.slice(shown.length));
-          shown = stable;
-        }
-        await input.yieldPoint?.();
-        return undefined;
-      });
-      this.lastLatencyMs = performance.now() - started;
-      if (this.lastError) this.lastError = null;
-    } catch (error) {
-      // A cancel ends the stream quietly; anything else is the caller's (talking()) to record.
-      if (!input.signal.aborted) throw error;
+      const run = await streamRun(this.options.server, body, read, promptTokens, request, this.stopAll.signal);
+      if (run.stopReason !== "cancelled") {
+        this.lastLatencyMs = performance.now() - started;
+        this.lastError = null;
+      }
+      return run;
     } finally {
       this.active--;
     }
-    if (outcome.generatedTokens === 0) outcome.generatedTokens = pieces;
-    if (input.signal.aborted) outcome.stopReason = "cancelled";
-    else if (stoppedByRule) outcome.stopReason = "boundary";
-    else outcome.stopReason = serverDone === "maxTokens" ? "maxTokens" : "eos";
-    if (!stoppedByRule) outcome.text = rules.finish(generated);
-    if (outcome.stopReason !== "cancelled" && outcome.text.length > shown.length && outcome.text.startsWith(shown)) input.onText?.(outcome.text.slice(shown.length));
-    if (outcome.prefillMs === 0 && outcome.firstTokenMs !== null) outcome.prefillMs = outcome.firstTokenMs;
-    return outcome;
   }
 
   countTokens(text: string): number {
@@ -521,53 +386,12 @@ function commonPrefix<T>(a: readonly T[], b: readonly T[]): number {
   return i;
 }
 
-function applyUsage(outcome: GenerationOutcome, usage: ServerUsage): void {
-  outcome.promptTokens = usage.promptTokens;
-  if (usage.evaluatedTokens !== null) outcome.evaluatedTokens = usage.evaluatedTokens;
-  else if (usage.cachedTokens !== null) outcome.evaluatedTokens = Math.max(0, usage.promptTokens - usage.cachedTokens);
-  if (usage.prefillMs !== null) outcome.prefillMs = usage.prefillMs;
-  if (usage.generatedTokens !== null) outcome.generatedTokens = usage.generatedTokens;
-}
-
 export function asHearthError(error: unknown, server: RemoteServer): HearthError {
   if (error instanceof HearthError) return error;
   return badAnswer(server, error instanceof Error ? error.message : String(error));
 }
 
-/** /v1/chat/completions stream events: {choices: [{delta: {content}, finish_reason}], usage?}. */
-function readChatEvent(server: RemoteServer, event: unknown): CompletionEvent {
-  const choice = firstChoice(server, event);
-  const delta = (choice.delta ?? {}) as { content?: unknown };
-  const content = typeof delta.content === "string" ? delta.content : "";
-  return { delta: content, done: finishReason(choice.finish_reason), ...usageOf(event) };
+/** What the pipeline needs of the server's vocabulary. */
+function vocabularyOf<T>(facts: ServerFacts<T>): Vocabulary<T> {
+  return { fim: facts.fim, tokenize: facts.tokenize, countTokens: facts.countTokens, bos: facts.bos };
 }
-
-export function firstChoice(server: RemoteServer, event: unknown): { text?: unknown; delta?: unknown; finish_reason?: unknown } {
-  if (typeof event !== "object" || event === null) throw badAnswer(server, "a stream event that is not an object");
-  const choices = (event as { choices?: unknown }).choices;
-  if (!Array.isArray(choices)) throw badAnswer(server, "a stream event without choices");
-  const choice: unknown = choices[0] ?? {};
-  if (typeof choice !== "object" || choice === null) throw badAnswer(server, "a choice that is not an object");
-  return choice;
-}
-
-export function finishReason(reason: unknown): CompletionEvent["done"] {
-  if (reason === "length") return "maxTokens";
-  if (typeof reason === "string") return "eos";
-  return null;
-}
-
-/** OpenAI's usage (with vLLM's prompt_tokens_details.cached_tokens) and llama-server's timings, where an event has them. */
-export function usageOf(event: unknown): { usage?: ServerUsage } {
-  const e = event as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown; prompt_tokens_details?: { cached_tokens?: unknown } | null }; timings?: { prompt_n?: unknown; cache_n?: unknown; prompt_ms?: unknown; predicted_n?: unknown } };
-  const num = (value: unknown): number | null => (typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : null);
-  const timings = e.timings;
-  const usage = e.usage;
-  if (!usage && !timings) return {};
-  const evaluated = num(timings?.prompt_n);
-  const cached = num(timings?.cache_n) ?? num(usage?.prompt_tokens_details?.cached_tokens);
-  const promptTokens = num(usage?.prompt_tokens) ?? (evaluated !== null ? evaluated + (cached ?? 0) : null);
-  if (promptTokens === null) return {};
-  return { usage: { promptTokens, evaluatedTokens: evaluated, cachedTokens: cached, prefillMs: num(timings?.prompt_ms), generatedTokens: num(timings?.predicted_n) ?? num(usage?.completion_tokens) } };
-}
-

@@ -1,0 +1,77 @@
+/**
+ * One evaluation on a remote server, as the pipeline's engine port runs it: the request sent,
+ * its stream read event by event, the text so far handed to the pipeline after each (the
+ * connection closes the moment it says stop, and the server then stops generating), the
+ * server's counts taken where it reports them. A server that streams past the token limit it
+ * was given is stopped at the limit; the scheduler may let a waiting request run after every
+ * event, empty ones too.
+ */
+import { emptyOutcome } from "../backend.js";
+import type { EngineRun, EngineRunRequest } from "../pipeline/engine-port.js";
+import type { CompletionEvent, RequestBody, ServerUsage } from "./dialect.js";
+import { streamEvents, type RemoteServer } from "./http.js";
+
+export async function streamRun(
+  server: RemoteServer,
+  request: RequestBody,
+  read: (event: unknown) => CompletionEvent,
+  promptTokens: number,
+  run: EngineRunRequest,
+  /** Aborts every request when the daemon stops. */
+  stopAll: AbortSignal,
+): Promise<EngineRun> {
+  const { text: _none, promptLayout: _layout, ...empty } = emptyOutcome("eos", promptTokens);
+  const outcome: EngineRun = { ...empty, generatedText: "" };
+  const stop = new AbortController();
+  const signal = AbortSignal.any([run.signal, stop.signal, stopAll]);
+  let pieces = 0;
+  let serverDone: CompletionEvent["done"] = null;
+  let stoppedByRule = false;
+  let limitReached = false;
+  try {
+    await streamEvents(server, request.path, request.body, signal, async (raw) => {
+      const event = read(raw);
+      if (event.usage) applyUsage(outcome, event.usage);
+      if (event.done) serverDone = event.done;
+      if (event.delta !== "") {
+        const now = performance.now();
+        if (outcome.firstTokenMs === null) {
+          outcome.firstTokenMs = now - run.startedAt;
+          run.onPrefill?.(1, 1);
+        }
+        // As the client sees it: from the first text to the last.
+        outcome.decodeMs = now - run.startedAt - outcome.firstTokenMs;
+        pieces++;
+        outcome.generatedText += event.delta;
+        if (run.onGenerated(outcome.generatedText)) {
+          stoppedByRule = true;
+          return "stop";
+        }
+        // A server that ignores n_predict is held to it here: each event carries at least one token.
+        if (pieces >= run.maxTokens) {
+          limitReached = true;
+          return "stop";
+        }
+      }
+      await run.yieldPoint?.();
+      return undefined;
+    });
+  } catch (error) {
+    // A cancel ends the stream quietly; anything else is the caller's to record.
+    if (!run.signal.aborted) throw error;
+  }
+  if (outcome.generatedTokens === 0 || limitReached) outcome.generatedTokens = limitReached ? Math.min(pieces, run.maxTokens) : pieces;
+  if (run.signal.aborted) outcome.stopReason = "cancelled";
+  else if (stoppedByRule) outcome.stopReason = "boundary";
+  else outcome.stopReason = limitReached || serverDone === "maxTokens" ? "maxTokens" : "eos";
+  if (outcome.prefillMs === 0 && outcome.firstTokenMs !== null) outcome.prefillMs = outcome.firstTokenMs;
+  return outcome;
+}
+
+function applyUsage(outcome: EngineRun, usage: ServerUsage): void {
+  outcome.promptTokens = usage.promptTokens;
+  if (usage.evaluatedTokens !== null) outcome.evaluatedTokens = usage.evaluatedTokens;
+  else if (usage.cachedTokens !== null) outcome.evaluatedTokens = Math.max(0, usage.promptTokens - usage.cachedTokens);
+  if (usage.prefillMs !== null) outcome.prefillMs = usage.prefillMs;
+  if (usage.generatedTokens !== null) outcome.generatedTokens = usage.generatedTokens;
+}
