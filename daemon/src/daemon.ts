@@ -6,13 +6,13 @@
 import path from "node:path";
 import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
 import { checkRemoteTransport, createBackend, localEngine, PrecisionService, SPECULATION_MODES, type BackendChoice, type EngineOptions, type RemoteOptions } from "./backends.js";
-import { IdleWork } from "./idle-work.js";
 import { MetricsLog } from "./metrics.js";
 import { PROTOCOL_VERSION, type ModelProgressParams, type ModelState, type StatusResult } from "./protocol.js";
 import { Scheduler } from "./scheduler.js";
 import { defaultServerOptions, HearthServer } from "./server.js";
 import { Session } from "./session.js";
 import { HEARTH_VERSION, packageRoot } from "./version.js";
+import { idleTimingFrom, type IdleTiming } from "./workspace.js";
 import { WorkspaceRegistry } from "./workspaces.js";
 import { LIBUV_POOL_ADVICE, libuvPoolIsOneThread } from "./engine/libuv-pool.js";
 
@@ -23,6 +23,8 @@ export interface DaemonOptions extends Omit<EngineOptions, "modelsDir">, RemoteO
   port: number;
   /** Exit after this long with no client; 0 never. */
   idleTimeoutMs: number;
+  /** When a workspace's idle pass runs and how often its states may be saved (tests shorten them). */
+  idleTiming?: IdleTiming;
 }
 
 export function validateDaemonOptions(options: DaemonOptions): DaemonOptions {
@@ -53,20 +55,16 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const releaseLock = acquireLock(options.home);
   const started = Date.now();
   const token = newToken();
-  const { port: _port, idleTimeoutMs: _idleTimeoutMs, backend: choice, apiKey, remoteModel, remoteTimeoutMs, insecureHttp: _insecureHttp, ...engineOptions } = options;
+  const { port: _port, idleTimeoutMs: _idleTimeoutMs, idleTiming: _idleTiming, backend: choice, apiKey, remoteModel, remoteTimeoutMs, insecureHttp: _insecureHttp, ...engineOptions } = options;
   const backend = createBackend(choice, { ...engineOptions, modelsDir: path.join(options.home, "models") }, { apiKey, remoteModel, remoteTimeoutMs }, log);
   // The local engine switches precision; a remote backend answers that it can't.
   const engine = localEngine(backend);
   // A waiting completion may run inside a long job's yield point when a sequence is free for it.
   const scheduler = new Scheduler({ mayNest: () => backend.hasFreeSequence() });
-  const idle = new IdleWork(backend, scheduler, log);
   const metrics = new MetricsLog();
   // A workspace whose last window closed keeps its KV caches (live until evicted, then on
   // disk) but nothing else: per-workspace state would otherwise grow with every folder opened.
-  const workspaces = new WorkspaceRegistry((workspaceId) => {
-    idle.forget(workspaceId);
-    backend.forgetWorkspace(workspaceId);
-  });
+  const workspaces = new WorkspaceRegistry({ backend, scheduler, timing: options.idleTiming ?? idleTimingFrom(process.env), stats: { passes: 0, warmedTokens: 0 }, log });
   const sessions = new Set<Session>();
   let idleTimer: NodeJS.Timeout | null = null;
   let stopping: Promise<void> | null = null;
@@ -83,18 +81,10 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     model: backend.modelInfo(),
     modelState: backend.state,
     memory: await backend.memory(),
-    workspaces: workspaces.all().map((w) => ({
-      workspaceId: w.workspaceId,
-      folders: w.folders,
-      cachedTokens: backend.cachedTokens(w.workspaceId),
-      liveDocuments: backend.liveDocuments(w.workspaceId),
-      contextChunks: idle.contextRing(w.workspaceId).size,
-      clients: w.clients,
-      lastUsed: w.lastUsed?.toISOString() ?? null,
-    })),
+    workspaces: workspaces.all().map((w) => w.status()),
     kvCache: backend.kvStoreInfo(),
     clients: sessions.size,
-    idle: idle.stats,
+    idle: { ...workspaces.idleStats },
     recentRequests: metrics.recent(),
   });
 
@@ -114,7 +104,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       if (idleTimer) clearTimeout(idleTimer);
       removeDiscovery(options.home);
       await scheduler.close();
-      idle.cancel();
+      workspaces.cancelIdleWork();
       for (const session of sessions) session.close(1001, "daemon stopping");
       await backend.saveAll().catch((error: unknown) => log(`warning: saving KV state failed: ${String(error)}`));
       await server.close();
@@ -159,8 +149,6 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         workspaces,
         status,
         requestStop: () => void stop(),
-        requestFinished: (workspaceId, warm) => idle.requestFinished(workspaceId, warm),
-        contextRing: (workspaceId) => idle.contextRing(workspaceId),
         precision,
         log,
       });

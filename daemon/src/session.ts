@@ -3,15 +3,13 @@
  * Parameters are validated before use; every failure leaves as a typed JSON-RPC error and
  * the session (and daemon) carry on.
  */
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createMessageConnection, ResponseError, type CancellationToken, type MessageConnection, type ProgressType, type RequestParam } from "vscode-jsonrpc/node";
 import type WebSocket from "ws";
 import { DocumentStore, offsetAt } from "./documents.js";
 import { emptyOutcome, type GenerationOutcome, type InferenceBackend, type PrecisionControl } from "./backend.js";
 import { HearthError, cancelledError, toHearthError } from "./errors.js";
 import type { MetricsLog } from "./metrics.js";
-import { chunkAround, type ContextRing } from "./prompt/context-ring.js";
+import { chunkAround } from "./prompt/context-ring.js";
 import {
   AddContextNotification,
   DidChangeTextDocumentNotification,
@@ -44,8 +42,8 @@ import {
 } from "./protocol.js";
 import type { JobHandle, Scheduler } from "./scheduler.js";
 import { WsMessageReader, WsMessageWriter } from "./transport/ws-transport.js";
-import { defaultExcludes } from "./privacy.js";
 import * as validate from "./validate.js";
+import { fileNameOf, type Workspace } from "./workspace.js";
 import type { WorkspaceRegistry } from "./workspaces.js";
 
 export interface SessionServices {
@@ -57,10 +55,6 @@ export interface SessionServices {
   workspaces: WorkspaceRegistry;
   status(): Promise<StatusResult>;
   requestStop(): void;
-  /** Called after each completion, with its workspace: the daemon saves idle workspaces. */
-  requestFinished(workspaceId: string, warm: (signal: AbortSignal) => Promise<number>): void;
-  /** The workspace's ring of context chunks from other files. */
-  contextRing(workspaceId: string): ContextRing;
   log(message: string): void;
   /** Precision switching: the local engine's; null for a backend that can't. */
   precision: PrecisionControl | null;
@@ -73,9 +67,8 @@ export class Session {
   private readonly connection: MessageConnection;
   private readonly documents = new DocumentStore();
   private readonly jobs = new Set<JobHandle>();
-  private workspaceId: string | null = null;
-  /** The workspace's folder URIs: documents' paths in FIM prompts are relative to them. */
-  private folders: string[] = [];
+  /** The workspace this connection joined at initialize. */
+  private joined: Workspace | null = null;
   private shutDown = false;
   private closed = false;
   readonly onClose: Promise<void>;
@@ -99,7 +92,7 @@ export class Session {
   }
 
   get workspace(): string | null {
-    return this.workspaceId;
+    return this.joined?.id ?? null;
   }
 
   notifyModelProgress(params: ModelProgressParams): void {
@@ -116,7 +109,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     for (const job of this.jobs) job.abort("cancelled");
-    if (this.workspaceId !== null) this.services.workspaces.leave(this.workspaceId);
+    if (this.joined !== null) this.services.workspaces.leave(this.joined);
     this.connection.dispose();
   }
 
@@ -136,7 +129,7 @@ export class Session {
       this.notification(() => {
         const { textDocument } = validate.didOpenParams(params);
         this.documents.open(textDocument);
-        this.addChunk(textDocument.uri, chunkAround(textDocument.text, 0));
+        this.requireWorkspace().addChunk(textDocument.uri, chunkAround(textDocument.text, 0));
       }),
     );
     c.onNotification(DidChangeTextDocumentNotification.method, (params: unknown) =>
@@ -144,12 +137,12 @@ export class Session {
         const p = validate.didChangeParams(params);
         this.documents.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
         const line = p.contentChanges[p.contentChanges.length - 1]?.range?.start.line ?? 0;
-        this.addChunk(p.textDocument.uri, chunkAround(this.documents.require(p.textDocument.uri).text, line));
+        this.requireWorkspace().addChunk(p.textDocument.uri, chunkAround(this.documents.require(p.textDocument.uri).text, line));
       }),
     );
     c.onNotification(AddContextNotification.method, (params: unknown) =>
       this.notification(() => {
-        for (const chunk of validate.addContextParams(params).chunks) this.addChunk(chunk.uri, chunk.text);
+        for (const chunk of validate.addContextParams(params).chunks) this.requireWorkspace().addChunk(chunk.uri, chunk.text);
       }),
     );
     c.onNotification(DidCloseTextDocumentNotification.method, (params: unknown) =>
@@ -191,7 +184,7 @@ export class Session {
   /** Runs a handler, turning any failure into a ResponseError with Hearth's code and hint. */
   private async guard<T>(work: () => Promise<T>, needsInitialize = true): Promise<T | ResponseError<unknown>> {
     try {
-      if (needsInitialize && this.workspaceId === null) {
+      if (needsInitialize && this.joined === null) {
         throw new HearthError(ErrorCodes.ServerNotInitialized, "HEARTH_ERR_NOT_INITIALIZED", "The session is not initialized.", "Send initialize first.");
       }
       if (this.shutDown) {
@@ -205,16 +198,10 @@ export class Session {
     }
   }
 
-  /** What the user works on in a file becomes context for completions in the others; a file that may hold secrets never does. */
-  private addChunk(uri: string, text: string): void {
-    if (defaultExcludes.matches(uri)) return;
-    this.services.contextRing(this.requireWorkspace()).add({ uri, name: displayName(uri), text });
-  }
-
   /** Notifications have no response; a bad one is logged and answered with nothing. */
   private notification(work: () => void): void {
     try {
-      if (this.workspaceId === null) throw new Error("notification before initialize");
+      if (this.joined === null) throw new Error("notification before initialize");
       work();
     } catch (error) {
       this.services.log(`ignored notification: ${error instanceof Error ? error.message : String(error)}`);
@@ -223,12 +210,10 @@ export class Session {
 
   private async initialize(params: unknown): Promise<InitializeResult> {
     const p = validate.initializeParams(params);
-    if (this.workspaceId !== null) {
+    if (this.joined !== null) {
       throw new HearthError(ErrorCodes.InvalidRequest, "HEARTH_ERR_ALREADY_INITIALIZED", "initialize was already sent on this connection.", "Open a new connection for another workspace.");
     }
-    const record = this.services.workspaces.join(p.workspaceFolders);
-    this.workspaceId = record.workspaceId;
-    this.folders = record.folders.map((uri) => uri.replace(/\/+$/, ""));
+    this.joined = this.services.workspaces.join(p.workspaceFolders);
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -236,7 +221,7 @@ export class Session {
         experimental: { hearth: { protocolVersion: PROTOCOL_VERSION, methods: [...HEARTH_METHODS] } },
       },
       serverInfo: { name: "hearth", version: this.services.version },
-      workspaceId: this.workspaceId,
+      workspaceId: this.joined.id,
     };
   }
 
@@ -245,10 +230,10 @@ export class Session {
     const document = this.documents.require(p.textDocument.uri);
     const cursorOffset = offsetAt(document.text, p.position);
     const text = document.text;
-    const workspaceId = this.requireWorkspace();
+    const workspace = this.requireWorkspace();
     const uri = p.textDocument.uri;
-    const ring = this.services.contextRing(workspaceId);
-    const input = { workspaceId, text, cursorOffset, documentUri: uri, mode: p.hearth?.mode, languageId: document.languageId, fileName: this.pathInWorkspace(uri), repoName: this.repoName() };
+    const ring = workspace.ring;
+    const input = { workspaceId: workspace.id, text, cursorOffset, documentUri: uri, mode: p.hearth?.mode, languageId: document.languageId, fileName: workspace.pathOf(uri), repoName: workspace.repoName };
     const version = document.version;
     // At idle the prompt is laid out anew (lines typed since move above the suffix, new
     // context chunks join the head) and evaluated, off the next keystroke's path. Only while
@@ -305,21 +290,9 @@ export class Session {
     );
   }
 
-  /** A document's path relative to the workspace folder holding it (its file name otherwise). */
-  private pathInWorkspace(uri: string): string {
-    const folder = this.folders.find((f) => uri.startsWith(`${f}/`));
-    return folder === undefined ? fileNameOf(uri) : decodedUriPart(uri.slice(folder.length + 1));
-  }
-
-  /** The workspace's name for the repository-style FIM formats: its first folder's name. */
-  private repoName(): string {
-    const first = this.folders[0];
-    return first === undefined ? "workspace" : decodedUriPart(first.slice(first.lastIndexOf("/") + 1)) || "workspace";
-  }
-
-  private requireWorkspace(): string {
-    if (this.workspaceId === null) throw new Error("unreachable: guarded by initialize");
-    return this.workspaceId;
+  private requireWorkspace(): Workspace {
+    if (this.joined === null) throw new Error("unreachable: guarded by initialize");
+    return this.joined;
   }
 
   /**
@@ -337,8 +310,9 @@ export class Session {
   ): Promise<{ result: GenerationOutcome; metrics: RequestMetrics }> {
     const arrived = performance.now();
     const requestId = this.services.metrics.newRequestId();
-    const workspaceId = kind === "explain" ? "explain" : this.requireWorkspace();
-    const supersedeKey = documentUri === null ? null : `${this.requireWorkspace()}\u0000${documentUri}`;
+    const workspace = this.requireWorkspace();
+    const workspaceId = kind === "explain" ? "explain" : workspace.id;
+    const supersedeKey = documentUri === null ? null : `${workspace.id}\u0000${documentUri}`;
     // Assigned by the scheduler's callback, which TypeScript's flow analysis can't see.
     let handle = null as JobHandle | null;
     let failure: unknown = null;
@@ -364,7 +338,7 @@ export class Session {
       },
       async (h) => {
         if (h.signal.aborted) return null;
-        this.services.workspaces.touch(workspaceId);
+        workspace.touch();
         if (workDoneToken !== undefined) this.progress(WorkDoneProgress, workDoneToken, { kind: "begin", title: kind === "explain" ? "Explaining" : "Completing", cancellable: true });
         try {
           return await work(h, { ...hooks, yieldPoint: () => h.yield() });
@@ -404,7 +378,7 @@ export class Session {
       finishedAt: new Date().toISOString(),
     };
     this.services.metrics.record(metrics);
-    if (kind === "completion" && warm) this.services.requestFinished(workspaceId, warm);
+    if (kind === "completion" && warm) workspace.requestFinished(warm);
     if (aborted !== null) throw cancelledError(aborted);
     if (failure !== null) throw failure;
     return { result, metrics };
@@ -418,30 +392,3 @@ function round(ms: number): number {
 function unreachable(): never {
   throw new Error("unreachable: the scheduler hands out a job handle before running it");
 }
-
-/** A path for the prompt's chunk label: the URI's path, without the scheme. */
-function displayName(uri: string): string {
-  try {
-    return uri.startsWith("file:") ? fileURLToPath(uri) : uri;
-  } catch {
-    return uri;
-  }
-}
-
-/** A URI's path part, %-escapes decoded where they are well-formed (a client's URI is not trusted to be). */
-function decodedUriPart(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
-}
-
-function fileNameOf(uri: string): string {
-  try {
-    return uri.startsWith("file:") ? path.basename(fileURLToPath(uri)) : (uri.split("/").pop() ?? uri);
-  } catch {
-    return uri;
-  }
-}
-

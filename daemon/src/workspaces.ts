@@ -1,16 +1,12 @@
 /**
  * Workspaces as the daemon sees them: a set of folder URIs, named by a hash so the same
- * folders opened from two windows (or the CLI) share one KV cache.
+ * folders opened from two windows (or the CLI) share one KV cache. The registry holds one
+ * Workspace record (workspace.ts) per workspace with a client, and frees it when its last
+ * client leaves.
  */
 import { createHash } from "node:crypto";
 import type { WorkspaceFolder } from "./protocol.js";
-
-export interface WorkspaceRecord {
-  workspaceId: string;
-  folders: string[];
-  clients: number;
-  lastUsed: Date | null;
-}
+import { Workspace, type IdleStats, type WorkspaceServices } from "./workspace.js";
 
 export function workspaceIdFor(folders: readonly WorkspaceFolder[] | null | undefined): string {
   const uris = (folders ?? []).map((f) => f.uri.replace(/\/+$/, "")).sort();
@@ -19,37 +15,41 @@ export function workspaceIdFor(folders: readonly WorkspaceFolder[] | null | unde
 }
 
 export class WorkspaceRegistry {
-  private readonly records = new Map<string, WorkspaceRecord>();
+  private readonly records = new Map<string, Workspace>();
 
-  /** @param onEmpty called when a workspace's last client leaves: what was kept for it goes. */
-  constructor(private readonly onEmpty: (workspaceId: string) => void = () => undefined) {}
+  constructor(private readonly services: WorkspaceServices) {}
 
-  join(folders: readonly WorkspaceFolder[] | null | undefined): WorkspaceRecord {
-    const workspaceId = workspaceIdFor(folders);
-    let record = this.records.get(workspaceId);
-    if (!record) {
-      record = { workspaceId, folders: (folders ?? []).map((f) => f.uri), clients: 0, lastUsed: null };
-      this.records.set(workspaceId, record);
+  /** Every workspace's idle passes, for hearth/status. */
+  get idleStats(): IdleStats {
+    return this.services.stats;
+  }
+
+  join(folders: readonly WorkspaceFolder[] | null | undefined): Workspace {
+    const id = workspaceIdFor(folders);
+    let workspace = this.records.get(id);
+    if (!workspace) {
+      workspace = new Workspace(id, (folders ?? []).map((f) => f.uri), this.services);
+      this.records.set(id, workspace);
     }
-    record.clients++;
-    return record;
+    workspace.clients++;
+    return workspace;
   }
 
-  leave(workspaceId: string): void {
-    const record = this.records.get(workspaceId);
-    if (!record) return;
-    record.clients = Math.max(0, record.clients - 1);
-    if (record.clients > 0) return;
-    this.records.delete(workspaceId);
-    this.onEmpty(workspaceId);
+  /** A client left; the last one's leaving frees the workspace's record. */
+  leave(workspace: Workspace): void {
+    if (this.records.get(workspace.id) !== workspace) return;
+    workspace.clients = Math.max(0, workspace.clients - 1);
+    if (workspace.clients > 0) return;
+    this.records.delete(workspace.id);
+    workspace.dispose();
   }
 
-  touch(workspaceId: string): void {
-    const record = this.records.get(workspaceId);
-    if (record) record.lastUsed = new Date();
-  }
-
-  all(): WorkspaceRecord[] {
+  all(): Workspace[] {
     return [...this.records.values()];
+  }
+
+  /** The daemon stops: no more idle passes (it saves every state itself). */
+  cancelIdleWork(): void {
+    for (const workspace of this.records.values()) workspace.cancelIdleWork();
   }
 }
