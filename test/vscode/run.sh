@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the extension's test suite inside a real VS Code: code-server + headless Chromium via
-# test/vscode-runner (offline; see /work/shared/TESTING-VSCODE.md). Builds the extension and
+# test/vscode-runner (offline; see docs/development.md). Builds the extension and
 # the suite, gives VS Code a fresh daemon home and workspace, and stops the daemon the
 # extension started when the run ends, however it ends.
 #
