@@ -6,9 +6,9 @@
  */
 import { HEARTH_ERRORS, ErrorCodes, type ErrorCode, type ErrorData, type RpcCodeOf, type WireErrorName } from "./protocol.js";
 
-/** `new HearthError(ErrorCodes.X, "HEARTH_ERR_Y", …)`, accepted only where the table pairs X with Y. */
+/** `new HearthError(ErrorCodes.NoFimSupport, "HEARTH_ERR_NO_FIM", …)`: accepted only where the table pairs the two. */
 type PairedArgs = { [N in WireErrorName]: [rpcCode: RpcCodeOf<N>, code: N, message: string, hint: string] }[WireErrorName];
-/** `new HearthError("HEARTH_ERR_Y", message, hint)`: the code is looked up; the form for new code. */
+/** `new HearthError("HEARTH_ERR_NO_FIM", message, hint)`: the code is looked up; the form for new code. */
 type NamedArgs = [code: WireErrorName, message: string, hint: string];
 
 /** The names that travel with JSON-RPC code `C`. */
