@@ -484,7 +484,10 @@ export const HEARTH_METHODS: readonly string[] = [
 
 /**
  * JSON-RPC error codes. The standard ones as JSON-RPC and LSP define them; Hearth's own lie
- * below -32899 so they collide with neither. Every Hearth error carries `data: ErrorData`.
+ * below -32899 so they collide with neither. Every Hearth error carries `data: ErrorData`,
+ * whose `code` is one of the names in HEARTH_ERRORS; docs/errors.md says what each means
+ * and what to do about it. -33006 is not used (a superseded request answers
+ * RequestCancelled, which clients already treat as a quiet cancel) and is not reused.
  */
 export const ErrorCodes = {
   ParseError: -32700,
@@ -500,7 +503,6 @@ export const ErrorCodes = {
   DocumentNotOpen: -33003,
   DocumentTooLarge: -33004,
   ShuttingDown: -33005,
-  Superseded: -33006,
   NoFimSupport: -33007,
   BusyQueueFull: -33008,
   UnknownVariant: -33009,
@@ -517,7 +519,79 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-/** Machine-readable name and a sentence that says what to do. */
+/**
+ * Every Hearth error name, with the JSON-RPC code it always travels with and what it means.
+ * A name is a client's stable handle (match on `data.code`); several names may share a code
+ * (all cancellations are RequestCancelled), never the other way round. `rpcCode: null` marks
+ * an error that never crosses the wire: the CLI, the extension or the bench raise it locally.
+ */
+export const HEARTH_ERRORS = {
+  // The wire and the session
+  HEARTH_ERR_PARSE: { rpcCode: ErrorCodes.ParseError, meaning: "A text frame was not well-formed JSON." },
+  HEARTH_ERR_INVALID_REQUEST: { rpcCode: ErrorCodes.InvalidRequest, meaning: "A frame was JSON but not one JSON-RPC 2.0 message (a batch, or no method and no id)." },
+  HEARTH_ERR_BINARY_FRAME: { rpcCode: ErrorCodes.InvalidRequest, meaning: "A binary WebSocket frame arrived; JSON-RPC travels in text frames." },
+  HEARTH_ERR_MESSAGE_TOO_LARGE: { rpcCode: ErrorCodes.MessageTooLarge, meaning: "A message exceeded the daemon's size limit (Limits.maxMessageBytes)." },
+  HEARTH_ERR_INVALID_PARAMS: { rpcCode: ErrorCodes.InvalidParams, meaning: "A request's or notification's parameters failed validation." },
+  HEARTH_ERR_NOT_INITIALIZED: { rpcCode: ErrorCodes.ServerNotInitialized, meaning: "A request that needs a workspace came before initialize." },
+  HEARTH_ERR_ALREADY_INITIALIZED: { rpcCode: ErrorCodes.InvalidRequest, meaning: "initialize was sent twice on one connection." },
+  HEARTH_ERR_SHUT_DOWN: { rpcCode: ErrorCodes.InvalidRequest, meaning: "A request came after this connection sent shutdown." },
+  HEARTH_ERR_INTERNAL: { rpcCode: ErrorCodes.InternalError, meaning: "Something failed that Hearth did not expect: a bug." },
+  // Scheduling and cancellation
+  HEARTH_ERR_CANCELLED: { rpcCode: ErrorCodes.RequestCancelled, meaning: "The client cancelled the request ($/cancelRequest)." },
+  HEARTH_ERR_SUPERSEDED: { rpcCode: ErrorCodes.RequestCancelled, meaning: "A newer completion request for the same document replaced this one." },
+  HEARTH_ERR_SWITCHING_MODEL: { rpcCode: ErrorCodes.RequestCancelled, meaning: "The request stopped because the daemon is switching precision variant." },
+  HEARTH_ERR_CANCELLED_BY_SHUTDOWN: { rpcCode: ErrorCodes.RequestCancelled, meaning: "The request was queued or running when the daemon began shutting down." },
+  HEARTH_ERR_SHUTTING_DOWN: { rpcCode: ErrorCodes.ShuttingDown, meaning: "The request arrived after the daemon began shutting down." },
+  HEARTH_ERR_QUEUE_FULL: { rpcCode: ErrorCodes.BusyQueueFull, meaning: "Too many requests are already queued or running (Limits.maxQueuedRequests)." },
+  // Documents
+  HEARTH_ERR_DOCUMENT_NOT_OPEN: { rpcCode: ErrorCodes.DocumentNotOpen, meaning: "A request named a document this connection has not opened." },
+  HEARTH_ERR_DOCUMENT_TOO_LARGE: { rpcCode: ErrorCodes.DocumentTooLarge, meaning: "A document's text exceeds Limits.maxDocumentChars." },
+  HEARTH_ERR_DOCUMENT_OUT_OF_SYNC: { rpcCode: ErrorCodes.DocumentOutOfSync, meaning: "The daemon's copy of a document missed or could not apply a change." },
+  // The model
+  HEARTH_ERR_MODEL_NOT_READY: { rpcCode: ErrorCodes.ModelNotReady, meaning: "No model is loaded yet, or the remote server is not connected yet." },
+  HEARTH_ERR_MODEL_LOAD_FAILED: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "The model could not be found, downloaded or loaded." },
+  HEARTH_ERR_DERIVE_FAILED: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "Deriving a precision variant from the model file failed." },
+  HEARTH_ERR_NO_DRAFT_MODEL: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "Draft speculation was asked for and no draft model is configured or found." },
+  HEARTH_ERR_DRAFT_VOCABULARY: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "The draft model's vocabulary differs from the target model's." },
+  HEARTH_ERR_NO_FIM: { rpcCode: ErrorCodes.NoFimSupport, meaning: "The model (or server) cannot fill in the middle, or its FIM format is unknown." },
+  HEARTH_ERR_UNKNOWN_VARIANT: { rpcCode: ErrorCodes.UnknownVariant, meaning: "hearth/precision/set named a variant this model does not have." },
+  HEARTH_ERR_KV_TYPE_UNSUPPORTED: { rpcCode: ErrorCodes.UnsupportedKvCacheType, meaning: "hearth/precision/set asked for a KV cache type this model or device cannot use." },
+  HEARTH_ERR_NOT_SUPPORTED_BY_BACKEND: { rpcCode: ErrorCodes.NotSupportedByBackend, meaning: "The backend cannot do what was asked (a remote server cannot switch precision)." },
+  // Remote engines
+  HEARTH_ERR_BACKEND_UNREACHABLE: { rpcCode: ErrorCodes.BackendUnreachable, meaning: "The remote server did not answer." },
+  HEARTH_ERR_BACKEND_UNAUTHORIZED: { rpcCode: ErrorCodes.BackendUnauthorized, meaning: "The remote server refused the API key." },
+  HEARTH_ERR_BACKEND_UNKNOWN_MODEL: { rpcCode: ErrorCodes.BackendUnknownModel, meaning: "The remote server does not serve the model Hearth asked for." },
+  HEARTH_ERR_BACKEND_TIMEOUT: { rpcCode: ErrorCodes.BackendTimeout, meaning: "The remote server did not answer in time." },
+  HEARTH_ERR_BACKEND_BAD_ANSWER: { rpcCode: ErrorCodes.BackendBadAnswer, meaning: "The remote server answered something Hearth cannot use." },
+  // Never on the wire: raised by the CLI, the extension or the bench
+  HEARTH_ERR_HOME_NOT_PRIVATE: { rpcCode: null, meaning: "Hearth's home folder is not the user's alone (another owner, or writable by group or others)." },
+  HEARTH_ERR_ALREADY_RUNNING: { rpcCode: null, meaning: "Another daemon already runs on this home." },
+  HEARTH_ERR_NO_DAEMON: { rpcCode: null, meaning: "A client found no daemon and could not start one." },
+  HEARTH_ERR_NOT_OUR_DAEMON: { rpcCode: null, meaning: "What answered on the daemon's port could not prove it holds the token." },
+  HEARTH_ERR_NOT_CONNECTED: { rpcCode: null, meaning: "The VS Code extension is not connected to its daemon yet." },
+  HEARTH_ERR_BENCH_UNSUPPORTED: { rpcCode: null, meaning: "A bench configuration asks for something the daemon cannot run." },
+  HEARTH_ERR_BENCH_DAEMON: { rpcCode: null, meaning: "The daemon the bench started refused its options or could not load the model." },
+  HEARTH_ERR_BAD_EVAL_FILE: { rpcCode: null, meaning: "An evaluation task file (JSONL) does not follow the format." },
+  HEARTH_ERR_BAD_TRACE: { rpcCode: null, meaning: "An editing trace does not follow the format." },
+} as const satisfies Record<`HEARTH_ERR_${string}`, { rpcCode: ErrorCode | null; meaning: string }>;
+
+export type HearthErrorName = keyof typeof HEARTH_ERRORS;
+
+/** The names a daemon may send in `ErrorData.code`, each with one JSON-RPC code. */
+export type WireErrorName = { [N in HearthErrorName]: (typeof HEARTH_ERRORS)[N]["rpcCode"] extends null ? never : N }[HearthErrorName];
+
+/** The JSON-RPC code that `name` travels with. */
+export type RpcCodeOf<N extends WireErrorName> = (typeof HEARTH_ERRORS)[N]["rpcCode"];
+
+export function rpcCodeOf<N extends WireErrorName>(name: N): RpcCodeOf<N> {
+  return HEARTH_ERRORS[name].rpcCode;
+}
+
+/**
+ * Machine-readable name and a sentence that says what to do. `code` is a HearthErrorName
+ * from this version of the protocol; a client should treat a name it does not know (from a
+ * newer daemon) by its JSON-RPC code.
+ */
 export interface ErrorData {
   code: string;
   hint: string;

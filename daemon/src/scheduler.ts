@@ -15,10 +15,11 @@
  * - Background work gives way: any request submitted while it waits or runs aborts it, and
  *   prefill checks the signal between chunks.
  */
-import { HearthError } from "./errors.js";
+import { HearthError, type AbortReason } from "./errors.js";
 import { ErrorCodes, Limits } from "./protocol.js";
 
-export type AbortReason = "cancelled" | "superseded" | "shutdown" | "switching" | "preempted";
+/** Why a job was aborted; errors.ts states each reason with the error its client receives. */
+export type { AbortReason };
 
 /** Lower runs first. */
 export type JobPriority = "completion" | "other" | "background";
