@@ -30,7 +30,7 @@ import { Speculation, type SpeculationMode } from "./speculation.js";
 export const DEFAULT_MAX_PREFILL_MS = 4000;
 const PREFILL_SPEED_FILE = "prefill-tokens-per-second.json";
 
-export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | "off";
+export type GpuChoice = import("../options.js").GpuChoice;
 
 export interface EngineOptions {
   modelSource: string;
