@@ -388,7 +388,7 @@ export function isOneOf<T extends string>(choices: readonly T[], value: unknown)
   return (choices as readonly unknown[]).includes(value);
 }
 
-/** How an option's default reads in --help and the docs: the environment variable first where there is one. */
+/** How an option's default reads in --help: the environment variable first where there is one. */
 export function defaultTextOf(option: ServeOption): string {
   const own = option.defaultText ?? String(option.default);
   return option.env === undefined || own.includes(`$${option.env}`) ? own : `$${option.env}, else ${own}`;
