@@ -12,11 +12,7 @@ import { llamaServerDialect } from "./remote/llama-server.js";
 import { DEFAULT_OPENAI_CONTEXT, openAiDialect } from "./remote/openai.js";
 import { RemoteBackend } from "./remote/remote-backend.js";
 
-export { DEFAULT_MAX_PREFILL_MS, type GpuChoice } from "./engine/engine.js";
 export { defaultThreadCount } from "./engine/hardware.js";
-export { DEFAULT_KV_DISK_BYTES } from "./engine/kv-store.js";
-export { MAX_PREFILL_CHUNK, MIN_PREFILL_CHUNK, PREFILL_STEP_TARGET_MS } from "./engine/prefill-chunk.js";
-export { SPECULATION_MODES, type SpeculationMode } from "./engine/speculation.js";
 export { PrecisionService } from "./engine/precision-service.js";
 export type { EngineOptions } from "./engine/engine.js";
 /** Local model-file tools (hearth quantize). */
@@ -25,9 +21,6 @@ export { LLAMA_FTYPES, quantizeModelFile } from "./engine/precision/llama-quanti
 export type BackendChoice = { kind: "local" } | { kind: "llama-server" | "openai"; url: URL };
 
 export const BACKEND_KINDS = ["llama-server", "openai"] as const;
-
-/** How long a remote server may take to start answering, and to send the next event (default). */
-export const DEFAULT_REMOTE_TIMEOUT_MS = 15_000;
 
 /** Parses --backend: "local", "llama-server=URL" or "openai=URL" (http or https). */
 export function parseBackendChoice(value: string): BackendChoice {

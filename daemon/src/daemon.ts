@@ -5,7 +5,8 @@
  */
 import path from "node:path";
 import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
-import { checkRemoteTransport, createBackend, localEngine, PrecisionService, SPECULATION_MODES, type BackendChoice, type EngineOptions, type RemoteOptions } from "./backends.js";
+import { createBackend, localEngine, PrecisionService, type BackendChoice, type EngineOptions, type RemoteOptions } from "./backends.js";
+import { validateDaemonOptions } from "./validate-daemon-options.js";
 import { MetricsLog } from "./metrics.js";
 import { PROTOCOL_VERSION, type ModelProgressParams, type ModelState, type StatusResult } from "./protocol.js";
 import { Scheduler } from "./scheduler.js";
@@ -25,24 +26,6 @@ export interface DaemonOptions extends Omit<EngineOptions, "modelsDir">, RemoteO
   idleTimeoutMs: number;
   /** When a workspace's idle pass runs and how often its states may be saved (tests shorten them). */
   idleTiming?: IdleTiming;
-}
-
-export function validateDaemonOptions(options: DaemonOptions): DaemonOptions {
-  const int = (name: string, value: number, min: number, max: number): void => {
-    if (!Number.isInteger(value)) throw new TypeError(`${name} must be an integer; got ${value}.`);
-    if (value < min || value > max) throw new RangeError(`${name} must be between ${min} and ${max}; got ${value}.`);
-  };
-  int("port", options.port, 0, 65535);
-  int("idle timeout (ms)", options.idleTimeoutMs, 0, 7 * 24 * 3600 * 1000);
-  int("context size", options.contextSize, 256, 1 << 20);
-  int("max workspaces", options.maxWorkspaces, 1, 64);
-  int("threads", options.threads, 1, 1024);
-  if (!["auto", "cuda", "vulkan", "metal", "off"].includes(options.gpu)) throw new RangeError(`gpu must be auto, cuda, vulkan, metal or off; got ${options.gpu}.`);
-  if (options.backend.kind === "local" && options.modelSource.trim() === "") throw new TypeError("model must name a .gguf path, an hf: URI or generated:NAME.");
-  int("remote timeout (ms)", options.remoteTimeoutMs, 100, 3_600_000);
-  checkRemoteTransport(options.backend, options.insecureHttp === true);
-  if (options.speculation !== undefined && !SPECULATION_MODES.includes(options.speculation)) throw new RangeError(`speculation must be ${SPECULATION_MODES.join(", ")}; got ${options.speculation}.`);
-  return options;
 }
 
 function log(message: string): void {

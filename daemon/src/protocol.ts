@@ -614,3 +614,9 @@ export const Limits = {
   maxContextChunks: 16,
   maxContextChunkChars: 64 * 1024,
 } as const;
+
+/** What a request asks for when it names no limit of its own; every client uses these. */
+export const Defaults = {
+  completionMaxTokens: 128,
+  explainMaxTokens: 512,
+} as const;

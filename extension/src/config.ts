@@ -6,16 +6,14 @@
  */
 import * as vscode from "vscode";
 import { DEFAULT_CONTEXT_EXCLUDE, ExcludeList } from "../../daemon/src/privacy.js";
-import { Limits } from "../../daemon/src/protocol.js";
+import { clampTo, extensionSettings, GPU_CHOICES, isOneOf, serveOptions, settingsWithFlags, type GpuChoice } from "../../daemon/src/options.js";
 
-export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
+export type GpuSetting = GpuChoice;
 
 /** Settings the daemon reads when it starts; changing one offers a restart. */
-export const daemonSettings = ["hearth.backend", "hearth.remote.model", "hearth.remote.insecureHttp", "hearth.model.path", "hearth.model.draft", "hearth.model.contextSize", "hearth.model.fimTemplate", "hearth.daemon.memoryBudgetMB", "hearth.daemon.gpu"] as const;
+export const daemonSettings: readonly string[] = settingsWithFlags().filter((setting) => setting !== "hearth.daemon.home");
 /** Settings that change which daemon this window talks to; changing one reconnects. */
 export const connectionSettings = ["hearth.daemon.home"] as const;
-
-const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.round(value)));
 
 export class Config {
   private get section(): vscode.WorkspaceConfiguration {
@@ -33,7 +31,7 @@ export class Config {
 
   /** "local", or "llama-server=URL" / "openai=URL" for a server the daemon drives (the daemon validates it). */
   get backend(): string {
-    return this.get("backend", "local").trim() || "local";
+    return this.get("backend", serveOptions.backend.default).trim() || serveOptions.backend.default;
   }
 
   get remoteInsecureHttp(): boolean {
@@ -45,7 +43,7 @@ export class Config {
   }
 
   get fimTemplate(): string {
-    return this.get("model.fimTemplate", "auto");
+    return this.get("model.fimTemplate", serveOptions["fim-template"].default);
   }
 
   get draftModel(): string {
@@ -53,17 +51,17 @@ export class Config {
   }
 
   get contextSize(): number {
-    return clamp(this.get("model.contextSize", 4096), 256, 1 << 20);
+    return clampTo(this.get("model.contextSize", serveOptions.ctx.default), serveOptions.ctx);
   }
 
   /** 0 lets the daemon decide. */
   get memoryBudgetMB(): number {
-    return clamp(this.get("daemon.memoryBudgetMB", 0), 0, 1 << 24);
+    return clampTo(this.get("daemon.memoryBudgetMB", serveOptions["memory-budget-mb"].default), serveOptions["memory-budget-mb"]);
   }
 
   get gpu(): GpuSetting {
-    const value = this.get<string>("daemon.gpu", "auto");
-    return value === "cuda" || value === "vulkan" || value === "metal" || value === "off" ? value : "auto";
+    const value = this.get<string>("daemon.gpu", serveOptions.gpu.default);
+    return isOneOf(GPU_CHOICES, value) ? value : serveOptions.gpu.default;
   }
 
   /** The daemon's home folder; empty for $HEARTH_HOME or the user's cache folder. */
@@ -72,19 +70,19 @@ export class Config {
   }
 
   get debounceMs(): number {
-    return clamp(this.get("completion.debounceMs", 120), 0, 2000);
+    return clampTo(this.get("completion.debounceMs", extensionSettings["hearth.completion.debounceMs"].default), extensionSettings["hearth.completion.debounceMs"]);
   }
 
   get adaptiveDebounce(): boolean {
-    return this.get("completion.adaptiveDebounce", true);
+    return this.get("completion.adaptiveDebounce", extensionSettings["hearth.completion.adaptiveDebounce"].default);
   }
 
   get completionMaxTokens(): number {
-    return clamp(this.get("completion.maxTokens", 128), 1, Limits.maxCompletionTokens);
+    return clampTo(this.get("completion.maxTokens", extensionSettings["hearth.completion.maxTokens"].default), extensionSettings["hearth.completion.maxTokens"]);
   }
 
   get explainMaxTokens(): number {
-    return clamp(this.get("explain.maxTokens", 512), 1, Limits.maxExplainTokens);
+    return clampTo(this.get("explain.maxTokens", extensionSettings["hearth.explain.maxTokens"].default), extensionSettings["hearth.explain.maxTokens"]);
   }
 
   /** Whether completions are on for a language: its own entry, else "*", else on. */

@@ -17,9 +17,10 @@ import { hearthHome } from "../discovery.js";
 import { ensureSyntheticModel, syntheticPresets, type SyntheticPrecision } from "../gguf/model-cache.js";
 import { ErrorCodes, type KvCacheType, type StatusResult } from "../protocol.js";
 import { helpHasOption } from "./bench-daemon.js";
+import { SPECULATION_MODES, type SpeculationMode } from "../options.js";
 
-export const SPEC_MODES = ["off", "lookup", "draft"] as const;
-export type SpecMode = (typeof SPEC_MODES)[number];
+export const SPEC_MODES = SPECULATION_MODES;
+export type SpecMode = SpeculationMode;
 const GENERATED_PRECISIONS: readonly SyntheticPrecision[] = ["F32", "F16", "Q8_0", "Q4_0"];
 
 export interface HearthConfigSpec {

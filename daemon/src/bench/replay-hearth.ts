@@ -10,7 +10,7 @@ import { CancellationTokenSource } from "vscode-jsonrpc/node";
 import { openSocket } from "../client/connect.js";
 import { HearthClient } from "../client/hearth-client.js";
 import type { DiscoveryInfo } from "../discovery.js";
-import { ErrorCodes, type RequestMetrics, type TextDocumentContentChangeEvent } from "../protocol.js";
+import { Defaults, ErrorCodes, type RequestMetrics, type TextDocumentContentChangeEvent } from "../protocol.js";
 import { DEFAULT_DEBOUNCE, Debouncer, type DebounceOptions } from "../client/debouncer.js";
 import type { CallUsage, CompletionCall, ReplayDriver } from "./replay.js";
 import { workspaceFolderUri, type Trace } from "./trace.js";
@@ -22,7 +22,7 @@ export interface HearthDriverOptions {
 }
 
 /** The extension's default hearth.completion.maxTokens. */
-export const EXTENSION_MAX_TOKENS = 128;
+export const EXTENSION_MAX_TOKENS = Defaults.completionMaxTokens;
 
 interface Shown {
   offset: number;

@@ -7,6 +7,7 @@
  * gets the short floor (no lag). Plain Node: the extension and the bench's replayer (which
  * must debounce exactly as the extension does) share it, and it is unit-tested without VS Code.
  */
+import { extensionSettings } from "../options.js";
 
 /** The part of vscode's and vscode-jsonrpc's CancellationToken this module needs. */
 export interface CancellationLike {
@@ -28,7 +29,7 @@ export function debounceOptionsFor(debounceMs: number, adaptive: boolean): Debou
   return { baseMs: debounceMs, adaptive, minMs: Math.min(debounceMs, 40), maxMs: Math.max(debounceMs, 400) };
 }
 
-export const DEFAULT_DEBOUNCE: DebounceOptions = debounceOptionsFor(120, true);
+export const DEFAULT_DEBOUNCE: DebounceOptions = debounceOptionsFor(extensionSettings["hearth.completion.debounceMs"].default, extensionSettings["hearth.completion.adaptiveDebounce"].default);
 
 /**
  * Typing rhythm as an exponentially weighted mean of the gaps between calls. Gaps longer

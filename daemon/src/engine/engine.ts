@@ -30,7 +30,7 @@ import { Speculation, type SpeculationMode } from "./speculation.js";
 export const DEFAULT_MAX_PREFILL_MS = 4000;
 const PREFILL_SPEED_FILE = "prefill-tokens-per-second.json";
 
-export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | "off";
+export type GpuChoice = import("../options.js").GpuChoice;
 
 export interface EngineOptions {
   modelSource: string;
@@ -265,7 +265,8 @@ export class Engine implements InferenceBackend {
       ready: async () => (await this.ready()).vocabulary,
       // Room for the answer and the FIM tokens; the rest of the context holds the prompt.
       promptRoom: (maxTokens) => sequenceContextSize(this.loaded) - maxTokens - 8,
-      prefillBudget: this.prefillBudget,
+      // Read when used: the port is made before the constructor sets the budget.
+      prefillBudget: () => this.prefillBudget,
       completionSlot: (workspaceId, documentUri) => this.completionSlot(workspaceId, documentUri),
       renderChat: (messages) => {
         const loaded = this.loaded;

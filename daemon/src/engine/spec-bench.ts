@@ -42,7 +42,7 @@ import { precisionName } from "./engine.js";
 import { flashAttentionFor } from "./attention.js";
 import { generate } from "./generate.js";
 import { SpeculativePredictor } from "./predictors/speculative-predictor.js";
-import { Speculation, type SpeculationMode } from "./speculation.js";
+import { Speculation, SPECULATION_MODES, type SpeculationMode } from "./speculation.js";
 import { ensureSyntheticModel } from "../gguf/model-cache.js";
 import { Mulberry32 } from "../gguf/seeded-random.js";
 import { SYNTHETIC_MODEL_PRESETS, type SyntheticModelSpec, type SyntheticPrecision } from "../gguf/synthetic-model.js";
@@ -50,7 +50,7 @@ import { packageRoot } from "../version.js";
 import { describeMachine, type MachineInfo } from "../bench/machine.js";
 import { LIBUV_POOL_ADVICE, libuvPoolIsOneThread } from "./libuv-pool.js";
 
-const ALL_MODES: readonly SpeculationMode[] = ["off", "lookup", "draft"];
+const ALL_MODES: readonly SpeculationMode[] = SPECULATION_MODES;
 const SHAPES = ["tiny", "small", "qwen2.5-coder-0.5b"] as const;
 
 /**

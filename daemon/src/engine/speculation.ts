@@ -20,8 +20,8 @@ import { RecentText } from "./predictors/recent-text.js";
 import { DEFAULT_GATE_OPTIONS, SpeculationGate, type GateOptions, type GateState } from "./predictors/speculation-gate.js";
 import { SpeculativePredictor } from "./predictors/speculative-predictor.js";
 
-export const SPECULATION_MODES = ["off", "lookup", "draft"] as const;
-export type SpeculationMode = (typeof SPECULATION_MODES)[number];
+import type { SpeculationMode } from "../options.js";
+export { SPECULATION_MODES, type SpeculationMode } from "../options.js";
 
 /**
  * Within one generation, the share of drafted tokens below which drafting stops for the rest

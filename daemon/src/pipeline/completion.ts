@@ -46,7 +46,7 @@ async function completeOn<T>(port: EnginePort<T>, slot: CacheSlot<T>, vocabulary
     tokenize: (text) => (text.length === 0 ? [] : vocabulary.tokenize(text)),
     countTokens: (text) => (text.length === 0 ? 0 : vocabulary.countTokens(text)),
     maxPromptTokens: port.promptRoom(input.maxTokens),
-    coldLimit: port.prefillBudget.limit(),
+    coldLimit: port.prefillBudget().limit(),
     uncached,
     held: slot.held,
     renew,
@@ -69,7 +69,7 @@ async function completeOn<T>(port: EnginePort<T>, slot: CacheSlot<T>, vocabulary
     ...(input.yieldPoint ? { yieldPoint: input.yieldPoint } : {}),
   });
   if (run.stopReason !== "cancelled") slot.hold([plan.layout]);
-  port.prefillBudget.record(run.evaluatedTokens, run.prefillMs);
+  port.prefillBudget().record(run.evaluatedTokens, run.prefillMs);
   const { generatedText: _generated, ...counts } = run;
   return { ...counts, text: text.finish(run), promptLayout: plan.how };
 }

@@ -72,8 +72,8 @@ export interface EnginePort<T> {
   ready(): Promise<Vocabulary<T>>;
   /** The most prompt tokens that leave room for `maxTokens` of answer (and the engine's margin). */
   promptRoom(maxTokens: number): number;
-  /** Learns the prefill speed and says how many tokens a cold prompt may evaluate. */
-  readonly prefillBudget: PrefillBudget;
+  /** What learns the prefill speed and says how many tokens a cold prompt may evaluate. */
+  prefillBudget(): PrefillBudget;
   /** The cache of a document, held until `release()`. */
   completionSlot(workspaceId: string, documentUri: string): Promise<CacheSlot<T>>;
   /**

@@ -194,7 +194,8 @@ export class RemoteBackend<T> implements InferenceBackend {
       ready: async () => vocabularyOf(await this.ready()),
       // Where Hearth only estimates tokens, the budget is divided by the measured ratio so estimated prompts fit.
       promptRoom: (maxTokens) => Math.floor(((this.facts?.contextSize ?? 0) - maxTokens - 8) / this.tokenRatio),
-      prefillBudget: this.prefillBudget,
+      // Read when used: the port is made before the constructor sets the budget.
+      prefillBudget: () => this.prefillBudget,
       completionSlot: async (workspaceId, documentUri) => this.completionSlot(await this.ready(), workspaceId, documentUri),
       // The server applies the model's chat template itself (/v1/chat/completions).
       renderChat: null,

@@ -8,7 +8,7 @@ import { formatTrace, loadTrace, parseTrace, type Trace } from "../../bench/trac
 import { typingTraceFromSource } from "../../bench/trace-generator.js";
 import { TRACE_RECIPES } from "../../bench/trace-recipes.js";
 import { syntheticPresets } from "../../gguf/model-cache.js";
-import { KV_CACHE_TYPES } from "../../protocol.js";
+import { Defaults, KV_CACHE_TYPES, Limits } from "../../protocol.js";
 import { packageRoot } from "../../version.js";
 import { intFlag, parseArgs, parseFileRange, stringFlag, UsageError, type ParsedArgs } from "../args.js";
 import { entryScript, languageIdFor } from "../common.js";
@@ -39,7 +39,7 @@ Options:
   --threads N          daemon CPU threads (default: the daemon's choice; 1 is safest on a
                        busy machine: ggml threads spin)
   --ctx N              context tokens per workspace (default: the daemon's)
-  --max-tokens N       upper bound per completion (default 128, as the extension asks)
+  --max-tokens N       upper bound per completion (default ${Defaults.completionMaxTokens}, as the extension asks)
   --backend B          drive a server through Hearth (llama-server=URL or openai=URL, as
                        hearth serve --backend); beside --peer llama-server=URL on the same
                        server this compares Hearth's requests with llama.vscode's
@@ -162,7 +162,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     traces,
     configs,
     entry: entryScript(),
-    maxTokens: intFlag(args, "max-tokens", 128, 1, 1024),
+    maxTokens: intFlag(args, "max-tokens", Defaults.completionMaxTokens, 1, Limits.maxCompletionTokens),
     restart: !args.flags.has("no-restart"),
     log: (line) => (quiet ? undefined : process.stderr.write(`bench: ${line}\n`)),
     // What made the figures, for the report and the README (--out's path is not part of it).

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { Defaults, Limits } from "../../protocol.js";
 import { intFlag, parseArgs, parseFilePosition, UsageError } from "../args.js";
 import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, withOpenFile } from "../common.js";
 
@@ -8,7 +9,7 @@ Asks the daemon for a fill-in-the-middle completion at LINE:COL (1-based) of FIL
 prints it to stdout as it streams; the request's metrics go to stderr.
 
 Options:
-  --max-tokens N   upper bound on generated tokens (default 128)
+  --max-tokens N   upper bound on generated tokens (default ${Defaults.completionMaxTokens})
   --mode M         auto, line or block (default auto: line mid-line, block at line end)
   --workspace DIR  workspace folder the KV cache belongs to (default: current directory)
   --json           print {completion, items, metrics} as JSON instead
@@ -28,7 +29,7 @@ export async function complete(argv: readonly string[]): Promise<number> {
   const { file, line, column } = parseFilePosition(args.positional[0] as string);
   const mode = args.flags.get("mode") ?? "auto";
   if (mode !== "auto" && mode !== "line" && mode !== "block") throw new UsageError('--mode must be "auto", "line" or "block"');
-  const maxTokens = intFlag(args, "max-tokens", 128, 1, 1024);
+  const maxTokens = intFlag(args, "max-tokens", Defaults.completionMaxTokens, 1, Limits.maxCompletionTokens);
   const text = readFileSync(file, "utf8");
   const lines = text.split("\n");
   if (line > lines.length) throw new Error(`${file} has ${lines.length} lines; line ${line} does not exist`);

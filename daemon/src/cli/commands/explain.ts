@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { Defaults, Limits } from "../../protocol.js";
 import { intFlag, parseArgs, parseFileRange, UsageError } from "../args.js";
 import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, withOpenFile } from "../common.js";
 
@@ -7,7 +8,7 @@ export const explainHelp = `Usage: hearth explain FILE[:START-END] [options]
 Streams a Markdown explanation of FILE (or of lines START..END, 1-based, inclusive) to stdout.
 
 Options:
-  --max-tokens N   upper bound on generated tokens (default 512)
+  --max-tokens N   upper bound on generated tokens (default ${Defaults.explainMaxTokens})
   --json           print {markdown, metrics} as JSON instead
   --no-spawn       fail instead of starting a daemon when none runs
   --model M        model for a daemon this command starts
@@ -23,7 +24,7 @@ export async function explain(argv: readonly string[]): Promise<number> {
   }
   if (args.positional.length !== 1) throw new UsageError("explain takes exactly one FILE[:START-END]");
   const { file, startLine, endLine } = parseFileRange(args.positional[0] as string);
-  const maxTokens = intFlag(args, "max-tokens", 512, 1, 4096);
+  const maxTokens = intFlag(args, "max-tokens", Defaults.explainMaxTokens, 1, Limits.maxExplainTokens);
   const text = readFileSync(file, "utf8");
   const lines = text.split("\n");
   const first = (startLine ?? 1) - 1;
