@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { intFlag, parseArgs, parseFileRange, UsageError } from "../args.js";
+import { intFlag, parseArgs, parseFileRange, UsageError } from "../../args.js";
 import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, withOpenFile } from "../common.js";
 
 export const explainHelp = `Usage: hearth explain FILE[:START-END] [options]

@@ -4,7 +4,7 @@ import { hearthHome } from "../../discovery.js";
 import { DEFAULT_KV_DISK_BYTES, DEFAULT_MAX_PREFILL_MS, DEFAULT_REMOTE_TIMEOUT_MS, defaultThreadCount, MAX_PREFILL_CHUNK, MIN_PREFILL_CHUNK, PREFILL_STEP_TARGET_MS, parseBackendChoice, readApiKey, SPECULATION_MODES, type BackendChoice, type GpuChoice, type SpeculationMode } from "../../backends.js";
 import type { FimTemplateChoice } from "../../prompt/fim-format.js";
 import { FIM_FAMILY_NAMES } from "../../prompt/fim-templates.js";
-import { intFlag, parseArgs, stringFlag, UsageError } from "../args.js";
+import { intFlag, parseArgs, stringFlag, UsageError } from "../../args.js";
 
 /** llama.vscode's default model: small, FIM-trained, Q8_0. Needs network once (or a local copy). */
 export const DEFAULT_MODEL = "hf:ggml-org/Qwen2.5-Coder-1.5B-Q8_0-GGUF";
