@@ -46,7 +46,7 @@ export interface ServeProcess {
 }
 
 const DEFAULT_KEEP_STDERR = 16_384;
-/** What of stderr goes into a start error's message: enough for the daemon's own error and hint. */
+/** How much of stderr a start error's message holds: enough for the daemon's own error and hint. */
 const STDERR_IN_ERROR = 2_000;
 
 /**
@@ -67,7 +67,12 @@ export async function startServeProcess(options: ServeProcessOptions): Promise<S
     if (stderr.length > keep) stderr = stderr.slice(-keep);
   });
   const exited = once(child, "exit").then(([code]) => code as number | null);
-  const tail = (): string => stderr.trim().slice(-STDERR_IN_ERROR) || "(nothing on stderr)";
+  // A usage error comes first and the help after it, a runtime error last: keep both ends.
+  const tail = (): string => {
+    const text = stderr.trim();
+    if (text === "") return "(nothing on stderr)";
+    return text.length <= STDERR_IN_ERROR ? text : `${text.slice(0, STDERR_IN_ERROR / 2)} … ${text.slice(-STDERR_IN_ERROR / 2)}`;
+  };
   const lines = createInterface({ input: child.stdout! });
   const timeoutMs = options.timeoutMs ?? 120_000;
   try {
