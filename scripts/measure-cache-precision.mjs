@@ -1,12 +1,11 @@
 // Measures what the README's cache and precision figures say: evaluated tokens per keystroke
 // and on moving to the next line, and memory per precision and KV
 // type, both on the generated Qwen2.5-Coder-0.5B shape (its real tokenizer). Needs `npx tsc -p tsconfig.json`
-// first (it drives real daemons through the test helpers). Writes bench/results/figures/cache-precision.json.
+// first (it drives real daemons through scripts/lib/measure.mjs). Writes bench/results/figures/cache-precision.json.
 //   node scripts/measure-cache-precision.mjs               # both parts
 //   node scripts/measure-cache-precision.mjs keystrokes    # one part; the other's figures are kept
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { startDaemon } from "../out/test/helpers/daemon-process.js";
-import { sharedModelHomes } from "./lib/measure.mjs";
+import { sharedModelHomes, startDaemon } from "./lib/measure.mjs";
 
 const home = sharedModelHomes("hearth-measure-");
 const resultFile = new URL("../bench/results/figures/cache-precision.json", import.meta.url);

@@ -18,8 +18,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { hearthHome } from "../out/daemon/src/discovery.js";
-import { startDaemon } from "../out/test/helpers/daemon-process.js";
-import { flag, median, sharedModelHomes } from "./lib/measure.mjs";
+import { flag, median, sharedModelHomes, startDaemon } from "./lib/measure.mjs";
 
 const model = flag("model", "generated:qwen2.5-coder-0.5b@Q8_0");
 const threadsList = flag("threads", "1,2").split(",").map(Number);

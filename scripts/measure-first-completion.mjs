@@ -9,8 +9,7 @@
 //   node scripts/measure-first-completion.mjs [--starts 3]
 import { writeFileSync } from "node:fs";
 import os from "node:os";
-import { startDaemon } from "../out/test/helpers/daemon-process.js";
-import { flag, median, sharedModelHomes } from "./lib/measure.mjs";
+import { flag, median, sharedModelHomes, startDaemon } from "./lib/measure.mjs";
 
 const home = sharedModelHomes("hearth-first-");
 const starts = Number(flag("starts", "3"));

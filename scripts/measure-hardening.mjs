@@ -9,8 +9,7 @@ import { execFileSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startDaemon, tempHome } from "../out/test/helpers/daemon-process.js";
-import { testModels } from "../out/test/helpers/test-models.js";
+import { startDaemon, tempHome, testModels } from "./lib/measure.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const model = (await testModels()).target;

@@ -10,8 +10,7 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { CancellationTokenSource } from "vscode-jsonrpc";
-import { startDaemon } from "../out/test/helpers/daemon-process.js";
-import { flag, median, sharedModelHomes } from "./lib/measure.mjs";
+import { flag, median, sharedModelHomes, startDaemon } from "./lib/measure.mjs";
 
 const models = flag("models", "generated:qwen2.5-coder-0.5b@Q8_0,generated:tiny-target@Q8_0").split(",");
 const chunks = flag("chunks", "auto,64,16").split(",");

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { countKeystrokes, formatTrace, loadTrace, parseTrace, traceDurationMs, TraceFormatError, type Trace } from "../../daemon/src/bench/trace.js";
-import { expandTrace, TraceEditor } from "../../daemon/src/bench/trace-editor.js";
+import { checkPlayable, expandTrace, TraceEditor } from "../../daemon/src/bench/trace-editor.js";
 import { typingTraceFromSource, Typist } from "../../daemon/src/bench/trace-generator.js";
 import { TRACE_RECIPES } from "../../daemon/src/bench/trace-recipes.js";
 import { repoRoot } from "../helpers/daemon-process.js";
@@ -43,7 +43,7 @@ function finalText(trace: Trace, fileId: string): string {
 }
 
 function rejects(value: unknown, pattern: RegExp): void {
-  assert.throws(() => parseTrace(value, "t.json"), (error: unknown) => error instanceof TraceFormatError && pattern.test(error.message));
+  assert.throws(() => checkPlayable(parseTrace(value, "t.json"), "t.json"), (error: unknown) => error instanceof TraceFormatError && pattern.test(error.message));
 }
 
 describe("bench traces", () => {
@@ -97,6 +97,14 @@ describe("bench traces", () => {
       rejects({ ...valid(), files: [{ id: "f1", workspace: "main", path: "../a.ts", languageId: "typescript", text: "" }] }, /must be a relative path inside the workspace/);
       rejects({ ...valid(), extra: 1 }, /trace\.extra is not a field/);
     });
+
+    it("checks the shape on parse and the events' fit to the text in checkPlayable", () => {
+      const offTheEnd = { ...valid(), events: [{ type: "open", delayMs: 0, file: "f1" }, { type: "move", delayMs: 0, line: 999, character: 0 }] };
+      const trace = parseTrace(offTheEnd, "t.json");
+      assert.throws(() => checkPlayable(trace, "t.json"), (error: unknown) => error instanceof TraceFormatError && /^t\.json: events\[1\] line 999 is past the end/.test(error.message));
+      const playable = generate(1);
+      assert.equal(checkPlayable(playable), playable);
+    });
   });
 
   describe("shipped traces", () => {
@@ -106,7 +114,7 @@ describe("bench traces", () => {
     it("ship one per recipe, each valid and short enough to replay in under a minute", () => {
       assert.deepEqual(files.map((f) => f.replace(/\.json$/, "")).sort(), TRACE_RECIPES.map((r) => r.name).sort());
       for (const file of files) {
-        const trace = loadTrace(path.join(dir, file));
+        const trace = checkPlayable(loadTrace(path.join(dir, file)), file);
         assert.equal(`${trace.name}.json`, file);
         assert.ok(traceDurationMs(trace) < 60_000, `${file}: ${traceDurationMs(trace)} ms`);
         assert.ok(countKeystrokes(trace) >= 50, `${file}: ${countKeystrokes(trace)} keystrokes`);

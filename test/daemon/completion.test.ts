@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { CancellationTokenSource, ResponseError } from "vscode-jsonrpc/node";
 import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
 import { ErrorCodes, type RequestMetrics } from "../../daemon/src/protocol.js";
-import { startDaemon, type RunningDaemon } from "../helpers/daemon-process.js";
+import { startDaemon, untilStatus, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
 const SOURCE = [
@@ -221,11 +221,7 @@ describe("context from other files", function () {
       const ask = () => client.complete({ textDocument: { uri: main }, position: CURSOR, context: { triggerKind: 1 }, hearth: { maxTokens: 4 } });
       const before = await ask();
       // The daemon promotes queued chunks once the workspace is idle; wait (bounded) for it.
-      const deadline = Date.now() + 20_000;
-      while (((await client.status()).workspaces.find((w) => w.folders.includes("file:///workspace/ring"))?.contextChunks.active ?? 0) === 0) {
-        assert.ok(Date.now() < deadline, "the ring was promoted within 20 s");
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await untilStatus(client, "the ring's promotion at idle", (s) => (s.workspaces.find((w) => w.folders.includes("file:///workspace/ring"))?.contextChunks.active ?? 0) > 0, 20_000);
       const after = await ask();
       assert.ok(after.metrics.promptTokens > before.metrics.promptTokens + 20, `the helper's chunk is in the prompt: ${before.metrics.promptTokens} → ${after.metrics.promptTokens}`);
       assert.ok(after.metrics.evaluatedTokens <= 2, `the idle warm-up already evaluated it: ${after.metrics.evaluatedTokens}`);

@@ -7,10 +7,9 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { openSocket } from "../../daemon/src/client/connect.js";
-import { HearthClient } from "../../daemon/src/client/hearth-client.js";
-import { readDiscovery, type DiscoveryInfo } from "../../daemon/src/discovery.js";
+import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
+import { startServeProcess } from "../../daemon/src/client/serve-process.js";
+import type { DiscoveryInfo } from "../../daemon/src/discovery.js";
 import type { StatusResult, WorkspaceFolder } from "../../daemon/src/protocol.js";
 import { packageRoot } from "../../daemon/src/version.js";
 
@@ -36,35 +35,23 @@ export function tempHome(prefix = "hearth-test-"): string {
 /** `entry`: the script to run (default bin/hearth.cjs, as users start it). */
 export async function startDaemon(options: { model: string; home?: string; args?: string[]; env?: NodeJS.ProcessEnv; entry?: string }): Promise<RunningDaemon> {
   const home = options.home ?? tempHome();
-  const child = spawn(process.execPath, [options.entry ?? hearthBin, "serve", "--home", home, "--model", options.model, "--idle-timeout", "0", "--threads", "1", ...(options.args ?? [])], {
-    stdio: ["ignore", "pipe", "pipe"],
+  const serve = await startServeProcess({
+    entry: options.entry ?? hearthBin,
+    home,
+    args: ["--model", options.model, "--idle-timeout", "0", "--threads", "1", ...(options.args ?? [])],
     env: { ...process.env, ...options.env },
+    // Tests read the daemon's log from its first line (e.g. "listening on").
+    keepStderrChars: Number.POSITIVE_INFINITY,
   });
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = once(child, "exit").then(([code]) => code as number | null);
-  const lines = createInterface({ input: child.stdout! });
-  const listening = new Promise<void>((resolve, reject) => {
-    lines.on("line", (line) => line.includes('"listening"') && resolve());
-    void exited.then((code) => reject(new Error(`daemon exited with ${code} before listening:\n${stderr}`)));
-  });
-  await listening;
-  const info = readDiscovery(home);
-  if (!info) throw new Error("daemon listens but wrote no daemon.json");
   const daemon: RunningDaemon = {
     home,
-    info,
-    child,
-    stderr: () => stderr,
-    exited,
-    async connect(folders = [{ uri: "file:///workspace/a", name: "a" }]) {
-      const client = new HearthClient(await openSocket(info));
-      await client.initialize(folders, "hearth-test");
-      return client;
-    },
+    info: serve.info,
+    child: serve.child,
+    stderr: serve.stderr,
+    exited: serve.exited,
+    connect: (folders = [{ uri: "file:///workspace/a", name: "a" }]) => serve.connect(folders, "hearth-test"),
     async stop(stopOptions = {}) {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      const code = await exited;
+      const code = await serve.stop();
       if (!stopOptions.keepHome) rmSync(home, { recursive: true, force: true });
       return code;
     },

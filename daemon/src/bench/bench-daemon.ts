@@ -4,12 +4,12 @@
  * at start (process start to listening, then to the model being ready) and stops the
  * daemon the way `hearth stop` does, so a daemon that saves state on stop gets to.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { openSocket } from "../client/connect.js";
 import { HearthClient } from "../client/hearth-client.js";
-import { readDiscovery, type DiscoveryInfo } from "../discovery.js";
+import { startServeProcess, type ServeProcess } from "../client/serve-process.js";
+import type { DiscoveryInfo } from "../discovery.js";
 import type { StatusResult } from "../protocol.js";
 
 export interface StartTimes {
@@ -21,64 +21,32 @@ export interface StartTimes {
   readyMs: number;
 }
 
-/** The daemon refused its options or failed to load the model; the message is its own. */
+/** The daemon failed to load the model; the message is its own. */
 export class DaemonStartError extends Error {
   readonly code = "HEARTH_ERR_BENCH_DAEMON";
 }
 
-const STDERR_KEEP = 16_384;
-
 export class BenchDaemon {
-  private stderrText = "";
-  readonly exited: Promise<number | null>;
+  private constructor(private readonly serve: ServeProcess) {}
 
-  private constructor(
-    readonly home: string,
-    readonly child: ChildProcess,
-    readonly spawnedAt: number,
-  ) {
-    child.stderr?.on("data", (chunk: Buffer) => {
-      this.stderrText = (this.stderrText + chunk.toString()).slice(-STDERR_KEEP);
-    });
-    this.exited = once(child, "exit").then(([code]) => code as number | null);
+  /** performance.now() when the process was spawned: the start of what a user waits for. */
+  get spawnedAt(): number {
+    return this.serve.spawnedAt;
   }
 
-  get stderr(): string {
-    return this.stderrText;
-  }
-
-  /** Starts `hearth serve` and resolves once it listens (not yet once the model is loaded). */
+  /**
+   * Starts `hearth serve` and resolves once it listens (not yet once the model is loaded); a
+   * daemon that refuses its options rejects with a DaemonUnavailableError holding its message.
+   */
   static async start(options: { entry: string; home: string; serveArgs: readonly string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<{ daemon: BenchDaemon; info: DiscoveryInfo; listeningMs: number }> {
-    const spawnedAt = performance.now();
-    const child = spawn(process.execPath, [options.entry, "serve", "--home", options.home, "--idle-timeout", "0", ...options.serveArgs], {
-      stdio: ["ignore", "pipe", "pipe"],
+    const started = await startServeProcess({
+      entry: options.entry,
+      home: options.home,
+      args: ["--idle-timeout", "0", ...options.serveArgs],
       env: { ...(options.env ?? process.env), UV_THREADPOOL_SIZE: "1" },
+      timeoutMs: options.timeoutMs,
     });
-    const daemon = new BenchDaemon(options.home, child, spawnedAt);
-    const lines = createInterface({ input: child.stdout! });
-    const timeoutMs = options.timeoutMs ?? 120_000;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new DaemonStartError(`hearth serve did not listen within ${timeoutMs} ms: ${lastLine(daemon.stderr)}`)), timeoutMs);
-        lines.on("line", (line) => {
-          if (line.includes('"listening"')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        void daemon.exited.then((code) => {
-          clearTimeout(timer);
-          reject(new DaemonStartError(`hearth serve exited with code ${code} before listening: ${lastLine(daemon.stderr)}`));
-        });
-      });
-    } catch (error) {
-      child.kill("SIGKILL");
-      throw error;
-    }
-    const listeningMs = performance.now() - spawnedAt;
-    const info = readDiscovery(options.home);
-    if (info === null) throw new DaemonStartError(`hearth serve listens but wrote no daemon.json in ${options.home}`);
-    return { daemon, info, listeningMs };
+    return { daemon: new BenchDaemon(started), info: started.info, listeningMs: started.listeningMs };
   }
 
   /** Polls hearth/status until the model is ready; throws the daemon's message if it failed. */
@@ -96,7 +64,7 @@ export class BenchDaemon {
 
   /** Stops the daemon as `hearth stop` does (hearth/stopDaemon), then waits for the process to end. */
   async stop(info: DiscoveryInfo, timeoutMs = 60_000): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.serve.child.exitCode !== null || this.serve.child.signalCode !== null) return;
     try {
       const client = new HearthClient(await openSocket(info));
       const closed = once(client.socket, "close");
@@ -106,19 +74,14 @@ export class BenchDaemon {
     } catch {
       // Already going away: the wait below decides.
     }
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
-    await this.exited;
+    const timer = setTimeout(() => this.serve.child.kill("SIGKILL"), timeoutMs);
+    await this.serve.exited;
     clearTimeout(timer);
   }
 
   kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    if (this.serve.child.exitCode === null && this.serve.child.signalCode === null) this.serve.child.kill("SIGKILL");
   }
-}
-
-function lastLine(text: string): string {
-  const lines = text.trim().split("\n");
-  return lines[lines.length - 1] ?? "(no output)";
 }
 
 /** Connects a client to a listening daemon and initializes it for a workspace (or none). */

@@ -20,8 +20,8 @@ import { HearthDriver } from "./replay-hearth.js";
 import { llamaServerProps, LlamaServerDriver } from "./replay-llama-server.js";
 import { REPORT_FORMAT, type BenchReport, type ConfigReport, type RestartResult } from "./report.js";
 import { summarizeReplay, summaryProblems } from "./stats.js";
-import { countKeystrokes, traceDurationMs, workspaceFolderUri, type Trace } from "./trace.js";
-import { expandTrace, TraceEditor } from "./trace-editor.js";
+import { countKeystrokes, traceDurationMs, type Trace } from "./trace.js";
+import { expandTrace, TraceEditor, workspaceFolderUri } from "./trace-editor.js";
 
 export interface BenchOptions {
   /** The command line that ran the bench, kept in the report. */

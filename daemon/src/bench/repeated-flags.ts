@@ -2,7 +2,7 @@
  * Flags that may be given more than once (`--trace A --trace B`, `--peer …`). The CLI's
  * parser keeps the last value of a flag, so these are taken out of argv first.
  */
-import { UsageError } from "../cli/args.js";
+import { UsageError } from "../args.js";
 
 export function takeRepeated(argv: readonly string[], names: readonly string[]): { rest: string[]; values: Map<string, string[]> } {
   const rest: string[] = [];

@@ -13,8 +13,8 @@ import type { DiscoveryInfo } from "../discovery.js";
 import { Defaults, ErrorCodes, type RequestMetrics, type TextDocumentContentChangeEvent } from "../protocol.js";
 import { DEFAULT_DEBOUNCE, Debouncer, type DebounceOptions } from "../client/debouncer.js";
 import type { CallUsage, CompletionCall, ReplayDriver } from "./replay.js";
-import { workspaceFolderUri, type Trace } from "./trace.js";
-import type { EditorFile } from "./trace-editor.js";
+import type { Trace } from "./trace.js";
+import { workspaceFolderUri, type EditorFile } from "./trace-editor.js";
 
 export interface HearthDriverOptions {
   maxTokens: number;

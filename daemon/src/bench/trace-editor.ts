@@ -1,11 +1,20 @@
 /**
  * A minimal editor that plays a trace's events on the files' text: cursors, versions and
  * the LSP incremental change each keystroke makes. The replayers turn its effects into
- * protocol messages (or HTTP requests for a peer); the trace loader dry-runs it to reject
+ * protocol messages (or HTTP requests for a peer); `checkPlayable` dry-runs it to reject
  * events that don't fit the text. No clock here: delays are the replayers' business.
  */
 import type { Position, TextDocumentContentChangeEvent } from "../protocol.js";
-import { fileUri, type Trace, type TraceEvent, type TraceFile } from "./trace.js";
+import { TraceFormatError, type Trace, type TraceEvent, type TraceFile } from "./trace.js";
+
+/** The document URI of a trace file: a file: URI under a per-workspace folder that exists nowhere. */
+export function workspaceFolderUri(workspace: string): string {
+  return `file:///hearth-bench/${encodeURIComponent(workspace)}`;
+}
+
+export function fileUri(file: TraceFile): string {
+  return `${workspaceFolderUri(file.workspace)}/${file.path.split("/").map(encodeURIComponent).join("/")}`;
+}
 
 /** One thing the user does, with the time since the previous one. */
 export type EditorStep =
@@ -177,4 +186,21 @@ export class TraceEditor {
     this.active = next;
     return previous !== null && previous !== next ? [{ kind: "interrupt", file: previous }] : [];
   }
+}
+
+/**
+ * The dry run: plays every event on the files' text and throws a TraceFormatError naming the
+ * first event that does not fit the text as it is by then (`where` prefixes the message, as
+ * the shape checks' do). Returns the trace, so a loader reads `checkPlayable(loadTrace(f), f)`.
+ */
+export function checkPlayable(trace: Trace, where = "trace"): Trace {
+  const editor = new TraceEditor(trace);
+  trace.events.forEach((event, i) => {
+    try {
+      for (const step of expandEvent(event)) editor.apply(step);
+    } catch (error) {
+      throw new TraceFormatError(`${where}: events[${i}] ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
+  return trace;
 }

@@ -47,7 +47,7 @@ export function findLines(text: string, from: string, to: string, after?: string
 const newFunction: TraceRecipe = {
   name: "new-function",
   build(root) {
-    const src = source(root, "daemon/src/cli/args.ts", "typescript");
+    const src = source(root, "daemon/src/args.ts", "typescript");
     const lines = findLines(src.text, "export function stringFlag(", "return typeof value");
     return typingTraceFromSource({
       name: "new-function",
@@ -56,7 +56,7 @@ const newFunction: TraceRecipe = {
       source: src,
       startLine: lines.startLine,
       endLine: lines.endLine + 1,
-      filePath: "daemon/src/cli/args.ts",
+      filePath: "daemon/src/args.ts",
       workspace: "hearth",
     });
   },
@@ -161,7 +161,7 @@ const switchFiles: TraceRecipe = {
   build(root) {
     const seed = 6;
     const typist = new Typist(seed);
-    const code = source(root, "daemon/src/engine/context-ring.ts", "typescript");
+    const code = source(root, "daemon/src/prompt/context-ring.ts", "typescript");
     const test = source(root, "test/daemon/unit/context-ring.test.ts", "typescript");
     const codeLines = findLines(code.text, "  add(chunk: RingChunk): void {", "this.pending.push(chunk);");
     const testLines = findLines(test.text, "never offers a document its own chunks", "ring.add(");
@@ -191,7 +191,7 @@ const switchFiles: TraceRecipe = {
       description: "One window, two files of one workspace (the context ring and its unit test): types half of a method, half of a test, then the rest of each, switching back and forth.",
       workspaces: [{ id: "hearth" }],
       files: [
-        { id: "code", workspace: "hearth", path: "daemon/src/engine/context-ring.ts", languageId: "typescript", text: codeCut.text },
+        { id: "code", workspace: "hearth", path: "daemon/src/prompt/context-ring.ts", languageId: "typescript", text: codeCut.text },
         { id: "test", workspace: "hearth", path: "test/daemon/unit/context-ring.test.ts", languageId: "typescript", text: testCut.text },
       ],
       events,

@@ -5,12 +5,12 @@
  * touches, so it replays the same way whatever is on disk later.
  *
  * Everything is checked on load and each error names the field and what was expected,
- * because traces are written by hand as well as generated. Beyond the shape, `parseTrace`
- * dry-runs the events on the files' text, so a cursor moved off the end of a file or a
- * backspace before its start is reported at load, not half-way through a bench run.
+ * because traces are written by hand as well as generated. This file checks the shape;
+ * `checkPlayable` (trace-editor.ts) dry-runs the events on the files' text, so a cursor
+ * moved off the end of a file or a backspace before its start is reported at load, not
+ * half-way through a bench run. This file depends on nothing of the bench's.
  */
 import { readFileSync } from "node:fs";
-import { expandEvent, TraceEditor } from "./trace-editor.js";
 
 export const TRACE_FORMAT = "hearth-trace";
 export const TRACE_VERSION = 1;
@@ -223,7 +223,10 @@ function parseEvent(c: Checker, value: unknown, path: string): TraceEvent {
   }
 }
 
-/** Checks a parsed JSON value against the format and dry-runs its events; `where` prefixes errors. */
+/**
+ * Checks a parsed JSON value against the format; `where` prefixes errors. The events' fit to
+ * the text is `checkPlayable`'s job (trace-editor.ts).
+ */
 export function parseTrace(value: unknown, where = "trace"): Trace {
   const c = new Checker(where);
   const t = c.object(value, "the trace");
@@ -260,16 +263,6 @@ export function parseTrace(value: unknown, where = "trace"): Trace {
 
   const trace: Trace = { format: TRACE_FORMAT, version: TRACE_VERSION, name, description, workspaces, files, events };
   if (t.provenance !== undefined) trace.provenance = parseProvenance(c, t.provenance);
-
-  // The dry run: every event must make sense for the text as it is by then.
-  const editor = new TraceEditor(trace);
-  events.forEach((event, i) => {
-    try {
-      for (const step of expandEvent(event)) editor.apply(step);
-    } catch (error) {
-      c.fail(`events[${i}]`, error instanceof Error ? error.message : String(error));
-    }
-  });
   return trace;
 }
 
@@ -285,6 +278,7 @@ function parseProvenance(c: Checker, value: unknown): TraceProvenance {
   return { generator: c.string(o.generator, "provenance.generator"), seed: c.integer(o.seed, "provenance.seed", 0, 2 ** 32 - 1), sources };
 }
 
+/** Reads a trace file and checks its shape (`checkPlayable` then checks its events). */
 export function loadTrace(file: string): Trace {
   let text: string;
   try {
@@ -319,15 +313,6 @@ export function traceDurationMs(trace: Trace): number {
     else ms += e.delayMs;
   }
   return ms;
-}
-
-/** The document URI of a trace file: a file: URI under a per-workspace folder that exists nowhere. */
-export function workspaceFolderUri(workspace: string): string {
-  return `file:///hearth-bench/${encodeURIComponent(workspace)}`;
-}
-
-export function fileUri(file: TraceFile): string {
-  return `${workspaceFolderUri(file.workspace)}/${file.path.split("/").map(encodeURIComponent).join("/")}`;
 }
 
 /**

@@ -6,7 +6,7 @@ import { HearthClient } from "../client/hearth-client.js";
 import { hearthHome } from "../discovery.js";
 import type { RequestMetrics } from "../protocol.js";
 import { packageRoot } from "../version.js";
-import { stringFlag, type ParsedArgs } from "./args.js";
+import { stringFlag, type ParsedArgs } from "../args.js";
 
 /** Flags every client command accepts. */
 export const CLIENT_VALUE_FLAGS = ["home", "model", "workspace", "ctx", "threads", "gpu", "idle-timeout"] as const;

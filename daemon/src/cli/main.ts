@@ -1,7 +1,7 @@
 /**
  * The `hearth` command line. Exit codes: 0 ok, 1 error (one line on stderr), 2 usage.
  */
-import { UsageError } from "./args.js";
+import { UsageError } from "../args.js";
 import { bench, benchHelp } from "./commands/bench.js";
 import { evalCommand, evalHelp } from "./commands/eval.js";
 import { complete, completeHelp } from "./commands/complete.js";

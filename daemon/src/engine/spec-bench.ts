@@ -37,7 +37,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLlama, getModuleVersion, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
-import { intFlag, parseArgs, stringFlag, UsageError } from "../cli/args.js";
+import { intFlag, parseArgs, stringFlag, UsageError } from "../args.js";
 import { precisionName } from "./engine.js";
 import { flashAttentionFor } from "./attention.js";
 import { generate } from "./generate.js";

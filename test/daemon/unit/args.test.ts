@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseArgs, parseFilePosition, parseFileRange, UsageError } from "../../../daemon/src/cli/args.js";
+import { parseArgs, parseFilePosition, parseFileRange, UsageError } from "../../../daemon/src/args.js";
 
 describe("cli args", () => {
   it("parses flags with values, booleans and positionals", () => {

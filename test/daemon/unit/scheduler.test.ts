@@ -35,21 +35,42 @@ describe("scheduler", () => {
     assert.equal((first as JobHandle | null)?.abortReason, "superseded");
   });
 
-  it("runs waiting completions before explanations, and background work last", async () => {
+  it("runs waiting completions before explanations, and background work after both", async () => {
     const scheduler = new Scheduler();
     const order: string[] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
     const first = scheduler.submit(null, () => undefined, async () => gate);
     const jobs = [
-      scheduler.submit(null, () => undefined, async () => void order.push("background"), { background: true }),
       scheduler.submit(null, () => undefined, async () => void order.push("explain"), { priority: "other" }),
       scheduler.submit("doc", () => undefined, async () => void order.push("completion"), { priority: "completion" }),
+      // Submitted last, so no request arrives after it to preempt it: it waits its turn.
+      scheduler.submit(null, () => undefined, async (h) => void order.push(h.signal.aborted ? "background:aborted" : "background"), { background: true }),
     ];
     release();
     await Promise.all([first, ...jobs]);
-    // The background job was submitted first, but the requests after it preempted it.
-    assert.deepEqual(order.filter((o) => o !== "background"), ["completion", "explain"]);
+    assert.deepEqual(order, ["completion", "explain", "background"]);
+  });
+
+  it("answers waiting background work at once, aborted as preempted, when a request arrives after it", async () => {
+    const scheduler = new Scheduler();
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = scheduler.submit(null, () => undefined, async () => gate);
+    let background: JobHandle | null = null;
+    const jobs = [
+      scheduler.submit(null, (h) => (background = h), async (h) => void order.push(h.signal.aborted ? "background:aborted" : "background"), { background: true }),
+      scheduler.submit(null, () => undefined, async () => void order.push("explain"), { priority: "other" }),
+      scheduler.submit("doc", () => undefined, async () => void order.push("completion"), { priority: "completion" }),
+    ];
+    // Answered while the first job still runs: its work saw the abort (and does nothing in the daemon).
+    await jobs[0];
+    assert.deepEqual(order, ["background:aborted"]);
+    assert.equal((background as JobHandle | null)?.abortReason, "preempted");
+    release();
+    await Promise.all([first, ...jobs]);
+    assert.deepEqual(order, ["background:aborted", "completion", "explain"]);
   });
 
   it("answers a job cancelled while it waits at once, not after the running job", async () => {

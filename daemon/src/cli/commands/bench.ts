@@ -5,12 +5,13 @@ import { runBench } from "../../bench/bench-run.js";
 import { takeRepeated } from "../../bench/repeated-flags.js";
 import { REPORT_FORMAT, renderMarkdown, renderReadmeTable, type BenchReport } from "../../bench/report.js";
 import { formatTrace, loadTrace, parseTrace, type Trace } from "../../bench/trace.js";
+import { checkPlayable } from "../../bench/trace-editor.js";
 import { typingTraceFromSource } from "../../bench/trace-generator.js";
 import { TRACE_RECIPES } from "../../bench/trace-recipes.js";
 import { syntheticPresets } from "../../gguf/model-cache.js";
 import { Defaults, KV_CACHE_TYPES, Limits } from "../../protocol.js";
 import { packageRoot } from "../../version.js";
-import { intFlag, parseArgs, parseFileRange, stringFlag, UsageError, type ParsedArgs } from "../args.js";
+import { intFlag, parseArgs, parseFileRange, stringFlag, UsageError, type ParsedArgs } from "../../args.js";
 import { entryScript, languageIdFor } from "../common.js";
 
 export const benchHelp = `Usage: hearth bench [options]
@@ -144,7 +145,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
   }
   if (args.positional.length > 0) throw new UsageError(`unexpected argument "${args.positional[0]}"; traces go with --trace FILE`);
   const traceFiles = values.get("trace") ?? [];
-  const traces: Trace[] = (traceFiles.length > 0 ? traceFiles : defaultTraceFiles()).map((f) => loadTrace(f));
+  const traces: Trace[] = (traceFiles.length > 0 ? traceFiles : defaultTraceFiles()).map((f) => checkPlayable(loadTrace(f), f));
   const names = new Set<string>();
   for (const t of traces) {
     if (names.has(t.name)) throw new UsageError(`two traces are named "${t.name}"; give each trace once`);
@@ -188,7 +189,7 @@ function makeTraces(argv: readonly string[]): number {
   const dir = path.resolve(stringFlag(args, "out-dir") ?? path.join(root, "bench", "traces"));
   mkdirSync(dir, { recursive: true });
   for (const recipe of TRACE_RECIPES) {
-    const trace = parseTrace(recipe.build(root), recipe.name);
+    const trace = checkPlayable(parseTrace(recipe.build(root), recipe.name), recipe.name);
     const file = path.join(dir, `${trace.name}.json`);
     writeFileSync(file, formatTrace(trace));
     process.stdout.write(`${file}\n`);
@@ -219,6 +220,7 @@ function makeTrace(argv: readonly string[]): number {
     }),
     name,
   );
+  checkPlayable(trace, name);
   const out = stringFlag(args, "out");
   if (out === undefined) process.stdout.write(formatTrace(trace));
   else writeFileSync(out, formatTrace(trace));

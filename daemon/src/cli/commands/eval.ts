@@ -3,7 +3,7 @@ import path from "node:path";
 import { parseGenerated, type HearthConfigSpec } from "../../bench/bench-config.js";
 import { loadEvalTasks, renderEvalMarkdown, runEval } from "../../bench/eval-run.js";
 import { takeRepeated } from "../../bench/repeated-flags.js";
-import { intFlag, parseArgs, stringFlag, UsageError } from "../args.js";
+import { intFlag, parseArgs, stringFlag, UsageError } from "../../args.js";
 import { entryScript } from "../common.js";
 
 export const evalHelp = `Usage: hearth eval FILE.jsonl [options]

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Defaults, Limits } from "../../protocol.js";
-import { intFlag, parseArgs, parseFileRange, UsageError } from "../args.js";
+import { intFlag, parseArgs, parseFileRange, UsageError } from "../../args.js";
 import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, withOpenFile } from "../common.js";
 
 export const explainHelp = `Usage: hearth explain FILE[:START-END] [options]

@@ -1,5 +1,5 @@
 import { LspBridge } from "../../lsp/bridge.js";
-import { parseArgs, stringFlag, UsageError } from "../args.js";
+import { parseArgs, stringFlag, UsageError } from "../../args.js";
 import { entryScript, homeFrom } from "../common.js";
 
 export const lspHelp = `Usage: hearth lsp --stdio [options]

@@ -1,6 +1,6 @@
 import type { PrecisionListResult } from "../../protocol.js";
 import { KV_CACHE_TYPES, type KvCacheType } from "../../protocol.js";
-import { parseArgs, stringFlag, UsageError } from "../args.js";
+import { parseArgs, stringFlag, UsageError } from "../../args.js";
 import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, connectClient } from "../common.js";
 
 export const precisionHelp = `Usage: hearth precision list [--json]

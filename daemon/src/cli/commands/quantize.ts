@@ -1,5 +1,5 @@
 import { defaultThreadCount, LLAMA_FTYPES, quantizeModelFile } from "../../backends.js";
-import { intFlag, parseArgs, UsageError } from "../args.js";
+import { intFlag, parseArgs, UsageError } from "../../args.js";
 
 export const quantizeHelp = `Usage: hearth quantize INPUT.gguf OUTPUT.gguf TYPE [--threads N]
 

@@ -4,7 +4,7 @@ import { hearthHome } from "../../discovery.js";
 import { defaultThreadCount, parseBackendChoice, readApiKey, type BackendChoice } from "../../backends.js";
 import { isOneOf, serveOptions, serveOptionsHelp, type ChoiceOption, type IntegerOption, type ServeOption, type TextOption } from "../../options.js";
 import type { FimTemplateChoice } from "../../prompt/fim-format.js";
-import { intFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from "../args.js";
+import { intFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from "../../args.js";
 
 export const serveHelp = `Usage: hearth serve [options]
 

@@ -1,4 +1,4 @@
-import { parseArgs, UsageError } from "../args.js";
+import { parseArgs, UsageError } from "../../args.js";
 import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, connectClient, formatMetrics } from "../common.js";
 import type { StatusResult } from "../../protocol.js";
 

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { openSocket } from "../../client/connect.js";
 import { HearthClient } from "../../client/hearth-client.js";
 import { isProcessAlive, readDiscovery } from "../../discovery.js";
-import { parseArgs, UsageError } from "../args.js";
+import { parseArgs, UsageError } from "../../args.js";
 import { homeFrom } from "../common.js";
 
 export const stopHelp = `Usage: hearth stop [--home DIR]

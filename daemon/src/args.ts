@@ -1,4 +1,8 @@
-/** A small argument parser: `--name value`, `--name=value`, boolean flags, positionals. */
+/**
+ * A small argument parser: `--name value`, `--name=value`, boolean flags, positionals. The CLI
+ * shares it with code the CLI stands on (engine/spec-bench.ts, a script of its own, and the
+ * bench's repeated flags), so it lives outside cli/: nothing below the CLI imports from cli/.
+ */
 
 export class UsageError extends Error {}
 
