@@ -7,7 +7,7 @@
  * docs/settings.md to it. The extension bundles this file, so it imports nothing that loads
  * a model (no node-llama-cpp, no backend) and nothing of VS Code.
  */
-import { MAX_PREFILL_CHUNK, MIN_PREFILL_CHUNK, PREFILL_STEP_TARGET_MS } from "./engine/prefill-chunk.js";
+import { MAX_PREFILL_CHUNK, MIN_PREFILL_CHUNK, PREFILL_STEP_TARGET_MS } from "./pipeline/prefill-chunk.js";
 import { DEFAULT_CONTEXT_EXCLUDE } from "./privacy.js";
 import { FIM_FAMILY_NAMES } from "./prompt/fim-templates.js";
 import { Defaults, Limits } from "./protocol.js";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
-import { MAX_PREFILL_CHUNK, MIN_PREFILL_CHUNK } from "../../daemon/src/engine/prefill-chunk.js";
+import { MAX_PREFILL_CHUNK, MIN_PREFILL_CHUNK } from "../../daemon/src/pipeline/prefill-chunk.js";
 import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
 import { runCli, startDaemon, tempHome } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";

@@ -14,7 +14,7 @@ import type { RequestMetrics, StatusResult } from "../protocol.js";
 import { HEARTH_VERSION } from "../version.js";
 import { fileBytes, resolveHearthConfig, switchPrecision, type ConfigSpec, type HearthConfigSpec, type ResolvedHearthConfig } from "./bench-config.js";
 import { BenchDaemon, connectBench, serveHelpText } from "./bench-daemon.js";
-import { bandwidthFloor, describeMachine, measureReadBandwidth, type Bandwidth } from "./machine.js";
+import { bandwidthFloor, describeMachine, measureReadBandwidth, type Bandwidth } from "../machine.js";
 import { replayTrace, type ReplayDriver } from "./replay.js";
 import { HearthDriver } from "./replay-hearth.js";
 import { llamaServerProps, LlamaServerDriver } from "./replay-llama-server.js";

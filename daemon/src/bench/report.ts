@@ -5,7 +5,7 @@
  * more than absolute figures taken at different times.
  */
 import type { MemoryInfo } from "../protocol.js";
-import type { Bandwidth, MachineInfo } from "./machine.js";
+import type { Bandwidth, MachineInfo } from "../machine.js";
 import { CALL_CONTEXTS, type CallContext } from "./replay.js";
 import type { ContextStats, LatencyStats, TraceSummary } from "./stats.js";
 

@@ -19,7 +19,7 @@ import type { CacheSlot, EnginePort, Vocabulary } from "../pipeline/engine-port.
 import { Pipeline } from "../pipeline/pipeline.js";
 import { flashAttentionFor } from "./attention.js";
 import { generate } from "./generate.js";
-import { PrefillChunker } from "./prefill-chunk.js";
+import { PrefillChunker } from "../pipeline/prefill-chunk.js";
 import { kvCacheBytes, memorySnapshot, modelShape, type ModelShape } from "./memory.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
 import { CALIBRATION_TEXT, CALIBRATION_TOKENS, PrefillBudget } from "../prompt/prefill-budget.js";

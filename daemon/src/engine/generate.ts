@@ -7,7 +7,7 @@
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { emptyOutcome } from "../backend.js";
 import type { EngineRun, EngineRunRequest } from "../pipeline/engine-port.js";
-import { PrefillChunker } from "./prefill-chunk.js";
+import { PrefillChunker } from "../pipeline/prefill-chunk.js";
 import { SpeculativePredictor } from "./predictors/speculative-predictor.js";
 
 export interface GenerationRequest extends Omit<EngineRunRequest, "startedAt"> {

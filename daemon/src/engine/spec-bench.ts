@@ -47,7 +47,7 @@ import { ensureSyntheticModel } from "../gguf/model-cache.js";
 import { Mulberry32 } from "../gguf/seeded-random.js";
 import { SYNTHETIC_MODEL_PRESETS, type SyntheticModelSpec, type SyntheticPrecision } from "../gguf/synthetic-model.js";
 import { packageRoot } from "../version.js";
-import { describeMachine, type MachineInfo } from "../bench/machine.js";
+import { describeMachine, type MachineInfo } from "../machine.js";
 import { LIBUV_POOL_ADVICE, libuvPoolIsOneThread } from "./libuv-pool.js";
 
 const ALL_MODES: readonly SpeculationMode[] = SPECULATION_MODES;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_PREFILL_CHUNK, MIN_PREFILL_CHUNK, PREFILL_STEP_TARGET_MS, PrefillChunker } from "../../../daemon/src/engine/prefill-chunk.js";
+import { MAX_PREFILL_CHUNK, MIN_PREFILL_CHUNK, PREFILL_STEP_TARGET_MS, PrefillChunker } from "../../../daemon/src/pipeline/prefill-chunk.js";
 
 /** Steps of the chunker's size on a device that evaluates `tokensPerMs`; the sizes it chose. */
 function settle(chunker: PrefillChunker, tokensPerMs: number, steps = 12): number[] {
