@@ -15,6 +15,7 @@ import {
   DidChangeTextDocumentNotification,
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  Defaults,
   ErrorCodes,
   ExitNotification,
   ExplainRequest,
@@ -43,6 +44,7 @@ import {
 import type { JobHandle, Scheduler } from "./scheduler.js";
 import { WsMessageReader, WsMessageWriter } from "./transport/ws-transport.js";
 import * as validate from "./validate.js";
+import { requestMetrics } from "./pipeline/metrics.js";
 import { fileNameOf, type Workspace } from "./workspace.js";
 import type { WorkspaceRegistry } from "./workspaces.js";
 
@@ -60,8 +62,6 @@ export interface SessionServices {
   precision: PrecisionControl | null;
 }
 
-const DEFAULT_COMPLETION_TOKENS = 128;
-const DEFAULT_EXPLAIN_TOKENS = 512;
 
 export class Session {
   private readonly connection: MessageConnection;
@@ -249,7 +249,7 @@ export class Session {
       p.workDoneToken,
       p.partialResultToken,
       (handle, hooks) =>
-        this.services.backend.pipeline.complete({ ...input, chunks: ring.chunksFor(uri), maxTokens: p.hearth?.maxTokens ?? DEFAULT_COMPLETION_TOKENS, signal: handle.signal, ...hooks }),
+        this.services.backend.pipeline.complete({ ...input, chunks: ring.chunksFor(uri), maxTokens: p.hearth?.maxTokens ?? Defaults.completionMaxTokens, signal: handle.signal, ...hooks }),
       warm,
     );
     const cursor = p.position;
@@ -270,7 +270,7 @@ export class Session {
         code,
         languageId: document.languageId,
         fileName,
-        maxTokens: p.maxTokens ?? DEFAULT_EXPLAIN_TOKENS,
+        maxTokens: p.maxTokens ?? Defaults.explainMaxTokens,
         signal: handle.signal,
         ...hooks,
       }),
@@ -356,37 +356,14 @@ export class Session {
     const finished: JobHandle = handle ?? unreachable();
     const aborted = finished.abortReason;
     const result: GenerationOutcome = outcome ?? emptyOutcome("cancelled");
-    const stopReason = aborted === "superseded" ? "superseded" : aborted !== null ? "cancelled" : failure !== null ? "error" : result.stopReason;
-    const metrics: RequestMetrics = {
-      requestId,
-      kind,
-      workspaceId,
-      promptTokens: result.promptTokens,
-      reusedTokens: result.reusedTokens,
-      evaluatedTokens: result.evaluatedTokens,
-      generatedTokens: result.generatedTokens,
-      tokensAfterCancel: result.tokensAfterCancel,
-      queueMs: round(finished.queueMs),
-      prefillMs: round(result.prefillMs),
-      firstTokenMs: result.firstTokenMs === null ? null : round(finished.queueMs + result.firstTokenMs),
-      decodeMs: round(result.decodeMs),
-      totalMs: round(performance.now() - arrived),
-      stopReason,
-      draftTokens: result.draftTokens,
-      acceptedTokens: result.acceptedTokens,
-      promptLayout: result.promptLayout,
-      finishedAt: new Date().toISOString(),
-    };
+    const ended = aborted === "superseded" ? "superseded" : aborted !== null ? "cancelled" : failure !== null ? "error" : null;
+    const metrics = requestMetrics({ requestId, kind, workspaceId, arrivedAt: arrived, queueMs: finished.queueMs, ended }, result);
     this.services.metrics.record(metrics);
     if (kind === "completion" && warm) workspace.requestFinished(warm);
     if (aborted !== null) throw cancelledError(aborted);
     if (failure !== null) throw failure;
     return { result, metrics };
   }
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
 }
 
 function unreachable(): never {

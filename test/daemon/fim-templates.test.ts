@@ -5,7 +5,7 @@
  * the family's way, and typing a character at the cursor changes only the prompt's last tokens.
  */
 import assert from "node:assert/strict";
-import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type Llama, type LlamaModel, type Token } from "node-llama-cpp";
 import { fimFormatFor } from "../../daemon/src/engine/fim-format.js";
 import { renderHead, renderText, type FimParts } from "../../daemon/src/prompt/fim-templates.js";
 import { codeLlamaVocab, qwenCoderVocab, vocabModel } from "../helpers/vocab-models.js";
@@ -56,7 +56,10 @@ describe("FIM templates on real tokenizers", function () {
       assert.ok(rendered.includes(label), `chunk label in ${JSON.stringify(rendered.slice(0, 120))}`);
       assert.ok(!rendered.includes("// util"), "no C-style header in a Python file");
       const prompt = [...(await format.head(PARTS)), ...model.tokenize(MIDDLE, false)];
-      assert.deepEqual(prompt, model.tokenize(rendered + MIDDLE, true), "the same tokens as the whole format tokenized at once");
+      // BOS first exactly where the vocabulary asks for it (tokenizer.ggml.add_bos_token), as llama.cpp adds it to a text prompt.
+      const bos = model.tokens.shouldPrependBosToken ? [model.tokens.bos as Token] : [];
+      assert.deepEqual(prompt, [...bos, ...model.tokenize(rendered + MIDDLE, true)], "the same tokens as the whole format tokenized at once");
+      assert.equal(prompt.filter((t) => t === model.tokens.bos).length, bos.length, "BOS once where asked for, never where not");
       const typed = [...(await format.head(PARTS)), ...model.tokenize(`${MIDDLE} `, false)];
       let same = 0;
       while (same < prompt.length && prompt[same] === typed[same]) same++;
@@ -72,7 +75,7 @@ describe("FIM templates on real tokenizers", function () {
     assert.ok(text.startsWith("<|repo_name|>shapes\n<|file_sep|>util/math.py\ndef clamp"), text.slice(0, 80));
     assert.ok(text.includes("<|file_sep|>geometry.py\n<|fim_prefix|>import math"), text);
     const head = await format.head(PARTS);
-    assert.equal(head[0], model.tokenize("<|repo_name|>", true)[0], "the repository token is Qwen's special token");
+    assert.equal(head[0], model.tokenize("<|repo_name|>", true)[0], "the repository token is Qwen's special token, and no BOS before it");
   });
 
   it("starcoder: the repository format names the workspace and the current file", async () => {

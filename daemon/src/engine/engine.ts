@@ -96,7 +96,9 @@ const KV_GGML_TYPE: Record<KvCacheType, "F16" | "Q8_0" | "Q4_0"> = { f16: "F16",
 /** The local backend: node-llama-cpp on this machine's CPU or GPU. */
 export class Engine implements InferenceBackend {
   readonly capabilities: BackendCapabilities;
-  readonly pipeline: RequestPipeline = new Pipeline<Token>(this.enginePort());
+  /** The token-level engine the pipeline drives (public for tests that watch the prompts it is given). */
+  readonly port: EnginePort<Token> = this.enginePort();
+  readonly pipeline: RequestPipeline = new Pipeline<Token>(this.port);
   private loaded: Loaded | null = null;
   private llama: Llama | null = null;
   private modelState: ModelState;

@@ -36,7 +36,9 @@ const MAX_HELD_DOCUMENTS = 256;
 
 export class RemoteBackend<T> implements InferenceBackend {
   readonly capabilities: BackendCapabilities = { kvPersistence: false, precisionVariants: false, speculation: false };
-  readonly pipeline: RequestPipeline = new Pipeline<T>(this.enginePort());
+  /** The token-level engine the pipeline drives (public for tests that watch the prompts it is given). */
+  readonly port: EnginePort<T> = this.enginePort();
+  readonly pipeline: RequestPipeline = new Pipeline<T>(this.port);
   onStateChange?: (state: ModelState) => void;
   private modelState: ModelState;
   private facts: ServerFacts<T> | null = null;
