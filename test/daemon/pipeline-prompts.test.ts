@@ -145,6 +145,8 @@ describe("one pipeline on real vocabularies, local and through llama-server", fu
       let localPrompts: { completion: number[][]; explanation: ChatPrompt<number>[] };
       let remotePrompts: { completion: number[][]; explanation: ChatPrompt<number>[] };
       let server: RunningLlamaServer;
+      let openAiPrompts: { completion: string[][]; explanation: ChatPrompt<string>[] };
+      let openAiPromptTokens: number;
 
       before(async () => {
         const model = await modelWith(vocabulary);
@@ -164,6 +166,21 @@ describe("one pipeline on real vocabularies, local and through llama-server", fu
           await pipeline.complete(input({ text: `${ABOVE}${LINE}l${SUFFIX}`, cursorOffset: ABOVE.length + LINE.length + 1 }));
           await pipeline.explain({ code: ABOVE, languageId: "python", fileName: "geometry.py", maxTokens: 4, signal: new AbortController().signal });
         }
+        // The same server as an OpenAI-compatible one: Hearth sends text, and the server tokenizes it (BOS included where its vocabulary asks).
+        const openAi = createBackend(
+          { kind: "openai", url: new URL(server.url) },
+          { modelSource: "", modelsDir: "", home: "", contextSize: 2048, maxWorkspaces: 1, threads: 1, gpu: "off", maxPrefillMs: 0 },
+          { apiKey: null, remoteModel: null, remoteTimeoutMs: 30_000 },
+          () => undefined,
+        );
+        backends.push(openAi);
+        await openAi.load(() => undefined);
+        assert.ok(openAi instanceof RemoteBackend, JSON.stringify(openAi.state));
+        openAiPrompts = { completion: [], explanation: [] };
+        // One token, so the stream runs to the server's last event, which carries its own count.
+        const outcome = await new Pipeline(watched((openAi as RemoteBackend<string>).port, openAiPrompts)).complete(input({ maxTokens: 1, mode: "block" }));
+        assert.notEqual(outcome.stopReason, "boundary", "the stream ran to its end");
+        openAiPromptTokens = outcome.promptTokens;
       });
 
       it("gives the local engine and llama-server the same completion prompts, token for token", () => {
@@ -190,6 +207,13 @@ describe("one pipeline on real vocabularies, local and through llama-server", fu
             assert.equal(bosCount, 1, "BOS once");
           }
         }
+      });
+
+      it("sends an OpenAI-compatible server the rendered text without BOS, and the server's count has it exactly where llama.cpp adds it", async () => {
+        const text = (openAiPrompts.completion[0] ?? []).join("");
+        assert.ok(text.endsWith(LINE), JSON.stringify(text.slice(-40)));
+        assert.ok(!text.includes("<｜begin▁of▁sentence｜>") && !text.includes("<|endoftext|>"), JSON.stringify(text.slice(0, 40)));
+        assert.equal(openAiPromptTokens, (await llamaCppTokens(server, text)).length, "the server evaluated the text as llama.cpp tokenizes it, special tokens added once");
       });
 
       it("hands llama-server an explanation as messages, for its own chat template", () => {

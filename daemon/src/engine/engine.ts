@@ -12,7 +12,7 @@ import { ErrorCodes, type BackendInfo, type DeviceKind, type KvCacheInfo, type K
 import type { ExplainMessages } from "../prompt/explain-prompt.js";
 import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
 import { KvStore } from "./kv-store.js";
-import { bosOf, fimFormatFor } from "./fim-format.js";
+import { bosRuleOf, fimFormatFor } from "./fim-format.js";
 import type { FimFormat, FimTemplateChoice } from "../prompt/fim-format.js";
 import type { BackendCapabilities, InferenceBackend, RequestPipeline } from "../backend.js";
 import type { CacheSlot, EnginePort, Vocabulary } from "../pipeline/engine-port.js";
@@ -215,7 +215,7 @@ export class Engine implements InferenceBackend {
       fim,
       tokenize: (text) => model.tokenize(text, false),
       countTokens: (text) => model.tokenize(text, false).length,
-      bos: bosOf(model),
+      bosRule: bosRuleOf(model),
     };
     this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type), fim, vocabulary };
     if (store) this.prefillBudget.seed(store.readNumber(PREFILL_SPEED_FILE) ?? Number.NaN);

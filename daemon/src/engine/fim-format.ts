@@ -1,5 +1,6 @@
 /** The local model's vocabulary, as the shared FIM format (prompt/fim-format.ts) needs it. */
 import type { LlamaModel, Token } from "node-llama-cpp";
+import type { BosRule } from "../prompt/bos.js";
 import { bindFimFormat, type FimFormat, type FimTemplateChoice } from "../prompt/fim-format.js";
 
 export function fimFormatFor(model: LlamaModel, choice: FimTemplateChoice = "auto"): FimFormat<Token> | null {
@@ -17,13 +18,13 @@ export function fimFormatFor(model: LlamaModel, choice: FimTemplateChoice = "aut
       tokenize: (text) => model.tokenize(text, false),
       fimIds: { prefix: infill.prefix, suffix: infill.suffix, middle: infill.middle },
       architecture: String(model.fileInfo.metadata.general.architecture ?? ""),
-      bos: bosOf(model),
+      bosRule: bosRuleOf(model),
     },
     choice,
   );
 }
 
-/** The BOS token when the vocabulary asks for it first (tokenizer.ggml.add_bos_token), else null. */
-export function bosOf(model: LlamaModel): Token | null {
-  return model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
+/** The vocabulary's BOS token and whether it asks for it first (tokenizer.ggml.add_bos_token). */
+export function bosRuleOf(model: LlamaModel): BosRule<Token> {
+  return { bos: model.tokens.bos, addBos: model.tokens.shouldPrependBosToken };
 }

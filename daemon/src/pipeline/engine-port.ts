@@ -10,6 +10,7 @@
  * server that tokenizes itself.
  */
 import type { GenerationOutcome } from "../backend.js";
+import type { BosRule } from "../prompt/bos.js";
 import type { FimFormat } from "../prompt/fim-format.js";
 import type { ExplainMessages } from "../prompt/explain-prompt.js";
 import type { PrefillBudget } from "../prompt/prefill-budget.js";
@@ -56,12 +57,8 @@ export interface Vocabulary<T> {
   tokenize(text: string): T[] | Promise<T[]>;
   /** A cheap count for fitting (exact, or an estimate where the engine tokenizes remotely). */
   countTokens(text: string): number;
-  /**
-   * The BOS token when the vocabulary was trained with it first (GGUF
-   * `tokenizer.ggml.add_bos_token`) and Hearth sends token ids; null when it wasn't, or when
-   * the engine tokenizes text itself and adds it there.
-   */
-  bos: T | null;
+  /** Whether and how a prompt of token ids starts with BOS (prompt/bos.ts). */
+  bosRule: BosRule<T>;
 }
 
 /** An explanation's prompt: tokens through the model's chat template, or the messages for a server that applies its own. */

@@ -1,11 +1,11 @@
 /**
  * How an explanation is made, for every backend: the selection fitted to the context through
  * the model's chat template (as tokens where the engine takes tokens, BOS first once where the
- * vocabulary asks for it; as messages where the server applies its own template), then
+ * vocabulary asks for it and nowhere else; as messages where the server applies its own template), then
  * generated with the explanation's rules on the cache kept for explanations.
  */
 import type { ExplainInput, GenerationOutcome } from "../backend.js";
-import { withBos } from "../prompt/bos.js";
+import { startAsTrained } from "../prompt/bos.js";
 import { EXPLANATION_RULES } from "../prompt/completion-stops.js";
 import { explainMessages, fitSelection } from "../prompt/explain-prompt.js";
 import type { ChatPrompt, EnginePort } from "./engine-port.js";
@@ -20,7 +20,7 @@ export async function runExplanation<T>(port: EnginePort<T>, input: ExplainInput
   let prompt: ChatPrompt<T>;
   let promptTokens: number;
   if (renderChat !== null) {
-    const tokens = fitSelection(input.code, (code) => withBos(renderChat(messagesFor(code)), vocabulary.bos), (t) => t.length, room).rendered;
+    const tokens = fitSelection(input.code, (code) => startAsTrained(renderChat(messagesFor(code)), vocabulary.bosRule), (t) => t.length, room).rendered;
     prompt = { tokens };
     promptTokens = tokens.length;
   } else {

@@ -4,7 +4,7 @@
  * model's or a remote server's (its /tokenize); token ids are whatever `T` that side uses.
  * Null when the model can't fill in the middle at all.
  */
-import { withBos } from "./bos.js";
+import { startAsTrained, type BosRule } from "./bos.js";
 import { detectFimFamily, FIM_FAMILIES, renderHead, usableFamily, type FimFamily, type FimFamilyName, type FimParts } from "./fim-templates.js";
 
 export type FimTemplateChoice = FimFamilyName | "auto";
@@ -19,8 +19,8 @@ export interface FimVocabulary<T> {
   fimIds: { prefix: T | null; suffix: T | null; middle: T | null };
   /** general.architecture, which tells CodeGemma from Qwen. */
   architecture: string;
-  /** The BOS token a prompt starts with where the vocabulary asks for it (prompt/bos.ts); null where not. */
-  bos: T | null;
+  /** Whether and how a prompt starts with BOS (prompt/bos.ts). */
+  bosRule: BosRule<T>;
 }
 
 export interface FimFormat<T> {
@@ -65,7 +65,7 @@ export function bindFimFormat<T>(vocab: FimVocabulary<T>, choice: FimTemplateCho
           return [token];
         }),
       );
-      return withBos(pieces.flat(), vocab.bos);
+      return startAsTrained(pieces.flat(), vocab.bosRule);
     },
   };
 }

@@ -5,6 +5,7 @@
  * knows neither format.
  */
 import type { BackendInfo, BackendKind } from "../protocol.js";
+import type { BosRule } from "../prompt/bos.js";
 import type { ExplainMessages } from "../prompt/explain-prompt.js";
 import type { FimFormat } from "../prompt/fim-format.js";
 import { badAnswer, type RemoteServer } from "./http.js";
@@ -24,8 +25,8 @@ export interface ServerFacts<T> {
   countTokens: (text: string) => number;
   /** Exact tokens of plain text where the server tokenizes, else the estimate's pieces. */
   tokenize: (text: string) => Promise<T[]>;
-  /** The BOS token Hearth must send first (token-id prompts of a vocabulary that asks for it); null where the server adds its own or none is wanted. */
-  bos: T | null;
+  /** Whether Hearth's token-id prompts start with BOS: where the server's vocabulary asks for it (the server adds none to token ids). */
+  bosRule: BosRule<T>;
   /** The server's tokens per token counted here, measured at connect (1 where the server's own tokenizer counts). */
   tokenRatio: number;
   /**

@@ -36,6 +36,8 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
         special.set(text, ids.length === 1 && ids[0] !== undefined ? ids[0] : null);
       }
       const bos = await bosToken(server, signal);
+      // A vocabulary that doesn't ask for BOS isn't told apart from one without it: neither gets one.
+      const bosRule = { bos, addBos: bos !== null };
       let fim;
       try {
         fim = bindFimFormat<Id>(
@@ -45,7 +47,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
             // The server does not publish the GGUF's FIM ids: families are matched by their tokens' texts.
             fimIds: { prefix: null, suffix: null, middle: null },
             architecture: /gemma/i.test(modelPath) ? "gemma" : "",
-            bos,
+            bosRule,
           },
           fimTemplate,
         );
@@ -69,7 +71,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
         countTokens: (text) => Math.ceil(text.length / charsPerToken),
         // The text typed since the layout (a new string each keystroke) is not worth caching: only the head's pieces are.
         tokenize: (text) => tokenize(server, text, false),
-        bos,
+        bosRule,
         tokenRatio: 1,
         prefillTokensPerSecond,
       };

@@ -78,7 +78,7 @@ export function openAiDialect(fimTemplate: FimTemplateChoice, contextSize: numbe
           fimIds: { prefix: null, suffix: null, middle: null },
           architecture: name === "codegemma" ? "gemma" : "",
           // The server tokenizes the text and adds BOS itself where its vocabulary asks for it.
-          bos: null,
+          bosRule: { bos: null, addBos: false },
         },
         name,
       );
@@ -93,7 +93,7 @@ export function openAiDialect(fimTemplate: FimTemplateChoice, contextSize: numbe
       // The same request says roughly how fast the server evaluates a prompt (its round trip
       // included, so it errs slow and the prefill budget cuts a little early rather than late).
       const prefillTokensPerSecond = typeof reported === "number" && reported >= 64 && elapsed > 0 ? (1000 * reported) / elapsed : null;
-      return { model, contextSize, tokenRatio: measured * ESTIMATE_MARGIN, slots: null, precision: "", fim, bos: null, countTokens: (text) => estimatePieces(text).length, tokenize: async (text) => estimatePieces(text), prefillTokensPerSecond };
+      return { model, contextSize, tokenRatio: measured * ESTIMATE_MARGIN, slots: null, precision: "", fim, bosRule: { bos: null, addBos: false }, countTokens: (text) => estimatePieces(text).length, tokenize: async (text) => estimatePieces(text), prefillTokensPerSecond };
     },
     completionBody(prompt, { maxTokens, model }) {
       return {

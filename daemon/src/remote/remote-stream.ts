@@ -34,6 +34,13 @@ export async function streamRun(
       if (event.usage) applyUsage(outcome, event.usage);
       if (event.done) serverDone = event.done;
       if (event.delta !== "") {
+        // A server that ignores n_predict is held to it here: each event carries at least one
+        // token, so one past the limit is more than was asked for. (Stopping at the limit itself
+        // would close the stream before the usage a well-behaved server sends last.)
+        if (pieces >= run.maxTokens) {
+          limitReached = true;
+          return "stop";
+        }
         const now = performance.now();
         if (outcome.firstTokenMs === null) {
           outcome.firstTokenMs = now - run.startedAt;
@@ -45,11 +52,6 @@ export async function streamRun(
         outcome.generatedText += event.delta;
         if (run.onGenerated(outcome.generatedText)) {
           stoppedByRule = true;
-          return "stop";
-        }
-        // A server that ignores n_predict is held to it here: each event carries at least one token.
-        if (pieces >= run.maxTokens) {
-          limitReached = true;
           return "stop";
         }
       }
