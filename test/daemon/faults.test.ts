@@ -262,9 +262,10 @@ describe("faults a long day brings", function () {
       assert.match(left[0] ?? "", /\.state\.\d+-\d+\.tmp$|\.json\.\d+-\d+\.tmp$/, "the temp names its writer's pid and start time");
       const restarted = await start(home);
       const client = await restarted.connect([{ uri: "file:///kill/a", name: "a" }]);
+      // The store opens with the model: a completion waits for it.
+      await complete(client, "file:///kill/a/after.ts");
       assert.deepEqual(temps(directory), [], "swept at start");
       assert.match(restarted.stderr(), /removed \d+ temp file\(s\) \(\d+ bytes\).*killed mid-write/);
-      await complete(client, "file:///kill/a/after.ts");
       client.dispose();
       rmSync(home, { recursive: true, force: true });
     });
