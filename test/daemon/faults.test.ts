@@ -432,7 +432,7 @@ describe("faults a long day brings", function () {
       }
     });
 
-    it("keeps a 40 MB document out of the daemon: requests about it get a typed error, the others keep working, across a reconnect", async () => {
+    it("keeps a 40 MB document out of the daemon and skips a 70 MB message: requests about them get a typed error, the others keep working, across a reconnect", async () => {
       const home = tempHome();
       const bridge = startBridge(home);
       try {
@@ -448,6 +448,12 @@ describe("faults a long day brings", function () {
         // The daemon restarts: the bridge reconnects and opens only what the daemon can take.
         await runCli(["stop", "--home", home]);
         for (let i = 0; i < 3; i++) assert.ok((await completeSmall()).items.length > 0, `after the reconnect, request ${i + 1}`);
+        // A whole message over the bridge's own limit (70 MB) is skipped as it arrives; the next ones are read as usual.
+        await bridge.lsp.sendNotification("textDocument/didOpen", { textDocument: { uri: "file:///proj/huge.ts", languageId: "typescript", version: 1, text: "x".repeat(70 * 1024 * 1024) } });
+        assert.ok((await completeSmall()).items.length > 0, "after a skipped message");
+        assert.ok(bridge.shown.some((m) => /skipped a message of \d+ bytes \(textDocument\/didOpen for file:\/\/\/proj\/huge\.ts\)/.test(m)), bridge.shown.join("\n"));
+        const skipped = await errorOf(bridge.lsp.sendRequest("textDocument/inlineCompletion", { textDocument: { uri: "file:///proj/huge.ts" }, position: { line: 0, character: 0 }, context: { triggerKind: 1 } }));
+        assert.equal((skipped as { code?: unknown }).code, ErrorCodes.DocumentTooLarge, skipped.message);
       } finally {
         await stop(bridge, home);
       }
