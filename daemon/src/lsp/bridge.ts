@@ -218,7 +218,7 @@ export class LspBridge {
   /** Requests about a document the daemon can't have answer why, at once. */
   private mustBeInSync(uri: string): void {
     const why = this.documents.get(uri)?.outOfSync;
-    if (why) throw new ResponseError(ErrorCodes.DocumentTooLarge, `Hearth does not complete in this document: ${why}.`, { code: "HEARTH_ERR_DOCUMENT_TOO_LARGE", hint: "Hearth keeps documents up to 4 million characters; the other documents keep working. Close the file (or reopen it smaller)." });
+    if (why) throw new ResponseError(ErrorCodes.DocumentTooLarge, `Hearth does not complete in this document: ${why}.`, { code: "HEARTH_ERR_DOCUMENT_TOO_LARGE", hint: `Hearth keeps documents up to ${Limits.maxDocumentChars} characters and reads editor messages up to ${MAX_EDITOR_MESSAGE_BYTES} bytes; the other documents keep working. Close the file (or reopen it smaller).` });
   }
 
   /** An edit: applied to the bridge's copy and sent on, or the document taken out of (or back into) the daemon by its new size. */
