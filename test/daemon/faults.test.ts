@@ -213,6 +213,34 @@ describe("faults a long day brings", function () {
     }
   });
 
+  describe("an OpenAI-compatible server's numbers", () => {
+    const cases: { name: string; id: string; promptTokens: number; field: RegExp }[] = [
+      { name: "a model id of 5,000 characters", id: `qwen${"x".repeat(5000)}`, promptTokens: 500, field: /\/v1\/models data\[0\]\.id of 5004 characters/ },
+      { name: "usage.prompt_tokens 1e9 for the calibration", id: "qwen2.5-coder", promptTokens: 1e9, field: /\/v1\/completions usage\.prompt_tokens = 1000000000/ },
+    ];
+    for (const { name, id, promptTokens, field } of cases) {
+      it(`reports ${name} as a typed error naming the field`, async () => {
+        const hostile = await hostileServer();
+        hostile.set((req, res) => {
+          res.setHeader("content-type", "application/json");
+          if (req.url === "/v1/models") res.end(JSON.stringify({ data: [{ id }] }));
+          else res.end(JSON.stringify({ choices: [{ text: "", finish_reason: "length" }], usage: { prompt_tokens: promptTokens, completion_tokens: 1 } }));
+        });
+        let daemon: RunningDaemon | null = null;
+        try {
+          daemon = await startDaemon({ model: "unused.gguf", args: ["--backend", `openai=${hostile.url}`, "--remote-timeout-ms", "2000"] });
+          const client = await daemon.connect();
+          const status = await untilStatus(client, "the probe's verdict", (s) => s.modelState.state === "failed", 15_000);
+          assert.match(status.modelState.state === "failed" ? status.modelState.message : "", field);
+          client.dispose();
+        } finally {
+          await daemon?.stop();
+          await hostile.close();
+        }
+      });
+    }
+  });
+
   describe("saved KV states", () => {
     let model: string;
     const daemons: RunningDaemon[] = [];
@@ -247,6 +275,8 @@ describe("faults a long day brings", function () {
         await complete(client, `file:///kill/a/doc${attempt}.ts`);
         directory = (await client.status()).kvCache?.directory ?? "";
         client.dispose();
+        // The store makes its folder when it opens (a version that made it at the first save is watched the same way).
+        mkdirSync(directory, { recursive: true, mode: 0o700 });
         const watcher = watch(directory, (_event, name) => {
           if (name?.toString().endsWith(".tmp")) daemon.child.kill("SIGKILL");
         });
