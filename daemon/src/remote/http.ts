@@ -256,6 +256,7 @@ export function overran(server: RemoteServer, ms: number): HearthError {
  */
 export async function streamEvents(server: RemoteServer, path: string, body: unknown, signal: AbortSignal, onEvent: (event: unknown) => EventVerdict | Promise<EventVerdict>, options: StreamOptions = {}): Promise<"ended" | "stopped"> {
   const deadlineMs = options.deadlineMs ?? null;
+  if (deadlineMs !== null && !(Number.isFinite(deadlineMs) && deadlineMs > 0)) throw new RangeError(`a stream's deadline must be a positive number of ms; got ${deadlineMs}.`);
   // Time not counted (spent in onEvent) pushes the deadline back by as much.
   let deadlineAt = deadlineMs === null ? Number.POSITIVE_INFINITY : performance.now() + deadlineMs;
   const overrun = new AbortController();
