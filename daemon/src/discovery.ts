@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ensurePrivateDir } from "./private-home.js";
+import { assertPrivateHomeFolders, ensurePrivateDir } from "./private-home.js";
 
 export interface DiscoveryInfo {
   port: number;
@@ -137,6 +137,8 @@ function lockOwner(content: string): number | null {
  */
 export function acquireLock(home: string): () => void {
   ensurePrivateDir(home);
+  // kv/ and models/ too: a link there to a folder others may write is refused before anything is read from it.
+  assertPrivateHomeFolders(home);
   const file = lockPath(home);
   const record: LockRecord = { pid: process.pid, startTime: processStartTime(process.pid) };
   const content = JSON.stringify(record);

@@ -563,7 +563,10 @@ export const HEARTH_ERRORS = {
   HEARTH_ERR_BACKEND_UNKNOWN_MODEL: { rpcCode: ErrorCodes.BackendUnknownModel, meaning: "The remote server does not serve the model Hearth asked for." },
   HEARTH_ERR_BACKEND_TIMEOUT: { rpcCode: ErrorCodes.BackendTimeout, meaning: "The remote server did not answer in time." },
   HEARTH_ERR_BACKEND_BAD_ANSWER: { rpcCode: ErrorCodes.BackendBadAnswer, meaning: "The remote server answered something Hearth cannot use." },
+  HEARTH_ERR_BACKEND_BAD_VALUE: { rpcCode: ErrorCodes.BackendBadAnswer, meaning: "The remote server sent a number outside sane bounds (slots, context size, token ids, lengths)." },
+  HEARTH_ERR_BACKEND_OVERRAN: { rpcCode: ErrorCodes.BackendTimeout, meaning: "The remote server streamed past the request's overall deadline." },
   // Never on the wire: raised by the CLI, the extension or the bench
+  HEARTH_ERR_LSP_FRAMING: { rpcCode: null, meaning: "A message from the editor to `hearth lsp --stdio` was framed wrongly or was too large." },
   HEARTH_ERR_HOME_NOT_PRIVATE: { rpcCode: null, meaning: "Hearth's home folder is not the user's alone (another owner, or writable by group or others)." },
   HEARTH_ERR_ALREADY_RUNNING: { rpcCode: null, meaning: "Another daemon already runs on this home." },
   HEARTH_ERR_NO_DAEMON: { rpcCode: null, meaning: "A client found no daemon and could not start one." },

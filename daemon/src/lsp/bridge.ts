@@ -12,6 +12,12 @@
  *
  * The bridge keeps its own copy of the open documents, so that when the daemon restarts it
  * reconnects and opens them again; it exits when the editor closes stdin (or sends exit).
+ *
+ * What the editor sends is bounded: a message over MAX_EDITOR_MESSAGE_BYTES is skipped as
+ * it arrives (frame-guard.ts) and the editor told; a document over the daemon's limits is
+ * kept out of sync (never sent, so it can't break the connection the other documents use)
+ * and requests about it answer DocumentTooLarge. Before `initialize` every request answers
+ * ServerNotInitialized (-32002) and notifications are dropped, as LSP says.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,11 +29,13 @@ import {
   StreamMessageWriter,
   type CancellationToken,
   type MessageConnection,
+  type ResponseMessage,
 } from "vscode-jsonrpc/node";
 import { connectToDaemon } from "../client/connect.js";
 import { HearthClient } from "../client/hearth-client.js";
 import { applyChanges } from "../documents.js";
-import { ErrorCodes, type InlineCompletionList, type ModelProgressParams, type Position, type Range, type StatusResult, type TextDocumentContentChangeEvent, type WorkspaceFolder } from "../protocol.js";
+import { ErrorCodes, Limits, type InlineCompletionList, type ModelProgressParams, type Position, type Range, type StatusResult, type TextDocumentContentChangeEvent, type WorkspaceFolder } from "../protocol.js";
+import { FrameGuard, MAX_EDITOR_MESSAGE_BYTES, type SkippedMessage } from "./frame-guard.js";
 
 export interface BridgeOptions {
   home: string;
@@ -55,7 +63,31 @@ interface BridgedDocument {
    * bridge counts for the daemon itself.
    */
   version: number;
-  text: string;
+  /** null: the bridge does not hold the text (over the limits, or changed by a skipped message). */
+  text: string | null;
+  /** Why the daemon does not have the document; null when it may. */
+  outOfSync: string | null;
+}
+
+/** Room for a didOpen's other fields beside its text. */
+const MESSAGE_OVERHEAD_BYTES = 8 * 1024;
+/** LSP's MessageType.Error. */
+const MESSAGE_ERROR = 1;
+
+/** Why the daemon can't take this text (its document limit, or its frame limit once sent as JSON), or null. */
+function overDaemonLimits(text: string): string | null {
+  if (text.length > Limits.maxDocumentChars) return `${text.length} characters, over the ${Limits.maxDocumentChars} Hearth keeps`;
+  // A character is at most 6 bytes as JSON: only a text that could be over the frame limit is measured.
+  if (text.length * 6 + MESSAGE_OVERHEAD_BYTES > Limits.maxMessageBytes) {
+    const bytes = Buffer.byteLength(JSON.stringify(text)) + MESSAGE_OVERHEAD_BYTES;
+    if (bytes > Limits.maxMessageBytes) return `${bytes} bytes as a message, over the daemon's ${Limits.maxMessageBytes}-byte limit`;
+  }
+  return null;
+}
+
+function changesFitAFrame(changes: readonly TextDocumentContentChangeEvent[]): boolean {
+  const chars = changes.reduce((n, c) => n + c.text.length, 0);
+  return chars * 6 + MESSAGE_OVERHEAD_BYTES <= Limits.maxMessageBytes || Buffer.byteLength(JSON.stringify(changes)) + MESSAGE_OVERHEAD_BYTES <= Limits.maxMessageBytes;
 }
 
 interface InitializeParamsSeen {
@@ -69,6 +101,7 @@ interface InitializeParamsSeen {
 
 export class LspBridge {
   private readonly editor: MessageConnection;
+  private readonly writer: StreamMessageWriter;
   private daemon: HearthClient | null = null;
   private connecting: Promise<HearthClient> | null = null;
   private folders: WorkspaceFolder[] | null = null;
@@ -80,12 +113,22 @@ export class LspBridge {
   private progressToken: string | null = null;
   private progressSeq = 0;
   private closed = false;
+  private initialized = false;
   readonly done: Promise<void>;
   private markDone: () => void = () => undefined;
 
   constructor(private readonly options: BridgeOptions) {
     this.done = new Promise((resolve) => (this.markDone = resolve));
-    this.editor = createMessageConnection(new StreamMessageReader(options.input), new StreamMessageWriter(options.output));
+    // The editor's bytes go through the guard first: vscode-jsonrpc would buffer any Content-Length whole.
+    const guard = new FrameGuard((skipped) => this.skipped(skipped));
+    guard.on("error", (error) => {
+      this.options.log(`hearth lsp: ${error.message}; stopping, as the next message can't be found`);
+      this.tellEditor(`Hearth stopped: ${error.message}.`);
+      this.close();
+    });
+    options.input.pipe(guard);
+    this.writer = new StreamMessageWriter(options.output);
+    this.editor = createMessageConnection(new StreamMessageReader(guard), this.writer);
     this.register();
     this.editor.onClose(() => this.close());
     options.input.on("end", () => this.close());
@@ -95,6 +138,8 @@ export class LspBridge {
   private register(): void {
     const e = this.editor;
     e.onRequest("initialize", async (params: InitializeParamsSeen) => {
+      if (this.initialized) throw new ResponseError(ErrorCodes.InvalidRequest, "initialize was sent twice; LSP allows it once per connection.");
+      this.initialized = true;
       this.folders = foldersOf(params);
       this.clientName = `hearth-lsp${params.clientInfo?.name ? ` (${params.clientInfo.name})` : ""}`;
       this.workDoneProgress = params.capabilities?.window?.workDoneProgress === true;
@@ -114,55 +159,138 @@ export class LspBridge {
     e.onRequest("shutdown", () => null);
     e.onNotification("exit", () => this.close());
     e.onNotification("textDocument/didOpen", (p: { textDocument: { uri: string; languageId: string; version: number; text: string } }) => {
+      if (!this.initialized) return;
       const { uri, languageId, text } = p.textDocument;
-      this.documents.set(uri, { languageId, version: 1, text });
+      const over = overDaemonLimits(text);
+      if (over !== null) {
+        this.documents.set(uri, { languageId, version: 1, text: null, outOfSync: `${uri} is ${over}` });
+        this.options.log(`hearth lsp: not sending ${uri} to the daemon: it is ${over}`);
+        return;
+      }
+      this.documents.set(uri, { languageId, version: 1, text, outOfSync: null });
       void this.forward(async (d) => {
         if (this.synced.has(uri)) return;
         this.synced.set(uri, 1);
         await d.open({ uri, languageId, version: 1, text });
       });
     });
-    e.onNotification("textDocument/didChange", (p: { textDocument: { uri: string; version: number }; contentChanges: TextDocumentContentChangeEvent[] }) => {
-      const doc = this.documents.get(p.textDocument.uri);
-      if (!doc) return;
-      doc.text = applyChanges(doc.text, p.contentChanges);
-      doc.version += 1;
-      const version = doc.version;
-      const uri = p.textDocument.uri;
-      void this.forward(async (d) => {
-        // A daemon connected since this change was made got the document with it already (reopen).
-        if ((this.synced.get(uri) ?? 0) >= version) return;
-        this.synced.set(uri, version);
-        await d.change({ textDocument: { uri, version }, contentChanges: p.contentChanges });
-      });
-    });
+    e.onNotification("textDocument/didChange", (p: { textDocument: { uri: string; version: number }; contentChanges: TextDocumentContentChangeEvent[] }) => this.changed(p.textDocument.uri, p.contentChanges));
     e.onNotification("textDocument/didClose", (p: { textDocument: { uri: string } }) => {
+      if (!this.initialized) return;
       this.documents.delete(p.textDocument.uri);
       void this.forward(async (d) => {
         if (!this.synced.delete(p.textDocument.uri)) return;
         await d.close(p.textDocument.uri);
       });
     });
-    e.onRequest("textDocument/inlineCompletion", (p: { textDocument: { uri: string }; position: Position; context?: { triggerKind?: number } }, token: CancellationToken) =>
-      this.complete(p.textDocument.uri, p.position, p.context?.triggerKind ?? 2, token),
-    );
+    e.onRequest("textDocument/inlineCompletion", (p: { textDocument: { uri: string }; position: Position; context?: { triggerKind?: number } }, token: CancellationToken) => {
+      this.mustBeInitialized();
+      return this.complete(p.textDocument.uri, p.position, p.context?.triggerKind ?? 2, token);
+    });
     e.onRequest("textDocument/completion", async (p: { textDocument: { uri: string }; position: Position }, token: CancellationToken) => {
+      this.mustBeInitialized();
       const list = await this.complete(p.textDocument.uri, p.position, 1, token);
       return { isIncomplete: true, items: list.items.filter((item) => item.insertText.trim() !== "").map((item, index) => completionItem(item.insertText, item.range ?? { start: p.position, end: p.position }, index)) };
     });
     e.onRequest("workspace/executeCommand", async (p: { command: string; arguments?: unknown[] }, token: CancellationToken) => {
+      this.mustBeInitialized();
       if (p.command === LSP_COMMANDS.status) return statusMarkdown(await (await this.connected()).status());
       if (p.command === LSP_COMMANDS.explain) {
         const target = explainTarget(p.arguments?.[0]);
+        this.mustBeInSync(target.uri);
         const daemon = await this.connected();
         const result = await daemon.explain({ textDocument: { uri: target.uri }, range: target.range ?? this.wholeDocument(target.uri) }, { cancel: linked(token) });
         return result.markdown;
       }
       throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${p.command}; Hearth has ${Object.values(LSP_COMMANDS).join(", ")}`);
     });
+    // Any other request before initialize (LSP: -32002); after it, vscode-jsonrpc's MethodNotFound.
+    e.onRequest((method: string) => {
+      this.mustBeInitialized();
+      throw new ResponseError(ErrorCodes.MethodNotFound, `Hearth does not handle ${method}.`);
+    });
+  }
+
+  private mustBeInitialized(): void {
+    if (!this.initialized) throw new ResponseError(ErrorCodes.ServerNotInitialized, "The server is not initialized: send initialize first.", { code: "HEARTH_ERR_NOT_INITIALIZED", hint: "LSP clients send initialize before any other request." });
+  }
+
+  /** Requests about a document the daemon can't have answer why, at once. */
+  private mustBeInSync(uri: string): void {
+    const why = this.documents.get(uri)?.outOfSync;
+    if (why) throw new ResponseError(ErrorCodes.DocumentTooLarge, `Hearth does not complete in this document: ${why}.`, { code: "HEARTH_ERR_DOCUMENT_TOO_LARGE", hint: `Hearth keeps documents up to ${Limits.maxDocumentChars} characters and reads editor messages up to ${MAX_EDITOR_MESSAGE_BYTES} bytes; the other documents keep working. Close the file (or reopen it smaller).` });
+  }
+
+  /** An edit: applied to the bridge's copy and sent on, or the document taken out of (or back into) the daemon by its new size. */
+  private changed(uri: string, changes: TextDocumentContentChangeEvent[]): void {
+    if (!this.initialized) return;
+    const doc = this.documents.get(uri);
+    if (!doc) return;
+    doc.version += 1;
+    const version = doc.version;
+    const wasSynced = doc.outOfSync === null;
+    let text: string | null = null;
+    try {
+      // A document whose text the bridge lost comes back with a change that gives it whole.
+      const full = changes.map((c) => c.range === undefined).lastIndexOf(true);
+      text = doc.text !== null ? applyChanges(doc.text, changes) : full === -1 ? null : applyChanges(changes[full]?.text ?? "", changes.slice(full + 1));
+    } catch {
+      text = null; // Grown past the daemon's document limit.
+    }
+    const over = text === null ? (doc.text === null ? (doc.outOfSync ?? "out of sync") : `over the ${Limits.maxDocumentChars} characters Hearth keeps`) : overDaemonLimits(text);
+    doc.text = over === null ? text : null;
+    doc.outOfSync = over === null ? null : over.startsWith(uri) ? over : `${uri} is ${over}`;
+    if (over !== null) {
+      if (wasSynced) this.options.log(`hearth lsp: taking ${uri} out of the daemon: ${doc.outOfSync}`);
+      void this.forward(async (d) => {
+        if (!this.synced.delete(uri)) return;
+        await d.close(uri);
+      });
+      return;
+    }
+    const current = doc.text;
+    if (current === null) return;
+    void this.forward(async (d) => {
+      // A daemon connected since this change was made got the document with it already (reopen).
+      if ((this.synced.get(uri) ?? 0) >= version) return;
+      if (wasSynced && this.synced.has(uri) && changesFitAFrame(changes)) {
+        this.synced.set(uri, version);
+        await d.change({ textDocument: { uri, version }, contentChanges: changes });
+        return;
+      }
+      // Back within the limits, or a change too big for one message: the whole document again.
+      if (this.synced.delete(uri)) await d.close(uri);
+      this.synced.set(uri, version);
+      await d.open({ uri, languageId: doc.languageId, version, text: current });
+    });
+  }
+
+  /** A message over MAX_EDITOR_MESSAGE_BYTES the guard skipped: the editor is told, the document it changed taken out of sync. */
+  private skipped(message: SkippedMessage): void {
+    const what = `a message of ${message.bytes} bytes${message.method ? ` (${message.method}${message.uri ? ` for ${message.uri}` : ""})` : ""}`;
+    this.options.log(`hearth lsp: skipped ${what}: over the ${MAX_EDITOR_MESSAGE_BYTES}-byte limit`);
+    this.tellEditor(`Hearth skipped ${what}: it reads messages up to ${MAX_EDITOR_MESSAGE_BYTES} bytes. Completions in that document are off until it is closed.`);
+    if (message.id !== null && message.method !== null) {
+      const answer: ResponseMessage = { jsonrpc: "2.0", id: message.id, error: { code: ErrorCodes.MessageTooLarge, message: `The request was ${message.bytes} bytes, over the bridge's ${MAX_EDITOR_MESSAGE_BYTES}-byte limit.`, data: { code: "HEARTH_ERR_MESSAGE_TOO_LARGE", hint: "Send smaller messages (incremental document sync)." } } };
+      void this.writer.write(answer).catch(() => undefined);
+    }
+    const uri = message.uri;
+    if (uri === null || !(message.method === "textDocument/didOpen" || message.method === "textDocument/didChange")) return;
+    const known = this.documents.get(uri);
+    if (message.method === "textDocument/didChange" && !known) return;
+    this.documents.set(uri, { languageId: known?.languageId ?? "", version: (known?.version ?? 0) + 1, text: null, outOfSync: `${uri} came in a message of ${message.bytes} bytes, over the bridge's ${MAX_EDITOR_MESSAGE_BYTES}-byte limit` });
+    void this.forward(async (d) => {
+      if (!this.synced.delete(uri)) return;
+      await d.close(uri);
+    });
+  }
+
+  private tellEditor(message: string): void {
+    void this.editor.sendNotification("window/showMessage", { type: MESSAGE_ERROR, message }).catch(() => undefined);
   }
 
   private async complete(uri: string, position: Position, triggerKind: number, token: CancellationToken): Promise<InlineCompletionList> {
+    this.mustBeInSync(uri);
     const daemon = await this.connected();
     throwIfCancelled(token);
     const list = await daemon.complete({ textDocument: { uri }, position, context: { triggerKind: triggerKind === 1 ? 1 : 2 } }, { cancel: linked(token) });
@@ -197,6 +325,8 @@ export class LspBridge {
         // The documents as the editor has them now: what the new daemon is in step with.
         this.synced.clear();
         for (const [uri, doc] of this.documents) {
+          // Only what the daemon can take: one document over its limits would close the connection the others need.
+          if (doc.outOfSync !== null || doc.text === null) continue;
           this.synced.set(uri, doc.version);
           await client.open({ uri, languageId: doc.languageId, version: doc.version, text: doc.text });
         }

@@ -1,8 +1,9 @@
 /**
  * HTTP to a remote engine: JSON requests and server-sent-event streams over http or https,
- * with `Authorization: Bearer` when a key is configured, a deadline for the answer to start
- * and for each event after it, bounded bodies, and every failure turned into a typed error
- * with a hint. node:http(s) rather than fetch, so that https trusts the system's CAs and
+ * with `Authorization: Bearer` when a key is configured, a deadline for the answer to start,
+ * an idle timer that only real content re-arms, an overall deadline per stream, bounded
+ * bodies, lines and streams, and every failure turned into a typed error with a hint.
+ * node:http(s) rather than fetch, so that https trusts the system's CAs and
  * NODE_EXTRA_CA_CERTS alike. The key goes into the Authorization header and nowhere else: no
  * error message, log line or status field carries it.
  */
@@ -215,37 +216,104 @@ export async function requestJson(server: RemoteServer, method: "GET" | "POST", 
 }
 
 /**
- * POSTs `body` and hands each server-sent event's JSON to `onEvent` until the stream ends,
- * `onEvent` returns "stop" (the connection is closed: llama-server and vLLM stop generating
- * for a closed connection), or `signal` aborts (likewise). Resolves with whether it ended early.
+ * What a stream's handler says of one event:
+ * - "progress": it carried generated content; the idle timer starts again.
+ * - "stop": Hearth has what it needs (or the server overran); the connection is closed.
+ * - nothing: it carried nothing new (an empty delta, a usage-only event); the idle timer
+ *   runs on, so a server that sends only such events still times out.
  */
-export async function streamEvents(server: RemoteServer, path: string, body: unknown, signal: AbortSignal, onEvent: (event: unknown) => "stop" | void | Promise<"stop" | void>): Promise<"ended" | "stopped"> {
-  const { response, destroy } = await open(server, "POST", path, body, signal);
+export type EventVerdict = "progress" | "stop" | void;
+
+export interface StreamOptions {
+  /**
+   * The most the whole exchange may take, in ms from the call (the wait for the answer
+   * included); null or absent: no deadline beyond the idle timer. Time Hearth spends inside
+   * onEvent (a waiting request run at a yield point) does not count against it or the idle timer.
+   */
+  deadlineMs?: number | null;
+}
+
+/** Largest single line of a stream (one event's data): a token's event is well under 1 KiB, a last event with timings and the prompt's text a few hundred KiB at most. */
+export const MAX_STREAM_LINE_BYTES = 4 * 1024 * 1024;
+/** Largest whole stream: comments, keep-alives and events together. */
+export const MAX_STREAM_BYTES = 32 * 1024 * 1024;
+
+/** The overall deadline passed: the server went on past what the request allows (n_predict ignored, a trickle of tokens). */
+export function overran(server: RemoteServer, ms: number): HearthError {
+  return new HearthError(ErrorCodes.BackendTimeout, "HEARTH_ERR_BACKEND_OVERRAN", `${server.label} did not finish its answer within ${ms} ms, so Hearth closed the connection.`, "The server may be ignoring n_predict or be overloaded; check its logs, or raise --remote-timeout-ms if it is just slow.");
+}
+
+/**
+ * POSTs `body` and hands each server-sent event's JSON to `onEvent`, one at a time, until
+ * the stream ends, `onEvent` returns "stop" (the connection is closed: llama-server and
+ * vLLM stop generating for a closed connection), or `signal` aborts (likewise). Resolves
+ * with whether it ended early. Bounded three ways besides the caller's own count: the idle
+ * timer (server.idleTimeoutMs without an event onEvent calls progress), the overall
+ * deadline (options.deadlineMs), and sizes (a line over MAX_STREAM_LINE_BYTES, a stream
+ * over MAX_STREAM_BYTES); each closes the connection and rejects with a typed error.
+ * Comments (": ping"), empty `data:` lines and other fields are skipped: onEvent never sees
+ * them and they re-arm nothing. The work per chunk is proportional to the chunk.
+ */
+export async function streamEvents(server: RemoteServer, path: string, body: unknown, signal: AbortSignal, onEvent: (event: unknown) => EventVerdict | Promise<EventVerdict>, options: StreamOptions = {}): Promise<"ended" | "stopped"> {
+  const deadlineMs = options.deadlineMs ?? null;
+  if (deadlineMs !== null && !(Number.isFinite(deadlineMs) && deadlineMs > 0)) throw new RangeError(`a stream's deadline must be a positive number of ms; got ${deadlineMs}.`);
+  // Time not counted (spent in onEvent) pushes the deadline back by as much.
+  let deadlineAt = deadlineMs === null ? Number.POSITIVE_INFINITY : performance.now() + deadlineMs;
+  const overrun = new AbortController();
+  let overrunTimer: NodeJS.Timeout | null = deadlineMs === null ? null : setTimeout(() => overrun.abort(overran(server, deadlineMs)), deadlineMs);
+  let opened: Opened;
+  try {
+    opened = await open(server, "POST", path, body, AbortSignal.any([signal, overrun.signal]));
+  } catch (error) {
+    if (overrunTimer) clearTimeout(overrunTimer);
+    throw overrun.signal.aborted && !signal.aborted ? overrun.signal.reason : error;
+  }
+  const { response, destroy } = opened;
   return new Promise((resolve, reject) => {
-    let buffer = "";
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let streamBytes = 0;
     let done = false;
-    let idle: NodeJS.Timeout;
+    let idle: NodeJS.Timeout | null = null;
+    /** When the idle timer fires if nothing re-arms it; paused (kept as what is left) while onEvent runs. */
+    let idleAt = performance.now() + server.idleTimeoutMs;
     const finish = (error: unknown, how: "ended" | "stopped" = "ended"): void => {
       if (done) return;
       done = true;
-      clearTimeout(idle);
+      pauseClocks();
       signal.removeEventListener("abort", onAbort);
       if (how === "stopped" || error) destroy();
       if (error) reject(error);
       else resolve(how);
     };
-    const armIdle = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => finish(timedOut(server, "sent nothing more", server.idleTimeoutMs)), server.idleTimeoutMs);
+    const pauseClocks = (): number => {
+      if (idle) clearTimeout(idle);
+      if (overrunTimer) clearTimeout(overrunTimer);
+      idle = null;
+      overrunTimer = null;
+      return performance.now();
+    };
+    const runClocks = (pausedAt: number, progress: boolean): void => {
+      if (done) return;
+      const now = performance.now();
+      idleAt = progress ? now + server.idleTimeoutMs : idleAt + (now - pausedAt);
+      idle = setTimeout(() => finish(timedOut(server, "sent nothing more", server.idleTimeoutMs)), Math.max(0, idleAt - now));
+      if (deadlineMs !== null) {
+        deadlineAt += now - pausedAt;
+        overrunTimer = setTimeout(() => finish(overran(server, deadlineMs)), Math.max(0, deadlineAt - now));
+      }
     };
     const onAbort = (): void => finish(null, "stopped");
     signal.addEventListener("abort", onAbort, { once: true });
-    armIdle();
-    const handle = async (line: string): Promise<boolean> => {
+    runClocks(pauseClocks(), false);
+    /** One line; true when onEvent said stop; `progress` collects whether any event was progress. */
+    const handle = async (line: string, seen: { progress: boolean }): Promise<boolean> => {
+      // SSE: "data:" carries the event; comments (":"), "event:", "id:", "retry:" carry nothing Hearth uses.
       if (!line.startsWith("data:")) return false;
       const data = line.slice(5).trim();
       if (data === "" || data === "[DONE]") return false;
       const verdict = await onEvent(parseJson(server, data));
+      if (verdict === "progress") seen.progress = true;
       return verdict === "stop";
     };
     // Lines are handled in order, one event at a time, through one promise chain: the socket
@@ -262,28 +330,46 @@ export async function streamEvents(server: RemoteServer, path: string, body: unk
         }
       });
     };
-    response.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString("utf8");
-      if (buffer.length > MAX_BODY_BYTES) return finish(badAnswer(server, `a stream event over ${MAX_BODY_BYTES} bytes`));
-      const lines = buffer.split("\n");
-      buffer = lines.pop() ?? "";
-      response.pause();
+    const handleLines = (lines: string[], then: () => void): void => {
       // While Hearth handles events (a waiting completion may run inside one) the server is not the one being slow.
-      clearTimeout(idle);
+      const pausedAt = pauseClocks();
       run(async () => {
+        const seen = { progress: false };
         for (const line of lines) {
           if (done) return;
-          if (await handle(line.replace(/\r$/, ""))) return finish(null, "stopped");
+          if (await handle(line, seen)) return finish(null, "stopped");
         }
-        armIdle();
-        response.resume();
+        runClocks(pausedAt, seen.progress);
+        then();
       });
+    };
+    response.on("data", (chunk: Buffer) => {
+      if (done) return;
+      streamBytes += chunk.length;
+      if (streamBytes > MAX_STREAM_BYTES) return finish(badAnswer(server, `a stream over ${MAX_STREAM_BYTES} bytes`));
+      // Only the new chunk is searched for line ends: a long line costs its length once, not once per chunk.
+      const lines: string[] = [];
+      let from = 0;
+      for (let end = chunk.indexOf(10); end !== -1; end = chunk.indexOf(10, from)) {
+        if (pendingBytes + end - from > MAX_STREAM_LINE_BYTES) return finish(badAnswer(server, `a stream line over ${MAX_STREAM_LINE_BYTES} bytes`));
+        pending.push(chunk.subarray(from, end));
+        lines.push(Buffer.concat(pending).toString("utf8").replace(/\r$/, ""));
+        pending = [];
+        pendingBytes = 0;
+        from = end + 1;
+      }
+      if (from < chunk.length) {
+        pending.push(chunk.subarray(from));
+        pendingBytes += chunk.length - from;
+        if (pendingBytes > MAX_STREAM_LINE_BYTES) return finish(badAnswer(server, `a stream line over ${MAX_STREAM_LINE_BYTES} bytes`));
+      }
+      if (lines.length === 0) return;
+      response.pause();
+      handleLines(lines, () => response.resume());
     });
     response.on("end", () => {
-      run(async () => {
-        if (buffer.trim() !== "" && (await handle(buffer.trim()))) return finish(null, "stopped");
-        finish(null);
-      });
+      const last = Buffer.concat(pending).toString("utf8").trim();
+      handleLines(last === "" ? [] : [last], () => finish(null));
     });
     response.on("error", (error) => finish(signal.aborted ? null : unreachable(server, networkWhy(error)), "stopped"));
     response.on("close", () => {

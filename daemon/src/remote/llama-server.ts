@@ -12,6 +12,7 @@ import { bindFimFormat, FIM_SPECIAL_TEXTS, FimTemplateError, type FimTemplateCho
 import { CALIBRATION_TEXT, CALIBRATION_TOKENS } from "../prompt/prefill-budget.js";
 import { HearthError } from "../errors.js";
 import { ErrorCodes } from "../protocol.js";
+import { boundedInt, boundedName, boundedNumber, MAX_SERVER_CONTEXT, MAX_SERVER_SLOTS, MIN_SERVER_CONTEXT, tokenIds } from "./server-values.js";
 import { TokenCache } from "./token-cache.js";
 
 type Id = number;
@@ -22,10 +23,13 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
     async probe(server, signal): Promise<ServerFacts<Id>> {
       const props = asObject(server, await requestJson(server, "GET", "/props", undefined, signal), "/props");
       const settings = asObject(server, props.default_generation_settings ?? {}, "/props default_generation_settings");
-      const contextSize = positiveInt(settings.n_ctx) ?? positiveInt((settings.params as { n_ctx?: unknown } | undefined)?.n_ctx);
-      if (contextSize === null) throw badAnswer(server, "/props without default_generation_settings.n_ctx (is this llama.cpp's server?)");
-      const slots = positiveInt(props.total_slots) ?? 1;
-      const modelPath = typeof props.model_path === "string" ? props.model_path : typeof props.model_alias === "string" ? props.model_alias : "model";
+      // Every number is bounded before use: a slot count sizes the slot table, the context size every budget.
+      const params = settings.params;
+      const nCtx = settings.n_ctx ?? (typeof params === "object" && params !== null ? (params as { n_ctx?: unknown }).n_ctx : undefined);
+      if (nCtx === undefined) throw badAnswer(server, "/props without default_generation_settings.n_ctx (is this llama.cpp's server?)");
+      const contextSize = boundedInt(server, nCtx, "/props default_generation_settings.n_ctx", MIN_SERVER_CONTEXT, MAX_SERVER_CONTEXT);
+      const slots = props.total_slots === undefined ? 1 : boundedInt(server, props.total_slots, "/props total_slots", 1, MAX_SERVER_SLOTS);
+      const modelPath = boundedName(server, typeof props.model_path === "string" ? props.model_path : typeof props.model_alias === "string" ? props.model_alias : "model", "/props model_path");
       // No probe signal here: the cache outlives the probe, and each lookup has its own answer deadline.
       const tokens = new TokenCache<Id>((text) => tokenize(server, text, false));
       // Special tokens are looked up once: a text the vocabulary has as one special token tokenizes to that token alone.
@@ -66,7 +70,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
         model: modelPath.split(/[\\/]/).pop() ?? modelPath,
         contextSize,
         slots,
-        precision: typeof props.model_ftype === "string" ? props.model_ftype : "",
+        precision: typeof props.model_ftype === "string" ? boundedName(server, props.model_ftype, "/props model_ftype") : "",
         fim,
         countTokens: (text) => Math.ceil(text.length / charsPerToken),
         // The text typed since the layout (a new string each keystroke) is not worth caching: only the head's pieces are.
@@ -100,7 +104,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
       if (e.content !== undefined && typeof e.content !== "string") throw badAnswer(server, "a stream event whose content is not text");
       const done = e.stop === true ? (e.stop_type === "limit" ? "maxTokens" : "eos") : null;
       const usage = usageOf(event).usage;
-      const evaluated = typeof e.tokens_evaluated === "number" ? e.tokens_evaluated : null;
+      const evaluated = typeof e.tokens_evaluated === "number" ? boundedInt(server, e.tokens_evaluated, "a stream event's tokens_evaluated", 0, MAX_SERVER_CONTEXT) : null;
       return { delta: typeof e.content === "string" ? e.content : "", done, ...(usage ? { usage: { ...usage, promptTokens: evaluated ?? usage.promptTokens } } : {}) };
     },
     async serverCache(server) {
@@ -125,8 +129,9 @@ async function measurePrefill(server: RemoteServer, tokens: readonly Id[], slot:
   const body = { prompt: [...tokens], n_predict: 1, cache_prompt: false, temperature: 0, ...(slot !== null ? { id_slot: slot } : {}) };
   const answer = asObject(server, await requestJson(server, "POST", "/completion", body, signal), "/completion");
   const timings = (answer.timings ?? {}) as { prompt_n?: unknown; prompt_ms?: unknown };
-  const n = typeof timings.prompt_n === "number" ? timings.prompt_n : 0;
-  const ms = typeof timings.prompt_ms === "number" ? timings.prompt_ms : 0;
+  // The server evaluated at most what it was sent, in at most an hour.
+  const n = timings.prompt_n === undefined ? 0 : boundedInt(server, timings.prompt_n, "/completion timings.prompt_n", 0, tokens.length + 1);
+  const ms = timings.prompt_ms === undefined ? 0 : boundedNumber(server, timings.prompt_ms, "/completion timings.prompt_ms", 0, 3_600_000);
   return n >= 64 && ms > 0 ? (1000 * n) / ms : null;
 }
 
@@ -155,9 +160,9 @@ async function bosToken(server: RemoteServer, signal: AbortSignal): Promise<Id |
 async function tokenize(server: RemoteServer, text: string, parseSpecial: boolean, signal?: AbortSignal, addSpecial = false): Promise<Id[]> {
   if (text === "") return [];
   const answer = asObject(server, await requestJson(server, "POST", "/tokenize", { content: text, add_special: addSpecial, parse_special: parseSpecial }, signal), "/tokenize");
-  const tokens = answer.tokens;
-  if (!Array.isArray(tokens) || !tokens.every((t) => Number.isInteger(t) && (t as number) >= 0)) throw badAnswer(server, "/tokenize without a list of token ids");
-  return tokens as Id[];
+  if (!Array.isArray(answer.tokens)) throw badAnswer(server, "/tokenize without a list of token ids");
+  // add_special may add BOS (and EOS): one more token per special, beyond the text's bytes.
+  return tokenIds(server, answer.tokens, "/tokenize tokens", addSpecial ? `${text}  ` : text);
 }
 
 function noFim(server: RemoteServer, why: string): HearthError {
@@ -167,8 +172,4 @@ function noFim(server: RemoteServer, why: string): HearthError {
 function asObject(server: RemoteServer, value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw badAnswer(server, `${what} is not a JSON object`);
   return value as Record<string, unknown>;
-}
-
-function positiveInt(value: unknown): number | null {
-  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : null;
 }

@@ -16,6 +16,7 @@ import { FIM_FAMILIES, type FimFamilyName } from "../prompt/fim-templates.js";
 import { CALIBRATION_TEXT } from "../prompt/prefill-budget.js";
 import { badAnswer, requestJson } from "./http.js";
 import { chatRequest, finishReason, firstChoice, usageOf, type CompletionEvent, type Dialect, type ServerFacts } from "./dialect.js";
+import { boundedInt, boundedName } from "./server-values.js";
 
 /** A piece of prompt text; the prompt is their concatenation. */
 type Piece = string;
@@ -55,9 +56,9 @@ export function openAiDialect(fimTemplate: FimTemplateChoice, contextSize: numbe
     kind: "openai",
     async probe(server, signal): Promise<ServerFacts<Piece>> {
       const listed = await requestJson(server, "GET", "/v1/models", undefined, signal);
-      const data = (listed as { data?: unknown }).data;
+      const data = (listed as { data?: unknown } | null)?.data;
       if (!Array.isArray(data)) throw badAnswer(server, "/v1/models without a data list (is this an OpenAI-compatible server?)");
-      const ids = data.map((m) => (typeof m === "object" && m !== null && typeof (m as { id?: unknown }).id === "string" ? (m as { id: string }).id : null)).filter((id): id is string => id !== null);
+      const ids = data.map((m, index) => (typeof m === "object" && m !== null && typeof (m as { id?: unknown }).id === "string" ? boundedName(server, (m as { id: string }).id, `/v1/models data[${index}].id`) : null)).filter((id): id is string => id !== null);
       const model = requestedModel ?? ids[0];
       if (model === undefined) throw badAnswer(server, "/v1/models lists no model");
       if (!ids.includes(model)) {
@@ -88,11 +89,15 @@ export function openAiDialect(fimTemplate: FimTemplateChoice, contextSize: numbe
       const sent = performance.now();
       const calibration = await requestJson(server, "POST", "/v1/completions", { model, prompt: CALIBRATION_TEXT, max_tokens: 1, temperature: 0, stream: false }, signal);
       const elapsed = performance.now() - sent;
-      const reported = (calibration as { usage?: { prompt_tokens?: unknown } }).usage?.prompt_tokens;
-      const measured = typeof reported === "number" && reported > 0 ? reported / estimatePieces(CALIBRATION_TEXT).length : 1;
+      // A tokenizer gives at most a token per byte (and a few it adds): more, and the ratio would shrink every prompt to nothing.
+      const reportedRaw = (calibration as { usage?: { prompt_tokens?: unknown } } | null)?.usage?.prompt_tokens;
+      // Fewer than a token per 32 bytes of code, and it would grow every prompt past the server's context. 0: not counted.
+      const bytes = Buffer.byteLength(CALIBRATION_TEXT);
+      const reported = reportedRaw === undefined || reportedRaw === null || reportedRaw === 0 ? null : boundedInt(server, reportedRaw, "/v1/completions usage.prompt_tokens", Math.ceil(bytes / 32), bytes + 16);
+      const measured = reported !== null && reported > 0 ? reported / estimatePieces(CALIBRATION_TEXT).length : 1;
       // The same request says roughly how fast the server evaluates a prompt (its round trip
       // included, so it errs slow and the prefill budget cuts a little early rather than late).
-      const prefillTokensPerSecond = typeof reported === "number" && reported >= 64 && elapsed > 0 ? (1000 * reported) / elapsed : null;
+      const prefillTokensPerSecond = reported !== null && reported >= 64 && elapsed > 0 ? (1000 * reported) / elapsed : null;
       return { model, contextSize, tokenRatio: measured * ESTIMATE_MARGIN, slots: null, precision: "", fim, bosRule: { bos: null, addBos: false }, countTokens: (text) => estimatePieces(text).length, tokenize: async (text) => estimatePieces(text), prefillTokensPerSecond };
     },
     completionBody(prompt, { maxTokens, model }) {

@@ -59,6 +59,8 @@ export class RemoteBackend<T> implements InferenceBackend {
   private readonly slotPrompt = new Map<number, readonly T[]>();
   private active = 0;
   private lastLatencyMs: number | null = null;
+  /** Decode time per generated token on this server, measured on finished requests. */
+  private decodeMsPerToken: number | null = null;
   /**
    * The server's prompt tokens per token Hearth counted: 1 where Hearth tokenizes with the
    * server's tokenizer, learned from the usage answers (and context-overflow refusals) where
@@ -275,15 +277,29 @@ export class RemoteBackend<T> implements InferenceBackend {
     }
   }
 
+  /**
+   * A request's overall deadline: the wait for the answer, then its token limit at four times
+   * the measured decode time per token (never under 50 ms a token, and 250 ms a token until
+   * a speed is measured), so a server that streams on past the limit is stopped and reported.
+   */
+  private deadlineFor(maxTokens: number): number {
+    const perToken = this.decodeMsPerToken === null ? 250 : Math.max(50, 4 * this.decodeMsPerToken);
+    return this.options.server.answerTimeoutMs + maxTokens * perToken;
+  }
+
   /** One streamed evaluation, counted among the server's active requests; a finished one is the server's latest latency. */
   private async streamed(body: RequestBody, promptTokens: number, request: EngineRunRequest, read: (event: unknown) => CompletionEvent): Promise<EngineRun> {
     const started = performance.now();
     this.active++;
     try {
-      const run = await streamRun(this.options.server, body, read, promptTokens, request, this.stopAll.signal);
+      const run = await streamRun(this.options.server, body, read, promptTokens, request, this.stopAll.signal, this.deadlineFor(request.maxTokens));
       if (run.stopReason !== "cancelled") {
         this.lastLatencyMs = performance.now() - started;
         this.lastError = null;
+      }
+      if (run.generatedTokens >= 4 && run.decodeMs > 0) {
+        const perToken = run.decodeMs / run.generatedTokens;
+        this.decodeMsPerToken = this.decodeMsPerToken === null ? perToken : this.decodeMsPerToken * 0.7 + perToken * 0.3;
       }
       return run;
     } finally {

@@ -2,9 +2,11 @@
  * One evaluation on a remote server, as the pipeline's engine port runs it: the request sent,
  * its stream read event by event, the text so far handed to the pipeline after each (the
  * connection closes the moment it says stop, and the server then stops generating), the
- * server's counts taken where it reports them. A server that streams past the token limit it
- * was given is stopped at the limit; the scheduler may let a waiting request run after every
- * event, empty ones too.
+ * server's counts taken where it reports them. Every stream is bounded three ways: by the
+ * token limit (counted here, whatever the server claims), by an overall deadline, and by an
+ * idle timer that only events with text re-arm (http.ts). After every event, empty ones too,
+ * the scheduler may let a waiting request run and the event loop takes its turn, so a cancel
+ * or another client's request is read while a server trickles.
  */
 import { emptyOutcome } from "../backend.js";
 import type { EngineRun, EngineRunRequest } from "../pipeline/engine-port.js";
@@ -19,6 +21,8 @@ export async function streamRun(
   run: EngineRunRequest,
   /** Aborts every request when the daemon stops. */
   stopAll: AbortSignal,
+  /** The most the whole exchange may take (ms). */
+  deadlineMs: number,
 ): Promise<EngineRun> {
   const { text: _none, promptLayout: _layout, ...empty } = emptyOutcome("eos", promptTokens);
   const outcome: EngineRun = { ...empty, generatedText: "" };
@@ -56,8 +60,9 @@ export async function streamRun(
         }
       }
       await run.yieldPoint?.();
-      return undefined;
-    });
+      await ioTurn();
+      return event.delta !== "" ? "progress" : undefined;
+    }, { deadlineMs });
   } catch (error) {
     // A cancel ends the stream quietly; anything else is the caller's to record.
     if (!run.signal.aborted) throw error;
@@ -76,4 +81,9 @@ function applyUsage(outcome: EngineRun, usage: ServerUsage): void {
   else if (usage.cachedTokens !== null) outcome.evaluatedTokens = Math.max(0, usage.promptTokens - usage.cachedTokens);
   if (usage.prefillMs !== null) outcome.prefillMs = usage.prefillMs;
   if (usage.generatedTokens !== null) outcome.generatedTokens = usage.generatedTokens;
+}
+
+/** One turn of the event loop: a whole answer can arrive in one read, and its events would otherwise all be handled before a cancel is. */
+function ioTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
