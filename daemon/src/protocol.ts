@@ -303,7 +303,8 @@ export interface MemoryInfo {
 export type ModelState =
   | { state: "loading"; source: string; progress: number | null }
   | { state: "ready" }
-  | { state: "failed"; message: string; hint: string };
+  /** code: the failure's HEARTH_ERR_* name, so a client can word its own hint (settings in an editor, flags in a terminal). */
+  | { state: "failed"; message: string; hint: string; code?: string };
 
 export interface ModelInfo {
   /** What the user configured: a path, an hf: URI or generated:NAME. */

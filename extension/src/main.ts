@@ -15,6 +15,7 @@ import { DaemonStatus } from "./daemon-status.js";
 import { ExplainController } from "./explain/explain-controller.js";
 import { Log } from "./log.js";
 import { Notices } from "./notices.js";
+import { problemOf } from "./problems.js";
 import { PauseState } from "./pause-state.js";
 import { PrecisionSwitcher } from "./precision/switch-precision.js";
 import { RequestStats } from "./stats/request-stats.js";
@@ -29,18 +30,23 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const config = new Config();
   const launcher = new DaemonLauncher(context.extensionPath, config, log, () => context.secrets.get(REMOTE_API_KEY_SECRET));
   const client = new DaemonClient(launcher, log, (document) => config.syncable(document));
-  const notices = new Notices(log, () => launcher.logFile, () => client.restartDaemon());
+  const notices = new Notices(log, () => launcher.logFile, () => client.restartDaemon(), async () => vscode.commands.executeCommand("hearth.setRemoteApiKey"));
   const daemonStatus = new DaemonStatus(client, log);
   const pause = new PauseState(context.globalState);
   const stats = new RequestStats();
   const debounceOptions = (): DebounceOptions => debounceOptionsFor(config.debounceMs, config.adaptiveDebounce);
   const debouncer = new Debouncer(debounceOptions());
-  const statusBar = new StatusBar(client, daemonStatus, stats, pause, () => debouncer.currentDelayMs);
+  const languageOff = (): string | null => {
+    const document = vscode.window.activeTextEditor?.document;
+    return document && (document.uri.scheme === "file" || document.uri.scheme === "untitled") && !config.completionEnabledFor(document.languageId) ? document.languageId : null;
+  };
+  const statusBar = new StatusBar(client, daemonStatus, stats, pause, () => debouncer.currentDelayMs, languageOff);
   const cache = new CompletionCache();
   const provider = new InlineProvider(client, config, pause, cache, debouncer, stats, statusBar, log);
   const explain = new ExplainController(client, config, stats, statusBar, vscode.Uri.joinPath(context.extensionUri, "media"), log);
   const precision = new PrecisionSwitcher(client, daemonStatus, log);
 
+  let lastEngine: string | null = null;
   // Disposed in this order when the extension stops; the log goes last.
   context.subscriptions.push(
     { dispose: () => void client.dispose() },
@@ -52,7 +58,20 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     { dispose: () => debouncer.dispose() },
     vscode.languages.registerInlineCompletionItemProvider([{ scheme: "file" }, { scheme: "untitled" }], provider),
     ...registerCommands({ client, explain, precision, pause, statusBar, notices, log, secrets: context.secrets }),
-    daemonStatus.onModelProgress((progress) => void notices.modelProgress(progress)),
+    notices,
+    // Whenever the daemon's state is learnt (at connect, after a progress event, from a poll):
+    // a daemon that failed before this window connected raises its notice too.
+    daemonStatus.onDidChange((status) => {
+      if (status === null) return;
+      notices.problem(problemOf(status, { configuredBackend: config.backend }));
+      // Latency and speed describe one daemon, model and backend: a new one starts afresh.
+      const engine = `${status.pid}|${status.backend.kind}|${status.backend.url ?? ""}|${status.model.source}|${status.model.variant}`;
+      if (lastEngine !== null && engine !== lastEngine) {
+        stats.reset();
+        statusBar.update();
+      }
+      lastEngine = engine;
+    }),
     client.onPersistentFailure((reason) => void notices.cannotConnect(reason)),
     vscode.workspace.onDidCloseTextDocument((document) => cache.forget(document.uri.toString())),
     // The workspace folders key the daemon's KV cache and are sent in `initialize`.
@@ -80,6 +99,8 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
         daemonProtocol: status.protocolVersion,
         extensionProtocol: PROTOCOL_VERSION,
         daemonModelSource: status.model.source,
+        // A server backend loads no model file: a leftover hearth.model.path does not apply.
+        remoteBackend: status.backend.kind !== "local" || config.backend !== "local",
         configuredModel: config.modelPath,
         daemonContextSize: status.modelState.state === "ready" ? status.model.contextSize : null,
         configuredContextSize: config.contextSize,

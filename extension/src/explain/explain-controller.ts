@@ -19,9 +19,15 @@ import { ExplainPanel } from "../webview/explain-panel.js";
 import type { FromWebview } from "../webview/messages.js";
 import { enclosingFunction } from "./enclosing-block.js";
 
+/** The lines explained (0-based, inclusive). */
+export interface ExplainedLines {
+  startLine: number;
+  endLine: number;
+}
+
 export type ExplainOutcome =
-  | { status: "done"; markdown: string; deltas: number }
-  | { status: "stopped"; markdown: string; deltas: number }
+  | { status: "done"; markdown: string; deltas: number; lines: ExplainedLines }
+  | { status: "stopped"; markdown: string; deltas: number; lines: ExplainedLines }
   | { status: "failed"; message: string }
   | { status: "nothing" };
 
@@ -38,6 +44,24 @@ export class ExplainController implements vscode.Disposable {
   /** What the panel's page reports it showed (tests wait on this). */
   readonly onDidRender = this.renderEmitter.event;
   private disposed = false;
+  /**
+   * Marks the code explained when nothing was selected. A selection would do it too, but
+   * the editor keeps focus, and the next key typed would replace the whole function.
+   */
+  private readonly explainedHighlight = vscode.window.createTextEditorDecorationType({
+    backgroundColor: new vscode.ThemeColor("editor.rangeHighlightBackground"),
+    isWholeLine: true,
+  });
+  private highlighted: vscode.TextEditor | null = null;
+  private readonly highlightSubscriptions: vscode.Disposable[] = [
+    // The mark goes once the user moves on: the cursor leaves it or the text changes.
+    vscode.window.onDidChangeTextEditorSelection((event) => {
+      if (event.textEditor === this.highlighted && event.kind !== undefined) this.clearHighlight();
+    }),
+    vscode.workspace.onDidChangeTextDocument((event) => {
+      if (event.document === this.highlighted?.document && event.contentChanges.length > 0) this.clearHighlight();
+    }),
+  ];
 
   constructor(
     private readonly client: DaemonClient,
@@ -82,7 +106,12 @@ export class ExplainController implements vscode.Disposable {
     const panel = this.showPanel();
     const name = path.basename(document.uri.path);
     panel.start(`Explain ${name}:${range.start.line + 1}–${range.end.line + 1}`, `${document.languageId} · ${range.end.line - range.start.line + 1} lines`);
-    editor.selection = new vscode.Selection(range.start, range.end);
+    this.clearHighlight();
+    if (editor.selection.isEmpty) {
+      editor.setDecorations(this.explainedHighlight, [range]);
+      this.highlighted = editor;
+    }
+    const lines = { startLine: range.start.line, endLine: range.end.line };
 
     const stopSubscription = panel.onDidReceiveMessage((message) => {
       if (message.type === "stop") cancel.cancel();
@@ -117,16 +146,18 @@ export class ExplainController implements vscode.Disposable {
       this.stats.recordMetrics(result.metrics);
       panel.render(result.markdown, true);
       const m = result.metrics;
-      panel.status(`${m.generatedTokens} tokens in ${formatMs(m.totalMs)} · first token ${formatMs(m.firstTokenMs)} · ${formatRate(decodeRate(m))}`, false);
-      return { status: "done", markdown: result.markdown, deltas };
+      // The decode rate counts from the first token on, so it is said after it, not beside the total.
+      panel.status(`${m.generatedTokens} tokens in ${formatMs(m.totalMs)}: the first after ${formatMs(m.firstTokenMs)}, then ${formatRate(decodeRate(m))}`, false);
+      return { status: "done", markdown: result.markdown, deltas, lines };
     } catch (error) {
       if (cancel.token.isCancellationRequested || (error as { code?: unknown }).code === ErrorCodes.RequestCancelled) {
         panel.render(markdown, true);
         panel.status("Stopped.", false);
-        return { status: "stopped", markdown, deltas };
+        return { status: "stopped", markdown, deltas, lines };
       }
-      const message = error instanceof NotConnectedError ? error.message : `The explanation failed: ${describeError(error)}`;
-      const hint = hintOf(error) ?? (error instanceof NotConnectedError ? "Wait for the status bar to show Hearth connected, or run “Hearth: Restart Daemon”." : "See the Hearth log (Hearth: Open Log) for details.");
+      // The hint goes in its own line of the panel, not again inside the message.
+      const message = error instanceof NotConnectedError ? error.message : `The explanation failed: ${error instanceof Error ? error.message : String(error)}`;
+      const hint = hintOf(error)?.replace(/`/g, "") ?? (error instanceof NotConnectedError ? "Wait for the status bar to show Hearth connected, or run “Hearth: Restart Daemon”." : "See the Hearth log (Hearth: Open Log) for details.");
       this.log.error("explain failed", error);
       panel.error(message, hint);
       return { status: "failed", message };
@@ -137,6 +168,11 @@ export class ExplainController implements vscode.Disposable {
       if (this.running === cancel) this.running = null;
       cancel.dispose();
     }
+  }
+
+  private clearHighlight(): void {
+    this.highlighted?.setDecorations(this.explainedHighlight, []);
+    this.highlighted = null;
   }
 
   /** Stops the explanation in progress, as the panel's Stop button does. */
@@ -197,5 +233,7 @@ export class ExplainController implements vscode.Disposable {
     this.running?.cancel();
     this.panel?.dispose();
     this.renderEmitter.dispose();
+    for (const s of this.highlightSubscriptions.splice(0)) s.dispose();
+    this.explainedHighlight.dispose();
   }
 }
