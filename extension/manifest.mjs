@@ -33,6 +33,7 @@ export const manifest = {
       { command: "hearth.openLog", title: "Open Log", category: "Hearth" },
       { command: "hearth.openDaemonLog", title: "Open Daemon Log", category: "Hearth" },
       { command: "hearth.stopExplain", title: "Stop Explaining", category: "Hearth" },
+      { command: "hearth.enableLanguage", title: "Turn On Completions for This Language", category: "Hearth" },
       { command: "hearth.acceptWord", title: "Accept Next Word of Suggestion", category: "Hearth" },
       { command: "hearth.acceptLine", title: "Accept Next Line of Suggestion", category: "Hearth" },
     ],
@@ -40,6 +41,9 @@ export const manifest = {
       "editor/context": [{ command: "hearth.explainSelection", when: explainWhen, group: "hearth@1" }],
       commandPalette: [
         { command: "hearth.explainSelection", when: "editorIsOpen" },
+        // Only while an explanation runs (the explain controller sets the key).
+        { command: "hearth.stopExplain", when: "hearth.explaining" },
+        { command: "hearth.enableLanguage", when: "editorIsOpen" },
         { command: "hearth.acceptWord", when: "inlineSuggestionVisible" },
         { command: "hearth.acceptLine", when: "inlineSuggestionVisible" },
       ],

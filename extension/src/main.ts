@@ -130,6 +130,9 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     onDidCompletionEvent: provider.onDidCompletionEvent,
     onDidRenderExplain: explain.onDidRender,
     recentLog: () => log.recent(),
+    notices: () => notices.shown,
+    onDidShowNotice: notices.onDidShow,
+    activeProblem: () => notices.activeProblem,
   };
 }
 

@@ -8,6 +8,7 @@
 #   test/vscode/run.sh                             run the suite
 #   HEARTH_UPDATE_SCREENSHOTS=1 test/vscode/run.sh  also refresh media/screenshots/*.png
 #   HEARTH_VSCODE_TEST_MODEL=PATH|hf:…|generated:…  model for the daemon (default generated:tiny-target)
+#   HEARTH_VSCODE_GREP=PATTERN                      run only the tests whose titles match
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -59,6 +60,7 @@ args=(--install-vsix "$TMP/hearth.vsix" --extension-dir "$ROOT/dist/test/vscode"
   --timeout-ms "${HEARTH_VSCODE_TIMEOUT_MS:-900000}"
   --env "HEARTH_HOME=$DAEMON_HOME"
   --env "HEARTH_MODEL=${HEARTH_VSCODE_TEST_MODEL:-generated:tiny-target}")
+[ -n "${HEARTH_VSCODE_GREP:-}" ] && args+=(--env "HEARTH_VSCODE_GREP=$HEARTH_VSCODE_GREP")
 SHOTS="$ROOT/media/screenshots"
 if [ "${HEARTH_UPDATE_SCREENSHOTS:-}" = "1" ]; then
   mkdir -p "$SHOTS"

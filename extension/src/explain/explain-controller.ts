@@ -117,6 +117,8 @@ export class ExplainController implements vscode.Disposable {
       if (message.type === "stop") cancel.cancel();
     });
     const endSpinner = this.statusBar.beginRequest();
+    // Stop Explaining shows in the palette only while there is something to stop.
+    void vscode.commands.executeCommand("setContext", "hearth.explaining", true);
     let markdown = "";
     let deltas = 0;
     let progress: vscode.Disposable | undefined;
@@ -165,7 +167,10 @@ export class ExplainController implements vscode.Disposable {
       progress?.dispose();
       stopSubscription.dispose();
       endSpinner();
-      if (this.running === cancel) this.running = null;
+      if (this.running === cancel) {
+        this.running = null;
+        void vscode.commands.executeCommand("setContext", "hearth.explaining", false);
+      }
       cancel.dispose();
     }
   }

@@ -4,6 +4,9 @@
  * inline suggestions, take screenshots through the runner.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
 import type { HearthApi } from "../../../extension/src/api.js";
@@ -167,4 +170,37 @@ export async function screenshot(name: string): Promise<void> {
   const root = path.resolve(__dirname, "../../..");
   const module = require(path.join(root, "test/vscode-runner/screenshot.cjs")) as ScreenshotModule;
   await module.screenshot(name);
+}
+
+/** Where the installed extension lives (its bin/hearth.cjs runs the CLI). */
+export function extensionPath(): string {
+  const extension = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is not installed in this VS Code`);
+  return extension.extensionPath;
+}
+
+/**
+ * Runs `body` connected to a daemon of a fresh home, started with `settings` (hearth.*,
+ * user scope) as a first run would; then puts the settings back, returns to the suite's
+ * daemon and stops the temporary one. linkModels shares the suite's generated models.
+ */
+export async function onTemporaryDaemon<T>(api: HearthApi, name: string, settings: Record<string, unknown>, options: { linkModels: boolean }, body: (home: string) => Promise<T>): Promise<T> {
+  const home = mkdtempSync(path.join(os.tmpdir(), `hearth-${name}-`));
+  if (options.linkModels) symlinkSync(path.join(api.daemonHome, "models"), path.join(home, "models"));
+  const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration("hearth");
+  try {
+    for (const [key, value] of Object.entries(settings)) await config().update(key, value, vscode.ConfigurationTarget.Global);
+    // Last: the new home reconnects, to a daemon started with the settings above.
+    await config().update("daemon.home", home, vscode.ConfigurationTarget.Global);
+    return await body(home);
+  } finally {
+    // Settings first, so the suite's daemon is never compared with this one's.
+    for (const key of Object.keys(settings)) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
+    await config().update("daemon.home", undefined, vscode.ConfigurationTarget.Global);
+    // Asynchronously: a blocked extension host would stall the workbench meanwhile.
+    await new Promise<void>((resolve) => {
+      execFile(process.execPath, [path.join(extensionPath(), "bin", "hearth.cjs"), "stop", "--home", home], { timeout: 30_000, env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" } }, () => resolve());
+    });
+    rmSync(home, { recursive: true, force: true });
+  }
 }

@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 
 interface SuiteRunner {
-  run(testsRoot: string, options: { files: string[]; timeout?: number }): Promise<void>;
+  run(testsRoot: string, options: { files: string[]; timeout?: number; grep?: string }): Promise<void>;
 }
 
 const FIRST = ["diagnostics.test.cjs"];
@@ -25,5 +25,7 @@ export function run(): Promise<void> {
   // dist/test/vscode/index.cjs → the repository root; the driver belongs to the runner.
   const root = path.resolve(__dirname, "../../..");
   const runner = require(path.join(root, "test/vscode-runner/mocha-suite-runner.cjs")) as SuiteRunner;
-  return runner.run(__dirname, { files: suiteFiles(__dirname), timeout: 60_000 });
+  // HEARTH_VSCODE_GREP (run.sh passes it on) runs only the tests whose titles match.
+  const grep = process.env.HEARTH_VSCODE_GREP;
+  return runner.run(__dirname, { files: suiteFiles(__dirname), timeout: 60_000, ...(grep ? { grep } : {}) });
 }
