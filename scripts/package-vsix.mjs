@@ -259,6 +259,25 @@ function zip(entries) {
   return Buffer.concat([...locals, ...centrals, end]);
 }
 
+/**
+ * The extension's page: extension/README.md (not the repository's README, which is for
+ * developers), with each image it shows embedded as a data: URI from the packaged file. The
+ * extension page's webview allows only https: and data: images, and an installed extension
+ * may be offline: a relative path or a repository URL would show a broken image.
+ */
+function extensionPage() {
+  const source = path.join(root, "extension", "README.md");
+  if (!existsSync(source)) fail("extension/README.md is missing: it is the extension's page");
+  const text = readFileSync(source, "utf8").replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (whole, alt, target) => {
+    if (/^[a-z]+:/i.test(target)) return whole;
+    const image = path.resolve(path.dirname(source), target);
+    const type = { ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".gif": "image/gif" }[path.extname(image).toLowerCase()];
+    if (!type || !existsSync(image)) fail(`extension/README.md shows ${target}, which is not an image file here`);
+    return `![${alt}](data:${type};base64,${readFileSync(image).toString("base64")})`;
+  });
+  return Buffer.from(text);
+}
+
 // ---------------------------------------------------------------------------------------
 
 const options = parseArgs(process.argv.slice(2));
@@ -277,13 +296,14 @@ for (const file of ["dist/extension.cjs", "dist/hearth.mjs", "bin/hearth.cjs"]) 
 // media/: the webview's files, the icon, the README's screenshots (not a failed test run's leftovers).
 const notShipped = (relative) => relative === "jsconfig.json" || relative === path.join("screenshots", "failure.png") || relative.endsWith(".log");
 for (const file of walk(path.join(root, "media"), notShipped)) add(file);
-for (const file of ["README.md", "LICENSE", "LICENSE.md", "CHANGELOG.md"]) if (existsSync(path.join(root, file))) add(path.join(root, file));
+for (const file of ["LICENSE", "LICENSE.md", "CHANGELOG.md"]) if (existsSync(path.join(root, file))) add(path.join(root, file));
+const readme = extensionPage();
 for (const [dir, name] of runtimePackages(options)) for (const file of walk(dir, (relative) => skipRuntimeFile(relative, name))) add(file);
 
-const hasReadme = files.has("extension/README.md");
 const entries = [
-  { name: "extension.vsixmanifest", data: Buffer.from(vsixManifest(pkg, options.target, hasReadme)) },
+  { name: "extension.vsixmanifest", data: Buffer.from(vsixManifest(pkg, options.target, true)) },
   { name: "extension/package.json", data: Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`) },
+  { name: "extension/README.md", data: readme },
   ...[...files.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, absolute]) => ({ name, data: readFileSync(absolute) })),
 ];
 entries.unshift({ name: "[Content_Types].xml", data: Buffer.from(contentTypes(entries.map((e) => e.name))) });

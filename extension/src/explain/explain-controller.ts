@@ -75,7 +75,11 @@ export class ExplainController implements vscode.Disposable {
   /** The range Explain Selection works on: the selection, else the function around the cursor. */
   async rangeToExplain(editor: vscode.TextEditor): Promise<vscode.Range | null> {
     const { document, selection } = editor;
-    if (!selection.isEmpty) return new vscode.Range(selection.start, selection.end);
+    if (!selection.isEmpty) {
+      // A selection of whole lines ends at column 0 of the next line, which it does not include.
+      const end = selection.end.character === 0 && selection.end.line > selection.start.line ? document.lineAt(selection.end.line - 1).range.end : selection.end;
+      return new vscode.Range(selection.start, end);
+    }
     const symbol = await this.enclosingSymbol(document, selection.active);
     if (symbol) return symbol;
     const lines = Array.from({ length: document.lineCount }, (_, i) => document.lineAt(i).text);
