@@ -21,7 +21,8 @@ export const manifest = {
   // It starts the daemon (Node + native llama.cpp binaries) where the workspace is.
   extensionKind: ["workspace"],
   capabilities: { untrustedWorkspaces: { supported: true }, virtualWorkspaces: false },
-  activationEvents: ["onStartupFinished"],
+  // onWebviewPanel: the explain panel left open comes back after a reload (main.ts's serializer).
+  activationEvents: ["onStartupFinished", "onWebviewPanel:hearth.explain"],
   contributes: {
     commands: [
       { command: "hearth.explainSelection", title: "Explain Selection", category: "Hearth", icon: "$(comment-discussion)" },

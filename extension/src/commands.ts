@@ -4,7 +4,8 @@
  */
 import * as vscode from "vscode";
 import type { DaemonClient } from "./client.js";
-import { describeError, hintOf, type Log } from "./log.js";
+import type { Log } from "./log.js";
+import { editorHint, sentences } from "./problems.js";
 import type { ExplainController } from "./explain/explain-controller.js";
 import { openSettings, type Notices } from "./notices.js";
 import type { PauseState } from "./pause-state.js";
@@ -76,7 +77,8 @@ async function restartDaemon(deps: CommandDeps): Promise<boolean> {
     return true;
   } catch (error) {
     deps.log.error("restarting the daemon failed", error);
-    void vscode.window.showErrorMessage(`Hearth could not restart its daemon: ${describeError(error)}. ${hintOf(error) ?? "Run `hearth stop` in a terminal, then reload the window."}`);
+    const message = error instanceof Error ? error.message : String(error);
+    void vscode.window.showErrorMessage(sentences(`Hearth could not restart its daemon: ${message}`, editorHint(error) ?? "Reload the window; if that does not help, run hearth stop in a terminal"));
     return false;
   }
 }

@@ -13,6 +13,7 @@ import { InlineProvider } from "./completion/inline-provider.js";
 import { DaemonLauncher } from "./daemon-launcher.js";
 import { DaemonStatus } from "./daemon-status.js";
 import { ExplainController } from "./explain/explain-controller.js";
+import { EXPLAIN_VIEW_TYPE } from "./webview/explain-panel.js";
 import { Log } from "./log.js";
 import { Notices } from "./notices.js";
 import { problemOf } from "./problems.js";
@@ -43,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const statusBar = new StatusBar(client, daemonStatus, stats, pause, () => debouncer.currentDelayMs, languageOff);
   const cache = new CompletionCache();
   const provider = new InlineProvider(client, config, pause, cache, debouncer, stats, statusBar, log);
-  const explain = new ExplainController(client, config, stats, statusBar, vscode.Uri.joinPath(context.extensionUri, "media"), log);
+  const explain = new ExplainController(client, config, stats, statusBar, vscode.Uri.joinPath(context.extensionUri, "media"), log, context.workspaceState);
   const precision = new PrecisionSwitcher(client, daemonStatus, log);
 
   let lastEngine: string | null = null;
@@ -56,6 +57,8 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     provider,
     explain,
     { dispose: () => debouncer.dispose() },
+    // The explain panel comes back after a window reload, with the last explanation.
+    vscode.window.registerWebviewPanelSerializer(EXPLAIN_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => explain.restore(panel) }),
     vscode.languages.registerInlineCompletionItemProvider([{ scheme: "file" }, { scheme: "untitled" }], provider),
     ...registerCommands({ client, explain, precision, pause, statusBar, notices, log, secrets: context.secrets }),
     notices,

@@ -122,3 +122,27 @@ export function problemOf(status: StatusResult, context: ProblemContext): Proble
           };
   }
 }
+
+/** Request errors whose daemon hint names CLI flags, in the editor's words instead. */
+const EDITOR_HINTS: Readonly<Record<string, string>> = {
+  HEARTH_ERR_MODEL_LOAD_FAILED: "The model is not loaded: check hearth.model.path (the notice says why), then run Hearth: Restart Daemon.",
+  HEARTH_ERR_MODEL_NOT_FOUND: "The model file was not found: check hearth.model.path, then run Hearth: Restart Daemon.",
+  HEARTH_ERR_MODEL_DOWNLOAD_FAILED: "Download the .gguf file on a machine with network access and set hearth.model.path to it.",
+  HEARTH_ERR_MODEL_NOT_READY: "The model is still loading; try again in a moment.",
+  HEARTH_ERR_BACKEND_UNAUTHORIZED: "Set the server's key with Hearth: Set Remote API Key.",
+  HEARTH_ERR_BACKEND_UNREACHABLE: "Start the server or check hearth.backend; Hearth retries by itself.",
+  HEARTH_ERR_BACKEND_TIMEOUT: "The server may be busy or still loading its model; Hearth retries by itself.",
+  HEARTH_ERR_BACKEND_UNKNOWN_MODEL: "Name one of the server's models in hearth.remote.model.",
+};
+
+/**
+ * What to do about a failed request, for a VS Code user: the editor's own wording for the
+ * failures whose daemon hint speaks to a terminal, else the daemon's hint without backticks.
+ */
+export function editorHint(error: unknown): string | undefined {
+  const data = typeof error === "object" && error !== null ? (error as { data?: unknown }).data : undefined;
+  if (typeof data !== "object" || data === null) return undefined;
+  const { code, hint } = data as { code?: unknown; hint?: unknown };
+  if (typeof code === "string" && code in EDITOR_HINTS) return EDITOR_HINTS[code];
+  return typeof hint === "string" ? hint.replace(/`/g, "") : undefined;
+}

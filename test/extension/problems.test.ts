@@ -1,7 +1,7 @@
 /** Failure states in VS Code's words: settings and commands, not CLI flags; the right hint for each. */
 import assert from "node:assert/strict";
 import type { ModelState, StatusResult } from "../../daemon/src/protocol.js";
-import { problemOf, sentences } from "../../extension/src/problems.js";
+import { editorHint, problemOf, sentences } from "../../extension/src/problems.js";
 
 const base: StatusResult = {
   version: "0.1.0",
@@ -83,5 +83,16 @@ describe("sentences", () => {
   it("joins with one full stop and drops backticks", () => {
     assert.equal(sentences("It failed.", "Check `hearth.model.path`"), "It failed. Check hearth.model.path.");
     assert.equal(sentences("Done?", "", null, "Yes"), "Done? Yes.");
+  });
+});
+
+describe("editorHint", () => {
+  it("words a failed request's hint for the editor, not the terminal", () => {
+    const error = { message: "x", data: { code: "HEARTH_ERR_MODEL_LOAD_FAILED", hint: "Check the path given to --model." } };
+    const hint = editorHint(error) ?? "";
+    assert.match(hint, /hearth\.model\.path/);
+    assert.ok(!hint.includes("--model"), hint);
+    assert.equal(editorHint({ data: { code: "HEARTH_ERR_OTHER", hint: "Use `x`." } }), "Use x.");
+    assert.equal(editorHint(new Error("plain")), undefined);
   });
 });

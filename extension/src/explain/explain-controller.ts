@@ -11,7 +11,8 @@ import * as vscode from "vscode";
 import { ErrorCodes, ExplainRequest, TextDeltaProgress, type ExplainResult } from "../../../daemon/src/protocol.js";
 import { NotConnectedError, type DaemonClient } from "../client.js";
 import type { Config } from "../config.js";
-import { describeError, hintOf, type Log } from "../log.js";
+import { describeError, type Log } from "../log.js";
+import { editorHint } from "../problems.js";
 import { formatMs, formatRate } from "../stats/format.js";
 import { decodeRate, type RequestStats } from "../stats/request-stats.js";
 import type { StatusBar } from "../status-bar.js";
@@ -32,6 +33,18 @@ export type ExplainOutcome =
   | { status: "nothing" };
 
 const FUNCTION_KINDS = new Set([vscode.SymbolKind.Function, vscode.SymbolKind.Method, vscode.SymbolKind.Constructor]);
+const LAST_EXPLANATION_KEY = "hearth.explain.last";
+const MAX_SAVED_CHARS = 256 * 1024;
+
+/** The saved explanation, if the memento holds one of the right shape (it is a file on disk). */
+function savedExplanation(value: unknown): { title: string; subtitle: string; markdown: string; status: string } | null {
+  if (typeof value !== "object" || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const strings = [v.title, v.subtitle, v.markdown, v.status];
+  if (!strings.every((x): x is string => typeof x === "string") || (v.markdown as string).length > MAX_SAVED_CHARS) return null;
+  return { title: v.title as string, subtitle: v.subtitle as string, markdown: v.markdown as string, status: v.status as string };
+}
+
 /** How long an explanation waits for a new panel's page to load before streaming anyway. */
 const PAGE_READY_TIMEOUT_MS = 5000;
 /** A language server that takes longer than this to list symbols is skipped for the heuristic. */
@@ -70,7 +83,29 @@ export class ExplainController implements vscode.Disposable {
     private readonly statusBar: StatusBar,
     private readonly mediaRoot: vscode.Uri,
     private readonly log: Log,
+    /** The workspace's memento: the last explanation, shown again when the panel comes back after a reload. */
+    private readonly memento?: vscode.Memento,
   ) {}
+
+  /** Brings the panel back after a window reload, with the last explanation it showed. */
+  restore(webviewPanel: vscode.WebviewPanel): void {
+    this.panel?.dispose();
+    const panel = this.adopt(new ExplainPanel(this.mediaRoot, webviewPanel));
+    const last = savedExplanation(this.memento?.get<unknown>(LAST_EXPLANATION_KEY));
+    if (last === null) {
+      panel.status("Select code and run Hearth: Explain Selection.", false);
+      return;
+    }
+    panel.start(last.title, last.subtitle);
+    panel.render(last.markdown, true);
+    panel.status(last.status, false);
+  }
+
+  private remember(title: string, subtitle: string, markdown: string, status: string): void {
+    // Bounded: an explanation is at most a few thousand tokens; anything larger is not kept.
+    if (markdown.length > MAX_SAVED_CHARS) return;
+    void this.memento?.update(LAST_EXPLANATION_KEY, { title, subtitle, markdown, status });
+  }
 
   /** The range Explain Selection works on: the selection, else the function around the cursor. */
   async rangeToExplain(editor: vscode.TextEditor): Promise<vscode.Range | null> {
@@ -109,7 +144,9 @@ export class ExplainController implements vscode.Disposable {
     this.running = cancel;
     const panel = this.showPanel();
     const name = path.basename(document.uri.path);
-    panel.start(`Explain ${name}:${range.start.line + 1}–${range.end.line + 1}`, `${document.languageId} · ${range.end.line - range.start.line + 1} lines`);
+    const title = `Explain ${name}:${range.start.line + 1}–${range.end.line + 1}`;
+    const subtitle = `${document.languageId} · ${range.end.line - range.start.line + 1} lines`;
+    panel.start(title, subtitle);
     this.clearHighlight();
     if (editor.selection.isEmpty) {
       editor.setDecorations(this.explainedHighlight, [range]);
@@ -153,17 +190,20 @@ export class ExplainController implements vscode.Disposable {
       panel.render(result.markdown, true);
       const m = result.metrics;
       // The decode rate counts from the first token on, so it is said after it, not beside the total.
-      panel.status(`${m.generatedTokens} tokens in ${formatMs(m.totalMs)}: the first after ${formatMs(m.firstTokenMs)}, then ${formatRate(decodeRate(m))}`, false);
+      const summary = `${m.generatedTokens} tokens in ${formatMs(m.totalMs)}: the first after ${formatMs(m.firstTokenMs)}, then ${formatRate(decodeRate(m))}`;
+      panel.status(summary, false);
+      this.remember(title, subtitle, result.markdown, summary);
       return { status: "done", markdown: result.markdown, deltas, lines };
     } catch (error) {
       if (cancel.token.isCancellationRequested || (error as { code?: unknown }).code === ErrorCodes.RequestCancelled) {
         panel.render(markdown, true);
         panel.status("Stopped.", false);
+        this.remember(title, subtitle, markdown, "Stopped.");
         return { status: "stopped", markdown, deltas, lines };
       }
       // The hint goes in its own line of the panel, not again inside the message.
       const message = error instanceof NotConnectedError ? error.message : `The explanation failed: ${error instanceof Error ? error.message : String(error)}`;
-      const hint = hintOf(error)?.replace(/`/g, "") ?? (error instanceof NotConnectedError ? "Wait for the status bar to show Hearth connected, or run “Hearth: Restart Daemon”." : "See the Hearth log (Hearth: Open Log) for details.");
+      const hint = editorHint(error) ?? (error instanceof NotConnectedError ? "Wait for the status bar to show Hearth connected, or run “Hearth: Restart Daemon”." : "See the Hearth log (Hearth: Open Log) for details.");
       this.log.error("explain failed", error);
       panel.error(message, hint);
       return { status: "failed", message };
@@ -194,7 +234,10 @@ export class ExplainController implements vscode.Disposable {
       this.panel.reveal();
       return this.panel;
     }
-    const panel = new ExplainPanel(this.mediaRoot);
+    return this.adopt(new ExplainPanel(this.mediaRoot));
+  }
+
+  private adopt(panel: ExplainPanel): ExplainPanel {
     panel.onDidReceiveMessage((message) => {
       if (message.type === "rendered") this.renderEmitter.fire(message);
     });

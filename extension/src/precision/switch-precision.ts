@@ -9,7 +9,8 @@ import * as vscode from "vscode";
 import { KV_CACHE_TYPES, PrecisionListRequest, PrecisionSetRequest, WorkDoneProgress, type KvCacheType, type PrecisionListResult } from "../../../daemon/src/protocol.js";
 import type { DaemonClient } from "../client.js";
 import type { DaemonStatus } from "../daemon-status.js";
-import { describeError, hintOf, type Log } from "../log.js";
+import { describeError, type Log } from "../log.js";
+import { editorHint, sentences } from "../problems.js";
 import { formatBytes } from "../stats/format.js";
 import { kvTypeItems, variantItems, type PickItem } from "./precision-items.js";
 
@@ -78,8 +79,8 @@ export class PrecisionSwitcher {
     } catch (error) {
       const message = describeError(error);
       this.log.error("switching precision failed", error);
-      const hint = hintOf(error) ?? "The current model stays loaded. See the Hearth log for details.";
-      void vscode.window.showErrorMessage(`Hearth could not switch precision: ${error instanceof Error ? error.message : String(error)} ${hint}`, "Open Log").then((choice) => {
+      const hint = editorHint(error) ?? "The current model stays loaded. See the Hearth log for details.";
+      void vscode.window.showErrorMessage(sentences(`Hearth could not switch precision: ${error instanceof Error ? error.message : String(error)}`, hint), "Open Log").then((choice) => {
         if (choice) this.log.show();
       });
       return { status: "failed", message };
