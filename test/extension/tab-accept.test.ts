@@ -1,19 +1,17 @@
-/** One Tab accepts: the indentation the line already has is not suggested again. */
+/** One Tab accepts: on a blank line the suggestion replaces the whitespace after the cursor. */
 import assert from "node:assert/strict";
-import { trimRepeatedIndentation } from "../../extension/src/completion/tab-accept.js";
+import { replacedAfterCursor } from "../../extension/src/completion/tab-accept.js";
 
-describe("trimRepeatedIndentation", () => {
-  it("drops the line's own indentation from a suggestion that repeats it", () => {
-    assert.equal(trimRepeatedIndentation("    ", "    return a + b;"), "return a + b;");
-    assert.equal(trimRepeatedIndentation("\t\t", "\t\tif (x) {\n\t\t\ty();\n\t\t}"), "if (x) {\n\t\t\ty();\n\t\t}", "later lines keep theirs");
-    assert.equal(trimRepeatedIndentation("  ", "    deeper();"), "  deeper();", "only what the line has is trimmed");
+describe("replacedAfterCursor", () => {
+  it("covers the whitespace after the cursor on a blank line when the suggestion brings its own indentation", () => {
+    assert.equal(replacedAfterCursor("        ", 0, "        return a + b;", 0), 8);
+    assert.equal(replacedAfterCursor("\t\t", 1, "\treturn 1;", 0), 1);
   });
 
-  it("leaves the suggestion alone mid-line, at column 0, or when it does not repeat the indentation", () => {
-    assert.equal(trimRepeatedIndentation("  const x = ", " 1;"), " 1;");
-    assert.equal(trimRepeatedIndentation("", "    return 1;"), "    return 1;");
-    assert.equal(trimRepeatedIndentation("    ", "return 1;"), "return 1;");
-    assert.equal(trimRepeatedIndentation("    ", "\treturn 1;"), "\treturn 1;");
-    assert.equal(trimRepeatedIndentation("    ", "    "), "    ", "nothing but whitespace would leave nothing to show");
+  it("replaces nothing more mid-line, after code, or when the suggestion starts with code", () => {
+    assert.equal(replacedAfterCursor("  const x = ", 12, " 1;", 0), 0);
+    assert.equal(replacedAfterCursor("    foo(", 8, ")", 1), 1, "the auto-closed bracket it brings stays counted");
+    assert.equal(replacedAfterCursor("    ", 0, "return 1;", 0), 0);
+    assert.equal(replacedAfterCursor("    ", 4, "    x();", 0), 0, "nothing after the cursor");
   });
 });

@@ -28,6 +28,7 @@ const CODE_SERVER = process.env.HEARTH_CODE_SERVER
 const CHROMIUM = process.env.HEARTH_CHROMIUM || '/usr/bin/chromium';
 const SUMMARY_RE = /^\s*(\d+) passed, (\d+) failed\s*$/;
 const SHOT_RE = /HEARTH_SCREENSHOT ([A-Za-z0-9._-]+)(?: (.+))?$/;
+const PRESS_RE = /HEARTH_PRESS ([A-Za-z0-9+]+) (\S+)(?: ([A-Za-z0-9_-]+))?$/;
 const t0 = Date.now();
 
 const say = (msg) => console.log(`[vscode-runner] ${msg}`);
@@ -212,6 +213,19 @@ function lines(stream, onLine) {
   stream.on('end', () => { if (buf) onLine(buf); });
 }
 
+// A key pressed in the page, as a user presses it (once an element of class `whenVisible`
+// shows, when given); the file tells the test it was.
+async function pressKey(key, doneFile, whenVisible) {
+  if (path.dirname(path.resolve(doneFile)) !== shotsDir) return say(`key press refused: ${doneFile} is outside ${shotsDir}`);
+  try {
+    if (whenVisible) await page.waitForSelector(`.${whenVisible}`, { state: 'visible', timeout: 10000 });
+    await page.keyboard.press(key);
+    fs.writeFileSync(doneFile, key);
+  } catch (e) {
+    say(`key press ${key} failed: ${e.message}`);
+  }
+}
+
 async function takeShot(name, dir) {
   const file = path.join(dir, `${name}.png`);
   const part = `${file}.${process.pid}.part`;
@@ -263,6 +277,8 @@ async function main() {
       if (m) summary = { passed: Number(m[1]), failed: Number(m[2]) };
       const s = SHOT_RE.exec(line);
       if (s) void takeShot(s[1], s[2] ? s[2].trim() : shotsDir);
+      const k = PRESS_RE.exec(line);
+      if (k) void pressKey(k[1], k[2], k[3]);
     }
   });
   await page.exposeFunction('codeAutomationExit', (code) => settle({ code: Number(code), reason: `suite exit code ${code}` }));

@@ -18,7 +18,7 @@ import type { StatusBar } from "../status-bar.js";
 import type { CompletionCache } from "./completion-cache.js";
 import type { Debouncer } from "../../../daemon/src/client/debouncer.js";
 import { postProcess } from "./post-process.js";
-import { trimRepeatedIndentation } from "./tab-accept.js";
+import { replacedAfterCursor } from "./tab-accept.js";
 
 /** What happened to each completion attempt, in order; the test API and the log read it. */
 export type CompletionEvent =
@@ -45,12 +45,12 @@ function isOutOfSyncError(error: unknown): boolean {
 }
 
 /**
- * The suggestion at the cursor, replacing the auto-closed characters it brings itself,
- * without a repeat of the indentation the line already has (so one Tab accepts it).
+ * The suggestion at the cursor, replacing the auto-closed characters it brings itself and,
+ * on a blank line, the indentation it brings itself (so one Tab accepts it).
  */
 function item(document: vscode.TextDocument, text: string, position: vscode.Position, replaceChars: number): vscode.InlineCompletionItem {
-  const linePrefix = document.lineAt(position.line).text.slice(0, position.character);
-  return new vscode.InlineCompletionItem(trimRepeatedIndentation(linePrefix, text), new vscode.Range(position, position.translate(0, replaceChars)));
+  const replaced = replacedAfterCursor(document.lineAt(position.line).text, position.character, text, replaceChars);
+  return new vscode.InlineCompletionItem(text, new vscode.Range(position, position.translate(0, replaced)));
 }
 
 export class InlineProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {

@@ -1,18 +1,18 @@
 /**
  * One Tab accepts a suggestion. VS Code lets Tab indent instead when the suggestion, shown
  * at a cursor inside the line's indentation, starts with at least a tab's width of
- * whitespace. A model that sees a prompt ending in the line's indentation often writes that
- * indentation again; the line already has it, so it is trimmed from the suggestion, which
- * then starts at the cursor with the code. vscode-free, unit-tested.
+ * whitespace. On a line of nothing but whitespace, the whitespace after the cursor is what
+ * the suggestion's own indentation replaces: the suggestion's range covers it, so VS Code
+ * shows the suggestion from where the line's indentation ends (its code first, which one
+ * Tab accepts) and the line does not end up with its indentation twice. vscode-free.
  */
 
 /**
- * `linePrefix`: the current line up to the cursor. When it is only whitespace and the
- * suggestion starts with that same whitespace, the repeat is dropped.
+ * How many characters after the cursor the suggestion replaces, at least `replaceChars`:
+ * on a blank line (`line` is whitespace only), the whitespace after the cursor too, when the
+ * suggestion starts with whitespace.
  */
-export function trimRepeatedIndentation(linePrefix: string, text: string): string {
-  if (!/^[ \t]+$/.test(linePrefix) || !text.startsWith(linePrefix)) return text;
-  const trimmed = text.slice(linePrefix.length);
-  // Nothing but whitespace left would show nothing worth accepting: keep the suggestion as is.
-  return trimmed.trim() === "" ? text : trimmed;
+export function replacedAfterCursor(line: string, cursor: number, text: string, replaceChars: number): number {
+  if (!/^[ \t]*$/.test(line) || !/^[ \t]/.test(text)) return replaceChars;
+  return Math.max(replaceChars, line.length - cursor);
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import * as vscode from "vscode";
 import type { CompletionEvent } from "../../../extension/src/completion/inline-provider.js";
-import { closeAllEditors, commitSuggestion, connected, endOf, hearth, modelReady, nextEvent, openFile, screenshot, setCursor, suggestionAtCursor, typeText } from "./helpers.js";
+import { closeAllEditors, commitSuggestion, connected, endOf, hearth, modelReady, nextEvent, openFile, pressKey, screenshot, setCursor, suggestionAtCursor, typeText } from "./helpers.js";
 import { SOURCE } from "./sources.js";
 
 describe("inline completion", function () {
@@ -33,6 +33,26 @@ describe("inline completion", function () {
     assert.equal(editor.document.getText(), before + text);
     // With the editor still open: the status bar now shows this completion's latency.
     await screenshot("status-bar");
+  });
+
+  it("accepts a suggestion that brings its own indentation with one Tab, on a blank indented line", async () => {
+    const api = await hearth();
+    // A blank line holding its block's indentation, the cursor at its start: the model
+    // writes the indentation itself, which VS Code would have Tab indent by instead.
+    const lines = SOURCE.split("\n");
+    const body = lines.slice(0, lines.length - 1);
+    const editor = await openFile("tab-accept.ts", [...body, "  ", "}", ""].join("\n"));
+    const blank = body.length;
+    const document = editor.document;
+    await vscode.window.showTextDocument(document, { viewColumn: editor.viewColumn, preserveFocus: false });
+    setCursor(editor, new vscode.Position(blank, 0));
+    const text = await suggestionAtCursor(api);
+    assert.match(text, /^[ \t]+\S/, `a suggestion that starts with indentation: ${JSON.stringify(text)}`);
+    const changed = nextEvent("the Tab to change the document", vscode.workspace.onDidChangeTextDocument, (e) => e.document === document, 15_000);
+    await pressKey("Tab", "ghost-text-decoration");
+    await changed;
+    // One Tab took the whole suggestion, in place of the line's own whitespace.
+    assert.equal(document.getText(), [...body, text, "}", ""].join("\n"));
   });
 
   it("accepts a suggestion word by word with Hearth: Accept Next Word", async () => {

@@ -163,6 +163,17 @@ export async function commitSuggestion(editor: vscode.TextEditor, expected: stri
 
 interface ScreenshotModule {
   screenshot(name: string, dir?: string, waitMs?: number): Promise<string | null>;
+  pressKey(key: string, whenVisible?: string, waitMs?: number): Promise<boolean>;
+}
+
+/**
+ * Presses a key in the workbench page as a user does, through the runner (VS Code's
+ * keybindings decide what it does), once an element of class `whenVisible` shows if given.
+ */
+export async function pressKey(key: string, whenVisible?: string): Promise<void> {
+  const root = path.resolve(__dirname, "../../..");
+  const module = require(path.join(root, "test/vscode-runner/screenshot.cjs")) as ScreenshotModule;
+  assert.ok(await module.pressKey(key, whenVisible), "a key press needs the code-server runner (run-vscode-tests.mjs)");
 }
 
 /** Asks the runner for a screenshot of the whole workbench (media/screenshots/ when it is told so). */
