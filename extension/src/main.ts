@@ -14,7 +14,7 @@ import { DaemonLauncher } from "./daemon-launcher.js";
 import { DaemonStatus } from "./daemon-status.js";
 import { ExplainController } from "./explain/explain-controller.js";
 import { EXPLAIN_VIEW_TYPE } from "./webview/explain-panel.js";
-import { Log } from "./log.js";
+import { describeError, Log } from "./log.js";
 import { Notices } from "./notices.js";
 import { problemOf } from "./problems.js";
 import { PauseState } from "./pause-state.js";
@@ -85,7 +85,11 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
         statusBar.update();
       }
       const restartSetting = daemonSettings.find((setting) => event.affectsConfiguration(setting));
-      if (restartSetting) void notices.daemonSettingChanged(restartSetting);
+      // A daemon stuck on a failure serves nothing: the change (likely the fix) applies at once.
+      if (restartSetting && notices.activeProblem !== null && client.state.kind === "connected") {
+        log.info(`${restartSetting} changed while the daemon had failed; restarting it with the new settings`);
+        void client.restartDaemon().catch((error: unknown) => log.warn(`restarting the daemon failed: ${describeError(error)}`));
+      } else if (restartSetting) void notices.daemonSettingChanged(restartSetting);
       if (connectionSettings.some((setting) => event.affectsConfiguration(setting))) void client.reconnect("hearth.daemon.home changed");
     }),
     log,

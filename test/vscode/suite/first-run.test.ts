@@ -36,11 +36,13 @@ describe("first run", function () {
       await api.refreshDaemonStatus();
       assert.equal(api.notices().filter((n) => n.message === notice.message).length, 1);
 
-      // Fixed: no model path (the default model), and a restart as the notice's action does.
-      await vscode.workspace.getConfiguration("hearth").update("model.path", undefined, vscode.ConfigurationTarget.Global);
+      // Fixed: no model path (the default model). The failed daemon served nothing, so the
+      // change restarts it at once, without asking.
       const failedPid = (api.connection() as { info?: { pid: number } }).info?.pid;
-      assert.equal(await vscode.commands.executeCommand<boolean>("hearth.restartDaemon"), true);
+      const noticesBefore = api.notices().length;
+      await vscode.workspace.getConfiguration("hearth").update("model.path", undefined, vscode.ConfigurationTarget.Global);
       await connected(api, 120_000, (state) => state.info.pid !== failedPid);
+      assert.deepEqual(api.notices().slice(noticesBefore).filter((n) => n.message.includes("takes effect")), [], "no offer to restart: it restarted");
       await waitUntil("the problem to clear", () => (api.activeProblem() === null && api.daemonStatus()?.modelState.state === "ready" ? true : undefined), [api.onDidRenderStatusBar], 120_000);
       assert.ok(api.recentLog().some((line) => line.includes("fixed: Hearth: model file not found")));
     });

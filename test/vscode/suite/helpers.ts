@@ -200,7 +200,16 @@ export async function onTemporaryDaemon<T>(api: HearthApi, name: string, setting
   if (options.linkModels) symlinkSync(path.join(api.daemonHome, "models"), path.join(home, "models"));
   const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration("hearth");
   try {
+    // Settings the daemon reads at start: each change offers a restart of the running one.
+    const restartOffers = Object.keys(settings).filter((key) => /^(model|backend|remote|daemon)\b/.test(key)).length;
+    const offers = (): number => api.notices().filter((n) => n.message.includes("takes effect when the Hearth daemon restarts")).length;
+    const seen = offers();
+    const offered = waitUntil("the offers to restart the daemon for the new settings", () => (offers() >= seen + restartOffers ? true : undefined), [api.onDidShowNotice], 10_000);
     for (const [key, value] of Object.entries(settings)) await config().update(key, value, vscode.ConfigurationTarget.Global);
+    // The daemon about to start takes these settings: the offers to restart the suite's one
+    // would only cover what the test shows (and its screenshots).
+    await offered;
+    await vscode.commands.executeCommand("notifications.clearAll");
     // Last: the new home reconnects, to a daemon started with the settings above.
     await config().update("daemon.home", home, vscode.ConfigurationTarget.Global);
     return await body(home);
@@ -213,5 +222,6 @@ export async function onTemporaryDaemon<T>(api: HearthApi, name: string, setting
       execFile(process.execPath, [path.join(extensionPath(), "bin", "hearth.cjs"), "stop", "--home", home], { timeout: 30_000, env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" } }, () => resolve());
     });
     rmSync(home, { recursive: true, force: true });
+    await vscode.commands.executeCommand("notifications.clearAll");
   }
 }
