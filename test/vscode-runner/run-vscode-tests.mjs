@@ -231,7 +231,8 @@ async function takeShot(name, dir) {
   const part = `${file}.${process.pid}.part`;
   try {
     fs.mkdirSync(dir, { recursive: true });
-    await page.screenshot({ path: part, type: 'png' });
+    // Finite animations (a notification sliding in) end at once, so the shot shows them in place.
+    await page.screenshot({ path: part, type: 'png', animations: 'disabled' });
     fs.renameSync(part, file); // the test polls for the final name: it must appear complete
     say(`screenshot saved: ${file}`);
   } catch (e) {
