@@ -42,6 +42,8 @@ export const manifest = {
       "editor/context": [{ command: "hearth.explainSelection", when: explainWhen, group: "hearth@1" }],
       commandPalette: [
         { command: "hearth.explainSelection", when: "editorIsOpen" },
+        // Not for a server backend, whose precision is the server's (main.ts sets the key).
+        { command: "hearth.switchPrecision", when: "hearth.canSwitchPrecision" },
         // Only while an explanation runs (the explain controller sets the key).
         { command: "hearth.stopExplain", when: "hearth.explaining" },
         { command: "hearth.enableLanguage", when: "editorIsOpen" },

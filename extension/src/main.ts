@@ -65,6 +65,8 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     // Whenever the daemon's state is learnt (at connect, after a progress event, from a poll):
     // a daemon that failed before this window connected raises its notice too.
     daemonStatus.onDidChange((status) => {
+      // Switch Precision is in the palette only where it can work: a local model, a daemon with the methods.
+      void vscode.commands.executeCommand("setContext", "hearth.canSwitchPrecision", precision.supported);
       if (status === null) return;
       notices.problem(problemOf(status, { configuredBackend: config.backend }));
       // Latency and speed describe one daemon, model and backend: a new one starts afresh.
