@@ -68,7 +68,9 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
       // Switch Precision is in the palette only where it can work: a local model, a daemon with the methods.
       void vscode.commands.executeCommand("setContext", "hearth.canSwitchPrecision", precision.supported);
       if (status === null) return;
-      notices.problem(problemOf(status, { configuredBackend: config.backend }));
+      // Cleared once the model is ready (not while a restarted daemon loads: it may fail again).
+      if (status.modelState.state === "ready") notices.problem(null);
+      else if (status.modelState.state === "failed") notices.problem(problemOf(status, { configuredBackend: config.backend }), status.pid);
       // Latency and speed describe one daemon, model and backend: a new one starts afresh.
       const engine = `${status.pid}|${status.backend.kind}|${status.backend.url ?? ""}|${status.model.source}|${status.model.variant}`;
       if (lastEngine !== null && engine !== lastEngine) {

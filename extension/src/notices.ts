@@ -20,6 +20,7 @@ const RECORDS_KEPT = 50;
 
 export class Notices implements vscode.Disposable {
   private active: Problem | null = null;
+  private activeKey: string | null = null;
   private readonly records: NoticeRecord[] = [];
   private readonly shownEmitter = new vscode.EventEmitter<NoticeRecord>();
   /** Fires as each notice is shown. */
@@ -45,21 +46,25 @@ export class Notices implements vscode.Disposable {
 
   /**
    * The daemon's current problem, whenever it is learnt (at connect from its status, from an
-   * event, from a poll): a new one is shown once; none after one means it was fixed.
+   * event, from a poll): shown once per daemon (a restarted daemon that fails the same way
+   * says so again); null, once the model is ready, means it was fixed.
    */
-  problem(problem: Problem | null): void {
+  problem(problem: Problem | null, daemonPid = 0): void {
     if (problem === null) {
       if (this.active !== null) this.log.info(`fixed: ${this.active.message}`);
       this.active = null;
+      this.activeKey = null;
       return;
     }
-    if (this.active?.key === problem.key) return;
+    const key = `${daemonPid}|${problem.key}`;
+    if (this.activeKey === key) return;
     this.active = problem;
+    this.activeKey = key;
     this.log.error(problem.message);
     void this.show("error", problem.message, problem.actions.map((a) => ACTION_TITLES[a])).then((choice) => {
       const action = problem.actions.find((a) => ACTION_TITLES[a] === choice);
       // A click after the problem went away has nothing left to fix.
-      if (action && this.active?.key === problem.key) void this.run(action);
+      if (action && this.activeKey === key) void this.run(action);
     });
   }
 

@@ -35,6 +35,9 @@ describe("first run", function () {
       // Another look at the same failure (a poll, a reconnect) raises nothing new.
       await api.refreshDaemonStatus();
       assert.equal(api.notices().filter((n) => n.message === notice.message).length, 1);
+      // Restart Daemon with the same mistake says so again, not nothing.
+      assert.equal(await vscode.commands.executeCommand<boolean>("hearth.restartDaemon"), true);
+      await waitUntil("the notice again from the restarted daemon", () => (api.notices().filter((n) => n.message === notice.message).length === 2 ? true : undefined), [api.onDidShowNotice], 90_000);
 
       // Fixed: no model path (the default model). The failed daemon served nothing, so the
       // change restarts it at once, without asking.
