@@ -16,11 +16,11 @@ import { ExplainController } from "./explain/explain-controller.js";
 import { EXPLAIN_VIEW_TYPE } from "./webview/explain-panel.js";
 import { describeError, Log } from "./log.js";
 import { Notices } from "./notices.js";
-import { problemOf } from "./problems.js";
 import { PauseState } from "./pause-state.js";
 import { PrecisionSwitcher } from "./precision/switch-precision.js";
 import { RequestStats } from "./stats/request-stats.js";
 import { StatusBar } from "./status-bar.js";
+import { reactToDaemonStatus } from "./status-reactions.js";
 import { compatibilityProblems } from "./daemon-compat.js";
 import { PROTOCOL_VERSION } from "../../daemon/src/protocol.js";
 
@@ -47,7 +47,6 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const explain = new ExplainController(client, config, stats, statusBar, vscode.Uri.joinPath(context.extensionUri, "media"), log, context.workspaceState);
   const precision = new PrecisionSwitcher(client, daemonStatus, log);
 
-  let lastEngine: string | null = null;
   // Disposed in this order when the extension stops; the log goes last.
   context.subscriptions.push(
     { dispose: () => void client.dispose() },
@@ -62,23 +61,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     vscode.languages.registerInlineCompletionItemProvider([{ scheme: "file" }, { scheme: "untitled" }], provider),
     ...registerCommands({ client, explain, precision, pause, statusBar, notices, log, secrets: context.secrets }),
     notices,
-    // Whenever the daemon's state is learnt (at connect, after a progress event, from a poll):
-    // a daemon that failed before this window connected raises its notice too.
-    daemonStatus.onDidChange((status) => {
-      // Switch Precision is in the palette only where it can work: a local model, a daemon with the methods.
-      void vscode.commands.executeCommand("setContext", "hearth.canSwitchPrecision", precision.supported);
-      if (status === null) return;
-      // Cleared once the model is ready (not while a restarted daemon loads: it may fail again).
-      if (status.modelState.state === "ready") notices.problem(null);
-      else if (status.modelState.state === "failed") notices.problem(problemOf(status, { configuredBackend: config.backend }), status.pid);
-      // Latency and speed describe one daemon, model and backend: a new one starts afresh.
-      const engine = `${status.pid}|${status.backend.kind}|${status.backend.url ?? ""}|${status.model.source}|${status.model.variant}`;
-      if (lastEngine !== null && engine !== lastEngine) {
-        stats.reset();
-        statusBar.update();
-      }
-      lastEngine = engine;
-    }),
+    reactToDaemonStatus({ daemonStatus, notices, stats, statusBar, precision, config }),
     client.onPersistentFailure((reason) => void notices.cannotConnect(reason)),
     vscode.workspace.onDidCloseTextDocument((document) => cache.forget(document.uri.toString())),
     // The workspace folders key the daemon's KV cache and are sent in `initialize`.
