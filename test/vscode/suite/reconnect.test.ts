@@ -36,9 +36,13 @@ describe("daemon restart", function () {
   it("Hearth: Restart Daemon replaces the daemon and reconnects", async () => {
     const api = await hearth();
     const old = await connected(api);
+    const asked = new Date().toISOString();
     assert.equal(await vscode.commands.executeCommand<boolean>("hearth.restartDaemon"), true);
     const fresh = await connected(api, 120_000, (state) => state.info.pid !== old.info.pid);
     process.kill(fresh.info.pid, 0);
     await modelReady(api);
+    // An asked-for restart is no error: the log says what happened without one.
+    const errors = api.recentLog().filter((line) => line.slice(0, asked.length) >= asked && line.includes("[error]"));
+    assert.deepEqual(errors, []);
   });
 });
