@@ -21,7 +21,8 @@ export const manifest = {
   // It starts the daemon (Node + native llama.cpp binaries) where the workspace is.
   extensionKind: ["workspace"],
   capabilities: { untrustedWorkspaces: { supported: true }, virtualWorkspaces: false },
-  activationEvents: ["onStartupFinished"],
+  // onWebviewPanel: the explain panel left open comes back after a reload (main.ts's serializer).
+  activationEvents: ["onStartupFinished", "onWebviewPanel:hearth.explain"],
   contributes: {
     commands: [
       { command: "hearth.explainSelection", title: "Explain Selection", category: "Hearth", icon: "$(comment-discussion)" },
@@ -33,6 +34,7 @@ export const manifest = {
       { command: "hearth.openLog", title: "Open Log", category: "Hearth" },
       { command: "hearth.openDaemonLog", title: "Open Daemon Log", category: "Hearth" },
       { command: "hearth.stopExplain", title: "Stop Explaining", category: "Hearth" },
+      { command: "hearth.enableLanguage", title: "Turn On Completions for This Language", category: "Hearth" },
       { command: "hearth.acceptWord", title: "Accept Next Word of Suggestion", category: "Hearth" },
       { command: "hearth.acceptLine", title: "Accept Next Line of Suggestion", category: "Hearth" },
     ],
@@ -40,6 +42,11 @@ export const manifest = {
       "editor/context": [{ command: "hearth.explainSelection", when: explainWhen, group: "hearth@1" }],
       commandPalette: [
         { command: "hearth.explainSelection", when: "editorIsOpen" },
+        // Not for a server backend, whose precision is the server's (main.ts sets the key).
+        { command: "hearth.switchPrecision", when: "hearth.canSwitchPrecision" },
+        // Only while an explanation runs (the explain controller sets the key).
+        { command: "hearth.stopExplain", when: "hearth.explaining" },
+        { command: "hearth.enableLanguage", when: "editorIsOpen" },
         { command: "hearth.acceptWord", when: "inlineSuggestionVisible" },
         { command: "hearth.acceptLine", when: "inlineSuggestionVisible" },
       ],

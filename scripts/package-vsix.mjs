@@ -4,10 +4,11 @@
 //   node scripts/package-vsix.mjs [--target linux-x64] [--backends cpu,vulkan,metal,cuda] [--out FILE]
 //
 // The extension and the daemon are esbuild bundles; the only runtime files from node_modules
-// are node-llama-cpp (kept external: it loads native binaries relative to itself) and its
-// production dependencies, plus the @node-llama-cpp/* prebuilt binaries of the target
-// platform for the chosen GPU backends (default: cpu, vulkan, metal — CUDA adds ~550 MB and
-// is opt-in). A .vsix is a zip (Open Packaging Conventions) with an extension.vsixmanifest;
+// are the packages the bundles keep external because they load native binaries relative to
+// themselves: node-llama-cpp and its production dependencies, plus the @node-llama-cpp/*
+// prebuilt binaries of the target platform for the chosen GPU backends (default: cpu,
+// vulkan, metal — CUDA adds ~550 MB and is opt-in), and koffi (the FFI that derives
+// precision variants through llama.cpp's quantizer) with its binary for the target. A .vsix is a zip (Open Packaging Conventions) with an extension.vsixmanifest;
 // it is written here with node:zlib, so packaging needs no extra dependency.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -34,6 +35,16 @@ const TARGETS = {
   "darwin-arm64": "mac-arm64",
   "win32-x64": "win-x64",
   "win32-arm64": "win-arm64",
+};
+/** VS Code's target platform names → koffi's binary package (@koromix/koffi-*) suffixes. */
+const KOFFI_TARGETS = {
+  "linux-x64": "linux-x64",
+  "linux-arm64": "linux-arm64",
+  "linux-armhf": "linux-arm",
+  "darwin-x64": "darwin-x64",
+  "darwin-arm64": "darwin-arm64",
+  "win32-x64": "win32-x64",
+  "win32-arm64": "win32-arm64",
 };
 const BACKEND_SUFFIXES = { cpu: [""], vulkan: ["-vulkan"], metal: ["-metal"], cuda: ["-cuda", "-cuda-ext"] };
 
@@ -67,10 +78,16 @@ function resolvePackage(name, fromDir) {
   }
 }
 
-/** node-llama-cpp, its production dependencies (transitively) and the chosen binary packages. */
+/**
+ * The packages the bundles load at run time (esbuild.mjs's externals): each with its
+ * production dependencies (transitively) and, of its optional dependencies, only the target's
+ * chosen binary packages.
+ */
 function runtimePackages(options) {
   const prefix = TARGETS[options.target];
-  const binaries = options.backends.flatMap((backend) => BACKEND_SUFFIXES[backend].map((suffix) => `@node-llama-cpp/${prefix}${suffix}`));
+  const llamaBinaries = options.backends.flatMap((backend) => BACKEND_SUFFIXES[backend].map((suffix) => `@node-llama-cpp/${prefix}${suffix}`));
+  const koffiBinary = `@koromix/koffi-${KOFFI_TARGETS[options.target]}`;
+  const binaries = [...llamaBinaries, koffiBinary];
   const found = new Map();
   const visit = (name, fromDir, optional) => {
     const dir = resolvePackage(name, fromDir);
@@ -86,10 +103,14 @@ function runtimePackages(options) {
     for (const dep of Object.keys(pkg.optionalDependencies ?? {})) if (binaries.includes(dep)) visit(dep, dir, true);
   };
   visit("node-llama-cpp", root, false);
-  const included = [...found.values()].filter((n) => n.startsWith("@node-llama-cpp/"));
-  if (included.length === 0) fail(`no node-llama-cpp binaries for ${options.target} (${binaries.join(", ")}) are installed; package on that platform, or install them`);
-  say(`node-llama-cpp binaries: ${included.sort().join(", ")}`);
-  return [...found.keys()];
+  visit("koffi", root, false);
+  const included = [...found.values()];
+  const llama = included.filter((n) => n.startsWith("@node-llama-cpp/"));
+  if (llama.length === 0) fail(`no node-llama-cpp binaries for ${options.target} (${llamaBinaries.join(", ")}) are installed; package on that platform, or install them`);
+  // Without it, Switch Precision fails in the installed extension when it derives a variant.
+  if (!included.includes(koffiBinary)) fail(`${koffiBinary} (koffi's binary for ${options.target}) is not installed; package on that platform, or install it`);
+  say(`native binaries: ${[...llama, koffiBinary].sort().join(", ")}`);
+  return [...found.entries()];
 }
 
 /**
@@ -97,9 +118,11 @@ function runtimePackages(options) {
  * their own), nor what never runs: source maps, type declarations, docs, and the llama.cpp
  * source bundle node-llama-cpp only needs to build from source.
  */
-function skipRuntimeFile(relative) {
+function skipRuntimeFile(relative, packageName) {
   if (relative === "node_modules" || relative.startsWith(`node_modules${path.sep}`)) return true;
   if (relative === path.join("llama", "gitRelease.bundle")) return true;
+  // koffi's C++ sources and build helpers: its prebuilt binary package is what loads.
+  if (packageName === "koffi" && (/^(vendor|doc|lib)$/.test(relative) || /\.(cc|hh|inc|S|asm|def)$|CMakeLists\.txt$/.test(relative))) return true;
   return /\.(map|d\.ts|d\.mts|d\.cts|md)$/i.test(relative) && !/license/i.test(relative);
 }
 
@@ -236,6 +259,25 @@ function zip(entries) {
   return Buffer.concat([...locals, ...centrals, end]);
 }
 
+/**
+ * The extension's page: extension/README.md (not the repository's README, which is for
+ * developers), with each image it shows embedded as a data: URI from the packaged file. The
+ * extension page's webview allows only https: and data: images, and an installed extension
+ * may be offline: a relative path or a repository URL would show a broken image.
+ */
+function extensionPage() {
+  const source = path.join(root, "extension", "README.md");
+  if (!existsSync(source)) fail("extension/README.md is missing: it is the extension's page");
+  const text = readFileSync(source, "utf8").replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (whole, alt, target) => {
+    if (/^[a-z]+:/i.test(target)) return whole;
+    const image = path.resolve(path.dirname(source), target);
+    const type = { ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".gif": "image/gif" }[path.extname(image).toLowerCase()];
+    if (!type || !existsSync(image)) fail(`extension/README.md shows ${target}, which is not an image file here`);
+    return `![${alt}](data:${type};base64,${readFileSync(image).toString("base64")})`;
+  });
+  return Buffer.from(text);
+}
+
 // ---------------------------------------------------------------------------------------
 
 const options = parseArgs(process.argv.slice(2));
@@ -254,13 +296,14 @@ for (const file of ["dist/extension.cjs", "dist/hearth.mjs", "bin/hearth.cjs"]) 
 // media/: the webview's files, the icon, the README's screenshots (not a failed test run's leftovers).
 const notShipped = (relative) => relative === "jsconfig.json" || relative === path.join("screenshots", "failure.png") || relative.endsWith(".log");
 for (const file of walk(path.join(root, "media"), notShipped)) add(file);
-for (const file of ["README.md", "LICENSE", "LICENSE.md", "CHANGELOG.md"]) if (existsSync(path.join(root, file))) add(path.join(root, file));
-for (const dir of runtimePackages(options)) for (const file of walk(dir, skipRuntimeFile)) add(file);
+for (const file of ["LICENSE", "LICENSE.md", "CHANGELOG.md"]) if (existsSync(path.join(root, file))) add(path.join(root, file));
+const readme = extensionPage();
+for (const [dir, name] of runtimePackages(options)) for (const file of walk(dir, (relative) => skipRuntimeFile(relative, name))) add(file);
 
-const hasReadme = files.has("extension/README.md");
 const entries = [
-  { name: "extension.vsixmanifest", data: Buffer.from(vsixManifest(pkg, options.target, hasReadme)) },
+  { name: "extension.vsixmanifest", data: Buffer.from(vsixManifest(pkg, options.target, true)) },
   { name: "extension/package.json", data: Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`) },
+  { name: "extension/README.md", data: readme },
   ...[...files.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, absolute]) => ({ name, data: readFileSync(absolute) })),
 ];
 entries.unshift({ name: "[Content_Types].xml", data: Buffer.from(contentTypes(entries.map((e) => e.name))) });

@@ -303,7 +303,8 @@ export interface MemoryInfo {
 export type ModelState =
   | { state: "loading"; source: string; progress: number | null }
   | { state: "ready" }
-  | { state: "failed"; message: string; hint: string };
+  /** code: the failure's HEARTH_ERR_* name, so a client can word its own hint (settings in an editor, flags in a terminal). */
+  | { state: "failed"; message: string; hint: string; code?: string };
 
 export interface ModelInfo {
   /** What the user configured: a path, an hf: URI or generated:NAME. */
@@ -563,6 +564,8 @@ export const HEARTH_ERRORS = {
   HEARTH_ERR_BACKEND_UNKNOWN_MODEL: { rpcCode: ErrorCodes.BackendUnknownModel, meaning: "The remote server does not serve the model Hearth asked for." },
   HEARTH_ERR_BACKEND_TIMEOUT: { rpcCode: ErrorCodes.BackendTimeout, meaning: "The remote server did not answer in time." },
   HEARTH_ERR_BACKEND_BAD_ANSWER: { rpcCode: ErrorCodes.BackendBadAnswer, meaning: "The remote server answered something Hearth cannot use." },
+  HEARTH_ERR_MODEL_NOT_FOUND: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "The model file named by the model setting does not exist." },
+  HEARTH_ERR_MODEL_DOWNLOAD_FAILED: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "The model could not be downloaded (no network, a refused or broken transfer)." },
   HEARTH_ERR_BACKEND_BAD_VALUE: { rpcCode: ErrorCodes.BackendBadAnswer, meaning: "The remote server sent a number outside sane bounds (slots, context size, token ids, lengths)." },
   HEARTH_ERR_BACKEND_OVERRAN: { rpcCode: ErrorCodes.BackendTimeout, meaning: "The remote server streamed past the request's overall deadline." },
   // Never on the wire: raised by the CLI, the extension or the bench

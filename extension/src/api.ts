@@ -10,6 +10,8 @@ import type { CompletionEvent } from "./completion/inline-provider.js";
 import type { StatsSnapshot } from "./stats/request-stats.js";
 import type { StatusView } from "./stats/status-text.js";
 import type { FromWebview } from "./webview/messages.js";
+import type { NoticeRecord } from "./notices.js";
+import type { Problem } from "./problems.js";
 
 export interface HearthApi {
   /** The daemon home this window uses. */
@@ -27,4 +29,9 @@ export interface HearthApi {
   readonly onDidRenderExplain: vscode.Event<Extract<FromWebview, { type: "rendered" }>>;
   /** The extension's recent log lines (every level), oldest first. */
   recentLog(): string[];
+  /** The notices shown so far (newest last, bounded): notifications are not readable through VS Code's API. */
+  notices(): readonly NoticeRecord[];
+  readonly onDidShowNotice: vscode.Event<NoticeRecord>;
+  /** The daemon's problem being shown now; null when there is none (or it was fixed). */
+  activeProblem(): Problem | null;
 }

@@ -99,6 +99,8 @@ export class DaemonClient implements vscode.Disposable {
   /** Notification handlers, registered again on each new connection. */
   private readonly notificationHandlers: Array<(client: LanguageClient) => vscode.Disposable> = [];
   private connecting: Promise<void> | null = null;
+  /** A restart was asked for: the closed connection and a first failed try are expected, not errors. */
+  private restarting = false;
 
   constructor(
     private readonly launcher: DaemonLauncher,
@@ -187,6 +189,7 @@ export class DaemonClient implements vscode.Disposable {
     }
     this.log.info("asking the daemon to stop so that a fresh one starts");
     this.failures = 0;
+    this.restarting = true;
     const closed = new Promise<void>((resolve) => {
       const subscription = client.onDidChangeState((event) => {
         if (event.newState === State.Stopped) {
@@ -195,7 +198,12 @@ export class DaemonClient implements vscode.Disposable {
         }
       });
     });
-    await client.sendRequest(StopDaemonRequest);
+    try {
+      await client.sendRequest(StopDaemonRequest);
+    } catch (error) {
+      this.restarting = false;
+      throw error;
+    }
     await closed;
   }
 
@@ -227,6 +235,7 @@ export class DaemonClient implements vscode.Disposable {
       if (this.current !== client) return;
       this.failures = 0;
       this.noticeShown = false;
+      this.restarting = false;
       const result = client.initializeResult;
       this.setState({ kind: "connected", info: endpoint.info, methods: advertisedMethods(result), serverVersion: result?.serverInfo?.version ?? "?" });
       this.log.info(`connected to the Hearth daemon ${result?.serverInfo?.version ?? ""} (pid ${endpoint.info.pid}, port ${endpoint.info.port})`);
@@ -262,7 +271,8 @@ export class DaemonClient implements vscode.Disposable {
     this.current = null;
     void client.dispose(2000).catch(() => undefined);
     if (this.disposed || !this.running) return;
-    this.log.warn(`${reason}; reconnecting`);
+    if (this.restarting) this.log.info("the daemon stopped as asked; starting a new one");
+    else this.log.warn(`${reason}; reconnecting`);
     this.scheduleRetry(reason);
   }
 
@@ -270,7 +280,9 @@ export class DaemonClient implements vscode.Disposable {
     if (this.disposed || !this.running) return;
     this.failures++;
     const reason = describeError(error);
-    this.log.error(`could not connect to the Hearth daemon (attempt ${this.failures})`, error);
+    // While an asked-for restart runs, the old daemon may still hold its port for a moment.
+    if (this.restarting && this.failures === 1) this.log.info(`the new daemon is not up yet (${reason}); trying again`);
+    else this.log.error(`could not connect to the Hearth daemon (attempt ${this.failures})`, error);
     if (this.failures >= FAILURES_BEFORE_NOTICE && !this.noticeShown) {
       this.noticeShown = true;
       this.failureEmitter.fire(reason);

@@ -4,9 +4,10 @@
  */
 import * as vscode from "vscode";
 import type { DaemonClient } from "./client.js";
-import { describeError, hintOf, type Log } from "./log.js";
+import type { Log } from "./log.js";
+import { editorHint, sentences } from "./problems.js";
 import type { ExplainController } from "./explain/explain-controller.js";
-import type { Notices } from "./notices.js";
+import { openSettings, type Notices } from "./notices.js";
 import type { PauseState } from "./pause-state.js";
 import type { PrecisionSwitcher, SwitchArgs } from "./precision/switch-precision.js";
 import type { StatusBar } from "./status-bar.js";
@@ -50,6 +51,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     "hearth.stopExplain": () => deps.explain.stop(),
     "hearth.switchPrecision": (args) => deps.precision.run(switchArgs(args)),
     "hearth.showStatus": () => showStatusMenu(deps),
+    "hearth.enableLanguage": async (value) => {
+      const language = typeof value === "string" ? value : vscode.window.activeTextEditor?.document.languageId;
+      if (language) await enableLanguage(language);
+      return language;
+    },
     "hearth.togglePause": async () => {
       await deps.pause.toggle();
       return deps.pause.paused;
@@ -71,7 +77,8 @@ async function restartDaemon(deps: CommandDeps): Promise<boolean> {
     return true;
   } catch (error) {
     deps.log.error("restarting the daemon failed", error);
-    void vscode.window.showErrorMessage(`Hearth could not restart its daemon: ${describeError(error)}. ${hintOf(error) ?? "Run `hearth stop` in a terminal, then reload the window."}`);
+    const message = error instanceof Error ? error.message : String(error);
+    void vscode.window.showErrorMessage(sentences(`Hearth could not restart its daemon: ${message}`, editorHint(error) ?? "Reload the window; if that does not help, run hearth stop in a terminal"));
     return false;
   }
 }
@@ -84,21 +91,34 @@ interface MenuItem extends vscode.QuickPickItem {
 async function showStatusMenu(deps: CommandDeps): Promise<string | undefined> {
   const paused = deps.pause.paused;
   const view = deps.statusBar.current;
+  const language = vscode.window.activeTextEditor?.document.languageId;
+  const offHere = language !== undefined && view.text.includes(`off in ${language}`);
   const items: MenuItem[] = [
     { label: "Status", kind: vscode.QuickPickItemKind.Separator },
-    { label: view.text.replace(/\$\([^)]*\)\s*/g, "") || "Hearth", detail: "Hover the status bar item for device, model, speed and cache figures" },
+    { label: view.text.replace(/\$\([^)]*\)\s*/g, "") || "Hearth" },
+    ...deps.statusBar.details.map((line): MenuItem => ({ label: `$(blank) ${line}` })),
     { label: "Actions", kind: vscode.QuickPickItemKind.Separator },
+    ...(offHere && language ? [{ label: `$(check) Turn On Completions for ${language}`, run: () => enableLanguage(language) }] : []),
     paused
       ? { label: "$(play) Resume Completions", run: () => deps.pause.set(false) }
       : { label: "$(debug-pause) Pause Completions", description: "inline suggestions stop until resumed", run: () => deps.pause.set(true) },
-    { label: "$(settings-gear) Switch Precision…", description: deps.precision.supported ? "" : "not supported by this daemon yet", run: () => vscode.commands.executeCommand("hearth.switchPrecision") },
+    ...(deps.precision.supported ? [{ label: "$(settings-gear) Switch Precision…", run: () => vscode.commands.executeCommand("hearth.switchPrecision") }] : []),
     { label: "$(output) Open Log", run: () => deps.log.show() },
     { label: "$(file) Open Daemon Log", run: () => deps.notices.openDaemonLog() },
     { label: "$(debug-restart) Restart Daemon", description: "all windows reconnect to the new one", run: () => restartDaemon(deps) },
-    { label: "$(gear) Settings", run: () => vscode.commands.executeCommand("workbench.action.openSettings", "hearth.") },
+    { label: "$(gear) Settings", run: () => openSettings("hearth.") },
   ];
   const picked = await vscode.window.showQuickPick(items, { title: "Hearth", placeHolder: "Hearth status and actions" });
   if (!picked?.run) return undefined;
   await picked.run();
   return picked.label;
+}
+
+/** Turns inline completions on for a language in hearth.completion.languages, where that setting is set. */
+async function enableLanguage(languageId: string): Promise<void> {
+  const settings = vscode.workspace.getConfiguration("hearth");
+  const inspected = settings.inspect<Record<string, boolean>>("completion.languages");
+  const target = inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  const current = (target === vscode.ConfigurationTarget.Workspace ? inspected?.workspaceValue : inspected?.globalValue) ?? inspected?.defaultValue ?? {};
+  await settings.update("completion.languages", { ...current, [languageId]: true }, target);
 }

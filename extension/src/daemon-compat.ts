@@ -13,6 +13,8 @@ export interface CompatibilityInput {
   extensionProtocol: number;
   /** The model source the running daemon was started with (null until its status is known). */
   daemonModelSource: string | null;
+  /** The daemon or this window uses a server backend, where hearth.model.path does not apply. */
+  remoteBackend?: boolean;
   /** This window's hearth.model.path ("" when unset: any model will do). */
   configuredModel: string;
   daemonContextSize: number | null;
@@ -31,7 +33,7 @@ export function compatibilityProblems(input: CompatibilityInput): string[] {
       `The running Hearth daemon speaks protocol ${input.daemonProtocol ?? "(unknown)"}, this extension ${input.extensionProtocol}: it was started by another Hearth version. Restart the daemon so this version's starts.`,
     );
   }
-  if (input.configuredModel !== "" && input.daemonModelSource !== null && normalizedSource(input.configuredModel) !== normalizedSource(input.daemonModelSource)) {
+  if (!input.remoteBackend && input.configuredModel !== "" && input.daemonModelSource !== null && normalizedSource(input.configuredModel) !== normalizedSource(input.daemonModelSource)) {
     problems.push(
       `This window's hearth.model.path is ${input.configuredModel}, but the running daemon (shared by every window, started by another window or the CLI) serves ${input.daemonModelSource}. Restart the daemon to load this window's model.`,
     );

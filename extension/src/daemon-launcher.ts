@@ -52,6 +52,8 @@ export class DaemonLauncher {
   /** Connects to the running daemon, or starts one with the current settings and connects. */
   async connect(): Promise<DaemonEndpoint> {
     const home = this.home;
+    const problem = homeProblem(home);
+    if (problem) throw new Error(problem);
     // The key reaches a daemon this window starts through its environment: never its command line (ps shows that) or a settings file.
     const key = this.config.backend === "local" ? undefined : await this.apiKey();
     const env = key ? { ...this.env, HEARTH_API_KEY: key } : this.env;
@@ -93,4 +95,17 @@ export class DaemonLauncher {
     });
     return this.serveFlags;
   }
+}
+
+/**
+ * A daemon home on a kernel file system (/proc, /sys, /dev but its tmpfs) can't hold files, and creating
+ * folders there loops in Node's recursive mkdir, freezing the extension host: refused
+ * before anything touches it, with what to do.
+ */
+export function homeProblem(home: string): string | null {
+  const resolved = path.resolve(home);
+  const under = (root: string): boolean => resolved === root || resolved.startsWith(`${root}/`);
+  // /dev/shm is a tmpfs: files live there.
+  const virtual = ["/proc", "/sys", "/dev"].find((root) => under(root) && !under("/dev/shm"));
+  return virtual ? `hearth.daemon.home (${resolved}) is inside ${virtual}, a kernel file system that cannot hold Hearth's files; set it to a folder on disk, or leave it empty` : null;
 }

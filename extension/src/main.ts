@@ -13,12 +13,14 @@ import { InlineProvider } from "./completion/inline-provider.js";
 import { DaemonLauncher } from "./daemon-launcher.js";
 import { DaemonStatus } from "./daemon-status.js";
 import { ExplainController } from "./explain/explain-controller.js";
-import { Log } from "./log.js";
+import { EXPLAIN_VIEW_TYPE } from "./webview/explain-panel.js";
+import { describeError, Log } from "./log.js";
 import { Notices } from "./notices.js";
 import { PauseState } from "./pause-state.js";
 import { PrecisionSwitcher } from "./precision/switch-precision.js";
 import { RequestStats } from "./stats/request-stats.js";
 import { StatusBar } from "./status-bar.js";
+import { reactToDaemonStatus } from "./status-reactions.js";
 import { compatibilityProblems } from "./daemon-compat.js";
 import { PROTOCOL_VERSION } from "../../daemon/src/protocol.js";
 
@@ -29,16 +31,20 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const config = new Config();
   const launcher = new DaemonLauncher(context.extensionPath, config, log, () => context.secrets.get(REMOTE_API_KEY_SECRET));
   const client = new DaemonClient(launcher, log, (document) => config.syncable(document));
-  const notices = new Notices(log, () => launcher.logFile, () => client.restartDaemon());
+  const notices = new Notices(log, () => launcher.logFile, () => client.restartDaemon(), async () => vscode.commands.executeCommand("hearth.setRemoteApiKey"));
   const daemonStatus = new DaemonStatus(client, log);
   const pause = new PauseState(context.globalState);
   const stats = new RequestStats();
   const debounceOptions = (): DebounceOptions => debounceOptionsFor(config.debounceMs, config.adaptiveDebounce);
   const debouncer = new Debouncer(debounceOptions());
-  const statusBar = new StatusBar(client, daemonStatus, stats, pause, () => debouncer.currentDelayMs);
+  const languageOff = (): string | null => {
+    const document = vscode.window.activeTextEditor?.document;
+    return document && (document.uri.scheme === "file" || document.uri.scheme === "untitled") && !config.completionEnabledFor(document.languageId) ? document.languageId : null;
+  };
+  const statusBar = new StatusBar(client, daemonStatus, stats, pause, () => debouncer.currentDelayMs, languageOff);
   const cache = new CompletionCache();
   const provider = new InlineProvider(client, config, pause, cache, debouncer, stats, statusBar, log);
-  const explain = new ExplainController(client, config, stats, statusBar, vscode.Uri.joinPath(context.extensionUri, "media"), log);
+  const explain = new ExplainController(client, config, stats, statusBar, vscode.Uri.joinPath(context.extensionUri, "media"), log, context.workspaceState);
   const precision = new PrecisionSwitcher(client, daemonStatus, log);
 
   // Disposed in this order when the extension stops; the log goes last.
@@ -50,9 +56,12 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     provider,
     explain,
     { dispose: () => debouncer.dispose() },
+    // The explain panel comes back after a window reload, with the last explanation.
+    vscode.window.registerWebviewPanelSerializer(EXPLAIN_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => explain.restore(panel) }),
     vscode.languages.registerInlineCompletionItemProvider([{ scheme: "file" }, { scheme: "untitled" }], provider),
     ...registerCommands({ client, explain, precision, pause, statusBar, notices, log, secrets: context.secrets }),
-    daemonStatus.onModelProgress((progress) => void notices.modelProgress(progress)),
+    notices,
+    reactToDaemonStatus({ daemonStatus, notices, stats, statusBar, precision, config }),
     client.onPersistentFailure((reason) => void notices.cannotConnect(reason)),
     vscode.workspace.onDidCloseTextDocument((document) => cache.forget(document.uri.toString())),
     // The workspace folders key the daemon's KV cache and are sent in `initialize`.
@@ -63,7 +72,11 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
         statusBar.update();
       }
       const restartSetting = daemonSettings.find((setting) => event.affectsConfiguration(setting));
-      if (restartSetting) void notices.daemonSettingChanged(restartSetting);
+      // A daemon stuck on a failure serves nothing: the change (likely the fix) applies at once.
+      if (restartSetting && notices.activeProblem !== null && client.state.kind === "connected") {
+        log.info(`${restartSetting} changed while the daemon had failed; restarting it with the new settings`);
+        void client.restartDaemon().catch((error: unknown) => log.warn(`restarting the daemon failed: ${describeError(error)}`));
+      } else if (restartSetting) void notices.daemonSettingChanged(restartSetting);
       if (connectionSettings.some((setting) => event.affectsConfiguration(setting))) void client.reconnect("hearth.daemon.home changed");
     }),
     log,
@@ -80,6 +93,8 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
         daemonProtocol: status.protocolVersion,
         extensionProtocol: PROTOCOL_VERSION,
         daemonModelSource: status.model.source,
+        // A server backend loads no model file: a leftover hearth.model.path does not apply.
+        remoteBackend: status.backend.kind !== "local" || config.backend !== "local",
         configuredModel: config.modelPath,
         daemonContextSize: status.modelState.state === "ready" ? status.model.contextSize : null,
         configuredContextSize: config.contextSize,
@@ -109,6 +124,9 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     onDidCompletionEvent: provider.onDidCompletionEvent,
     onDidRenderExplain: explain.onDidRender,
     recentLog: () => log.recent(),
+    notices: () => notices.shown,
+    onDidShowNotice: notices.onDidShow,
+    activeProblem: () => notices.activeProblem,
   };
 }
 

@@ -9,7 +9,7 @@ import type { ConnectionState, DaemonClient } from "./client.js";
 import type { DaemonStatus } from "./daemon-status.js";
 import type { PauseState } from "./pause-state.js";
 import type { RequestStats } from "./stats/request-stats.js";
-import { statusView, type ConnectionSummary, type StatusView } from "./stats/status-text.js";
+import { detailLines, statusView, type ConnectionSummary, type StatusInput, type StatusView } from "./stats/status-text.js";
 
 export class StatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
@@ -28,6 +28,8 @@ export class StatusBar implements vscode.Disposable {
     private readonly stats: RequestStats,
     private readonly pause: PauseState,
     private readonly debounceMs: () => number,
+    /** The active editor's language when completions are off for it, else null. */
+    private readonly languageOff: () => string | null = () => null,
   ) {
     this.item = vscode.window.createStatusBarItem("hearth.status", vscode.StatusBarAlignment.Right, 100);
     this.item.name = "Hearth";
@@ -44,6 +46,7 @@ export class StatusBar implements vscode.Disposable {
         this.render();
       }),
       pause.onDidChange(() => this.render()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.render()),
     );
     this.render();
     this.item.show();
@@ -71,9 +74,13 @@ export class StatusBar implements vscode.Disposable {
     this.render();
   }
 
-  private render(): void {
-    if (this.disposed) return;
-    this.view = statusView({
+  /** Every figure, for the status menu. */
+  get details(): string[] {
+    return detailLines(this.input());
+  }
+
+  private input(): StatusInput {
+    return {
       connection: summarize(this.client.state),
       paused: this.pause.paused,
       generating: this.generating > 0,
@@ -81,7 +88,13 @@ export class StatusBar implements vscode.Disposable {
       daemon: this.daemonStatus.status,
       modelProgress: this.modelProgress,
       debounceMs: this.debounceMs(),
-    });
+      languageOff: this.languageOff(),
+    };
+  }
+
+  private render(): void {
+    if (this.disposed) return;
+    this.view = statusView(this.input());
     this.item.text = this.view.text;
     const tooltip = new vscode.MarkdownString(this.view.tooltip);
     tooltip.supportThemeIcons = true;

@@ -90,6 +90,9 @@ describe("daemon lifecycle", function () {
       );
       const status = await client.status();
       assert.equal(status.modelState.state, "failed");
+      // A missing file is named for what it is (clients word their own hint by it), not as a download problem.
+      assert.ok(status.modelState.state === "failed" && status.modelState.code === "HEARTH_ERR_MODEL_NOT_FOUND", JSON.stringify(status.modelState));
+      assert.ok(status.modelState.state === "failed" && !/network|download/i.test(status.modelState.hint), status.modelState.hint);
       client.dispose();
     } finally {
       await daemon.stop();

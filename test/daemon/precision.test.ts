@@ -150,4 +150,29 @@ describe("precision switching", function () {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("with one Q8_0 file (the common download) offers the smaller variants, not F16, and derives Q4_0 by requantizing", async () => {
+    const q8 = await ensureSyntheticModel(syntheticPresets["tiny-target"], { cacheDir: path.join(repoRoot, ".cache", "test-models"), precision: "Q8_0" });
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-q8-"));
+    const local = path.join(dir, "tiny-coder-Q8_0.gguf");
+    copyFileSync(q8, local);
+    const daemon = await startDaemon({ model: local });
+    try {
+      const client = await daemon.connect();
+      await client.open({ uri: URI, languageId: "typescript", version: 1, text: TEXT });
+      await completes(client);
+      const list = await client.precisionList();
+      const ids = list.variants.map((v) => v.id);
+      assert.ok(ids.includes("Q4_0") && !ids.includes("F16"), `only less precise variants are derived from Q8_0: ${ids.join(", ")}`);
+      assert.equal(list.variants.find((v) => v.id === "Q4_0")?.origin, "derived");
+      const result = await client.precisionSet({ variant: "Q4_0" });
+      assert.equal(result.model.precision, "Q4_0");
+      assert.match(result.model.path ?? "", /derived/);
+      await completes(client);
+      client.dispose();
+    } finally {
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

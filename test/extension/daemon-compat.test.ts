@@ -20,4 +20,9 @@ describe("daemon compatibility", () => {
     assert.equal(compatibilityProblems({ ...same, configuredContextSize: 8192 }).length, 0, "the daemon may hold less than asked: the model's own limit");
     assert.equal(compatibilityProblems({ ...same, configuredContextSize: 2048 }).length, 1);
   });
+
+  it("says nothing about hearth.model.path when a server runs the model (a leftover path does not apply)", () => {
+    assert.deepEqual(compatibilityProblems({ ...same, remoteBackend: true, daemonModelSource: "hf:ggml-org/default", configuredModel: "/models/old.gguf" }), []);
+    assert.equal(compatibilityProblems({ ...same, remoteBackend: false, configuredModel: "/models/old.gguf" }).length, 1);
+  });
 });

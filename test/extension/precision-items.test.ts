@@ -25,8 +25,8 @@ describe("variantItems", () => {
       items.map((i) => [i.label, i.description, i.detail]),
       [
         ["$(check) Q8_0", "≈20.0 MB · 41.5 tok/s · current", "file · 16.0 MB on disk · /m/model-Q8_0.gguf"],
-        ["F16", "≈34.0 MB · speed not measured yet", "file · 30.0 MB on disk · /m/model-F16.gguf"],
-        ["Q4_0", "memory unknown · speed not measured yet", "derived locally · made when chosen · /m/model-F16.gguf"],
+        ["F16", "≈34.0 MB", "file · 30.0 MB on disk · /m/model-F16.gguf"],
+        ["Q4_0", "memory unknown", "derived locally · made on this machine when chosen · /m/model-F16.gguf"],
       ],
     );
     assert.deepEqual(items.map((i) => i.value), ["Q8_0", "F16", "Q4_0"]);

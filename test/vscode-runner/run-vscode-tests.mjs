@@ -5,11 +5,15 @@
 // extension host. Recipe and reasons: /work/shared/TESTING-VSCODE.md.
 //
 // node test/vscode-runner/run-vscode-tests.mjs --extension-dir <abs> --tests <abs suite index.js>
-//   --workspace <abs folder> [--timeout-ms N] [--screenshots <dir>] [--env KEY=VALUE ...]
+//   --workspace <abs folder> [--install-vsix <file>] [--timeout-ms N] [--screenshots <dir>] [--env KEY=VALUE ...]
+//
+// --install-vsix installs a packaged extension into the run's extensions folder first (with
+// code-server's --install-extension, as a user would): the extension under test is then the
+// installed package, and --extension-dir holds only the suite.
 //
 // Exit 0 only when the suite's run() resolved and it printed `N passed, 0 failed` with N > 0.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -24,6 +28,7 @@ const CODE_SERVER = process.env.HEARTH_CODE_SERVER
 const CHROMIUM = process.env.HEARTH_CHROMIUM || '/usr/bin/chromium';
 const SUMMARY_RE = /^\s*(\d+) passed, (\d+) failed\s*$/;
 const SHOT_RE = /HEARTH_SCREENSHOT ([A-Za-z0-9._-]+)(?: (.+))?$/;
+const PRESS_RE = /HEARTH_PRESS ([A-Za-z0-9+]+) (\S+)(?: ([A-Za-z0-9_-]+))?$/;
 const t0 = Date.now();
 
 const say = (msg) => console.log(`[vscode-runner] ${msg}`);
@@ -45,6 +50,7 @@ function parseArgs(argv) {
     else if (a === '--workspace') o.workspace = path.resolve(val());
     else if (a === '--timeout-ms') o.timeoutMs = Number(val());
     else if (a === '--screenshots') o.screenshots = path.resolve(val());
+    else if (a === '--install-vsix') o.installVsix = path.resolve(val());
     else if (a === '--env') {
       const kv = val(); const eq = kv.indexOf('=');
       if (eq <= 0) usage(`--env expects KEY=VALUE, got ${kv}`);
@@ -55,7 +61,7 @@ function parseArgs(argv) {
   if (!(o.timeoutMs > 0)) usage('--timeout-ms must be a positive number');
   // VS Code refuses a tests path outside the extension development path.
   if (!o.tests.startsWith(o.extensionDir + path.sep)) usage('--tests must lie inside --extension-dir');
-  for (const p of [o.extensionDir, o.tests, o.workspace, CODE_SERVER, CHROMIUM]) {
+  for (const p of [o.extensionDir, o.tests, o.workspace, CODE_SERVER, CHROMIUM, ...(o.installVsix ? [o.installVsix] : [])]) {
     if (!fs.existsSync(p)) usage(`not found: ${p}${p === CODE_SERVER ? ' (run scripts/vscode/install-code-server.sh)' : ''}`);
   }
   return o;
@@ -63,7 +69,7 @@ function parseArgs(argv) {
 
 function usage(msg) {
   console.error(`[vscode-runner] ${msg}\nusage: node test/vscode-runner/run-vscode-tests.mjs --extension-dir <abs> `
-    + '--tests <abs suite index.js> --workspace <abs folder> [--timeout-ms N] [--screenshots <dir>] [--env KEY=VALUE ...]');
+    + '--tests <abs suite index.js> --workspace <abs folder> [--install-vsix <file>] [--timeout-ms N] [--screenshots <dir>] [--env KEY=VALUE ...]');
   process.exit(2);
 }
 
@@ -166,6 +172,7 @@ function startServer(port) {
     'extensions.autoUpdate': false,
     'update.mode': 'none',
   }, null, 2));
+  if (opts.installVsix) installExtension(opts.installVsix, env);
   server = spawn(process.execPath, [CODE_SERVER,
     '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--config', config,
     '--user-data-dir', mk('user-data'), '--extensions-dir', mk('extensions'),
@@ -183,6 +190,18 @@ function startServer(port) {
   });
 }
 
+/** Installs a .vsix the way a user does, into this run's extensions folder; throws with its output if it fails. */
+function installExtension(vsix, env) {
+  say(`installing ${path.basename(vsix)}`);
+  const result = spawnSync(process.execPath, [CODE_SERVER,
+    '--user-data-dir', path.join(tmp, 'user-data'), '--extensions-dir', path.join(tmp, 'extensions'),
+    '--install-extension', vsix, '--force',
+  ], { env, encoding: 'utf8', timeout: 300000 });
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
+  for (const line of output.split('\n')) if (line) record('[install]', line);
+  if (result.status !== 0) throw new Error(`installing ${vsix} failed (${result.error?.message ?? `exit ${result.status}`})`);
+}
+
 function lines(stream, onLine) {
   let buf = '';
   stream.setEncoding('utf8');
@@ -194,12 +213,26 @@ function lines(stream, onLine) {
   stream.on('end', () => { if (buf) onLine(buf); });
 }
 
+// A key pressed in the page, as a user presses it (once an element of class `whenVisible`
+// shows, when given); the file tells the test it was.
+async function pressKey(key, doneFile, whenVisible) {
+  if (path.dirname(path.resolve(doneFile)) !== shotsDir) return say(`key press refused: ${doneFile} is outside ${shotsDir}`);
+  try {
+    if (whenVisible) await page.waitForSelector(`.${whenVisible}`, { state: 'visible', timeout: 10000 });
+    await page.keyboard.press(key);
+    fs.writeFileSync(doneFile, key);
+  } catch (e) {
+    say(`key press ${key} failed: ${e.message}`);
+  }
+}
+
 async function takeShot(name, dir) {
   const file = path.join(dir, `${name}.png`);
   const part = `${file}.${process.pid}.part`;
   try {
     fs.mkdirSync(dir, { recursive: true });
-    await page.screenshot({ path: part, type: 'png' });
+    // Finite animations (a notification sliding in) end at once, so the shot shows them in place.
+    await page.screenshot({ path: part, type: 'png', animations: 'disabled' });
     fs.renameSync(part, file); // the test polls for the final name: it must appear complete
     say(`screenshot saved: ${file}`);
   } catch (e) {
@@ -245,6 +278,8 @@ async function main() {
       if (m) summary = { passed: Number(m[1]), failed: Number(m[2]) };
       const s = SHOT_RE.exec(line);
       if (s) void takeShot(s[1], s[2] ? s[2].trim() : shotsDir);
+      const k = PRESS_RE.exec(line);
+      if (k) void pressKey(k[1], k[2], k[3]);
     }
   });
   await page.exposeFunction('codeAutomationExit', (code) => settle({ code: Number(code), reason: `suite exit code ${code}` }));

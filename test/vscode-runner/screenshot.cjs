@@ -39,4 +39,28 @@ async function screenshot(name, dir, waitMs = DEFAULT_WAIT_MS) {
   return file;
 }
 
-module.exports = { screenshot };
+/**
+ * Presses a key in the page as a user would (playwright's keyboard, so VS Code's keybindings
+ * decide what it does). Same channel as screenshots: a marker line, then a file the runner
+ * writes once the key was pressed.
+ * @param {string} key a playwright key name: "Tab", "Escape", "Control+Space"…
+ * @param {string} [whenVisible] a CSS class the page must show first (e.g. "ghost-text-decoration")
+ * @param {number} [waitMs]
+ * @returns {Promise<boolean>} false when no runner is there to press it
+ */
+async function pressKey(key, whenVisible, waitMs = DEFAULT_WAIT_MS) {
+  if (!/^[A-Za-z0-9+]+$/.test(key)) throw new Error(`pressKey: bad key ${JSON.stringify(key)}`);
+  if (whenVisible !== undefined && !/^[A-Za-z0-9_-]+$/.test(whenVisible)) throw new Error(`pressKey: bad class ${JSON.stringify(whenVisible)}`);
+  if (!process.env.HEARTH_SCREENSHOTS_DIR) return false;
+  const done = path.join(process.env.HEARTH_SCREENSHOTS_DIR, `.pressed-${process.pid}-${Date.now()}`);
+  console.log(`HEARTH_PRESS ${key} ${done}${whenVisible ? ` ${whenVisible}` : ""}`);
+  const deadline = Date.now() + waitMs;
+  while (!fs.existsSync(done)) {
+    if (Date.now() > deadline) throw new Error(`pressKey: ${key} was not pressed within ${waitMs} ms`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  fs.rmSync(done, { force: true });
+  return true;
+}
+
+module.exports = { screenshot, pressKey };

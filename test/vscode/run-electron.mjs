@@ -2,23 +2,27 @@
 // The same VS Code suite under desktop VS Code, downloaded by @vscode/test-electron: for CI
 // with internet access (GitHub Actions on Linux: `xvfb-run -a node test/vscode/run-electron.mjs`).
 // Offline machines use test/vscode/run.sh (code-server) instead: this one fails at once
-// without internet, as the download is the first thing it does.
+// without internet, as the download is the first thing it does. As run.sh does, it tests the
+// packaged extension: the .vsix is installed into the downloaded VS Code's extensions folder
+// and the suite runs from a small extension of its own (dist/test/vscode). The one test that
+// presses a real key (one Tab accepts) needs run.sh's browser runner and fails here.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { runTests } from "@vscode/test-electron";
+import { downloadAndUnzipVSCode, resolveCliArgsFromVSCodeExecutablePath, runTests } from "@vscode/test-electron";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const run = (args) => {
   const result = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" });
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
-run(["esbuild.mjs"]);
-run(["test/vscode/build.mjs"]);
-
 const tmp = mkdtempSync(path.join(os.tmpdir(), "hearth-vscode-electron-"));
+const vsix = path.join(tmp, "hearth.vsix");
+const extensions = path.join(tmp, "extensions");
+run(["scripts/package-vsix.mjs", "--backends", "cpu", "--out", vsix]);
+run(["test/vscode/build.mjs"]);
 const home = path.join(tmp, "home");
 const workspace = path.join(tmp, "workspace");
 mkdirSync(path.join(workspace, ".vscode"), { recursive: true });
@@ -50,11 +54,21 @@ async function stopDaemon() {
 
 let code = 1;
 try {
+  const vscodeExecutablePath = await downloadAndUnzipVSCode(process.env.HEARTH_VSCODE_VERSION ?? "stable");
+  const [cli, ...cliArgs] = resolveCliArgsFromVSCodeExecutablePath(vscodeExecutablePath);
+  const userData = `--user-data-dir=${path.join(tmp, "user-data")}`;
+  const install = spawnSync(cli, [...cliArgs.filter((a) => !a.startsWith("--extensions-dir") && !a.startsWith("--user-data-dir")), `--extensions-dir=${extensions}`, userData, "--install-extension", vsix], {
+    encoding: "utf8",
+    stdio: "inherit",
+    shell: process.platform === "win32",
+  });
+  if (install.status !== 0) throw new Error(`installing ${vsix} failed (exit ${install.status})`);
   code = await runTests({
-    version: process.env.HEARTH_VSCODE_VERSION ?? "stable",
-    extensionDevelopmentPath: root,
+    vscodeExecutablePath,
+    extensionDevelopmentPath: path.join(root, "dist/test/vscode"),
     extensionTestsPath: path.join(root, "dist/test/vscode/index.cjs"),
-    launchArgs: [workspace, "--disable-extensions", "--skip-welcome", "--skip-release-notes", "--disable-workspace-trust", `--user-data-dir=${path.join(tmp, "user-data")}`],
+    // Not --disable-extensions: the installed Hearth is the extension under test.
+    launchArgs: [workspace, `--extensions-dir=${extensions}`, "--skip-welcome", "--skip-release-notes", "--disable-workspace-trust", userData],
     extensionTestsEnv: { HEARTH_HOME: home, HEARTH_MODEL: process.env.HEARTH_VSCODE_TEST_MODEL ?? "generated:tiny-target" },
   });
 } catch (error) {

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the extension's test suite inside a real VS Code: code-server + headless Chromium via
-# test/vscode-runner (offline; see docs/development.md). Builds the extension and
-# the suite, gives VS Code a fresh daemon home and workspace, and stops the daemon the
-# extension started when the run ends, however it ends.
+# test/vscode-runner (offline; see docs/development.md). Packages the extension as users get it (.vsix), installs it
+# into a fresh code-server, runs the suite against that installed copy (not this folder, so a
+# file the package leaves out fails here), gives VS Code a fresh daemon home and workspace,
+# and stops the daemon the extension started when the run ends, however it ends.
 #
 #   test/vscode/run.sh                             run the suite
 #   HEARTH_UPDATE_SCREENSHOTS=1 test/vscode/run.sh  also refresh media/screenshots/*.png
 #   HEARTH_VSCODE_TEST_MODEL=PATH|hf:…|generated:…  model for the daemon (default generated:tiny-target)
+#   HEARTH_VSCODE_GREP=PATTERN                      run only the tests whose titles match
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -15,9 +17,6 @@ say() { echo "[vscode-suite] $*"; }
 started=$SECONDS
 
 bash scripts/vscode/install-code-server.sh
-node esbuild.mjs
-node test/vscode/build.mjs
-
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/hearth-vscode-suite-XXXXXX")"
 DAEMON_HOME="$TMP/home"
 WORKSPACE="$TMP/workspace"
@@ -52,10 +51,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-args=(--extension-dir "$ROOT" --tests "$ROOT/dist/test/vscode/index.cjs" --workspace "$WORKSPACE"
+# The CPU binaries are enough here and keep the package small.
+node scripts/package-vsix.mjs --backends cpu --out "$TMP/hearth.vsix"
+node test/vscode/build.mjs
+
+
+args=(--install-vsix "$TMP/hearth.vsix" --extension-dir "$ROOT/dist/test/vscode" --tests "$ROOT/dist/test/vscode/index.cjs" --workspace "$WORKSPACE"
   --timeout-ms "${HEARTH_VSCODE_TIMEOUT_MS:-900000}"
   --env "HEARTH_HOME=$DAEMON_HOME"
   --env "HEARTH_MODEL=${HEARTH_VSCODE_TEST_MODEL:-generated:tiny-target}")
+[ -n "${HEARTH_VSCODE_GREP:-}" ] && args+=(--env "HEARTH_VSCODE_GREP=$HEARTH_VSCODE_GREP")
 SHOTS="$ROOT/media/screenshots"
 if [ "${HEARTH_UPDATE_SCREENSHOTS:-}" = "1" ]; then
   mkdir -p "$SHOTS"

@@ -144,7 +144,7 @@ export class Engine implements InferenceBackend {
               `Could not load ${this.selection.source}: ${error instanceof Error ? error.message : String(error)}`,
               "Check that the file is a GGUF model this version of llama.cpp supports, and that there is enough memory.",
             );
-      this.modelState = { state: "failed", message: hearthError.message, hint: hearthError.hint };
+      this.modelState = { state: "failed", message: hearthError.message, hint: hearthError.hint, code: hearthError.code };
     });
     return this.readyPromise;
   }

@@ -10,7 +10,6 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { resolveModelFile } from "node-llama-cpp";
 import { HearthError } from "../errors.js";
-import { ErrorCodes } from "../protocol.js";
 import { ensureSyntheticModel, syntheticPresets, type SyntheticPrecision } from "../gguf/model-cache.js";
 
 export type { ProgressReporter } from "../backend.js";
@@ -20,13 +19,14 @@ export function isRemoteSource(source: string): boolean {
   return source.startsWith("hf:") || source.startsWith("https://") || source.startsWith("http://");
 }
 
-function modelLoadFailed(message: string, hint: string): HearthError {
-  return new HearthError(ErrorCodes.ModelLoadFailed, "HEARTH_ERR_MODEL_LOAD_FAILED", message, hint);
+/** The failure's name tells a client which of its own hints fits (a missing file is not a download problem). */
+type ModelSourceFailure = "HEARTH_ERR_MODEL_LOAD_FAILED" | "HEARTH_ERR_MODEL_NOT_FOUND" | "HEARTH_ERR_MODEL_DOWNLOAD_FAILED";
+
+function modelLoadFailed(message: string, hint: string, code: ModelSourceFailure = "HEARTH_ERR_MODEL_LOAD_FAILED"): HearthError {
+  return new HearthError(code, message, hint);
 }
 
-const OFFLINE_HINT =
-  "Download the .gguf file on a machine with network access and point Hearth at it: " +
-  "`hearth serve --model /path/to/model.gguf` or the VS Code setting hearth.model.path.";
+const OFFLINE_HINT = "Download the .gguf file on a machine with network access and point Hearth at it with --model /path/to/model.gguf.";
 
 export async function resolveModelSource(
   source: string,
@@ -63,12 +63,12 @@ export async function resolveModelSource(
       });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw modelLoadFailed(`Could not download ${source}: ${reason}`, OFFLINE_HINT);
+      throw modelLoadFailed(`Could not download ${source}: ${reason}`, OFFLINE_HINT, "HEARTH_ERR_MODEL_DOWNLOAD_FAILED");
     }
   }
   const resolved = path.resolve(source);
   if (!existsSync(resolved) || !statSync(resolved).isFile()) {
-    throw modelLoadFailed(`Model file ${resolved} does not exist.`, `Check the path, or use an hf: URI. ${OFFLINE_HINT}`);
+    throw modelLoadFailed(`Model file ${resolved} does not exist.`, "Check the path given to --model (a .gguf file, an hf: URI or generated:NAME).", "HEARTH_ERR_MODEL_NOT_FOUND");
   }
   return resolved;
 }

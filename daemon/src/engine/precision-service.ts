@@ -13,7 +13,7 @@ import type { Engine } from "./engine.js";
 import { modelFileSha256 } from "./fingerprint.js";
 import { kvCacheBytes } from "./memory.js";
 import type { ProgressReporter } from "./model-source.js";
-import { derivationSource, listVariants, type BaseVariant } from "./precision/variants.js";
+import { derivationSource, derivationSourceTag, listVariants, type BaseVariant } from "./precision/variants.js";
 import { HearthError } from "../errors.js";
 import { ErrorCodes, KV_CACHE_TYPES, type KvCacheType, type PrecisionListResult, type PrecisionSetParams, type PrecisionSetResult } from "../protocol.js";
 import type { Scheduler } from "../scheduler.js";
@@ -49,7 +49,14 @@ export class PrecisionService {
     const derivationFile = source.startsWith("generated:") || source.startsWith("hf:") ? null : derivationSource(anchor.path, anchor.precision);
     const sha = derivationFile ? await modelFileSha256(derivationFile, home) : null;
     return {
-      variants: listVariants({ source, resolvedPath: anchor.path, loadedPrecision: anchor.precision, derivedDir: path.join(home, "models", "derived"), derivationSourceSha256: sha }),
+      variants: listVariants({
+        source,
+        resolvedPath: anchor.path,
+        loadedPrecision: anchor.precision,
+        derivedDir: path.join(home, "models", "derived"),
+        derivationSourceSha256: sha,
+        derivationSourceTag: derivationFile ? derivationSourceTag(derivationFile, anchor.precision) : null,
+      }),
       derivationFile,
     };
   }
@@ -121,7 +128,7 @@ export class PrecisionService {
     if (code !== 0) {
       rmSync(temp, { force: true });
       log(`quantize failed: ${stderr}`);
-      throw new HearthError(ErrorCodes.ModelLoadFailed, "HEARTH_ERR_DERIVE_FAILED", `Deriving ${type} failed: ${stderr.trim().split("\n").pop() ?? `exit ${code}`}`, "The daemon log has llama.cpp's output; try another variant.");
+      throw new HearthError(ErrorCodes.ModelLoadFailed, "HEARTH_ERR_DERIVE_FAILED", `Deriving ${type} failed: ${stderr.trim().split("\n").pop() ?? `exit ${code}`}`, "The daemon log has llama.cpp's output.");
     }
     renameSync(temp, target);
   }

@@ -146,7 +146,7 @@ export class RemoteBackend<T> implements InferenceBackend {
       const retryIn = this.retryMs;
       if (probing) this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
       if (wasReady || this.modelState.state === "loading") this.options.log(`${hearthError.message} Retrying in ${retryIn} ms.`);
-      this.setState({ state: "failed", message: hearthError.message, hint: `${hearthError.hint} (next try in ${Math.round(retryIn / 100) / 10} s)` });
+      this.setState({ state: "failed", message: hearthError.message, hint: `${hearthError.hint} (next try in ${Math.round(retryIn / 100) / 10} s)`, code: hearthError.code });
       if (this.retryTimer === null && !this.disposed) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = null;

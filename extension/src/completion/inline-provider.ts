@@ -18,6 +18,7 @@ import type { StatusBar } from "../status-bar.js";
 import type { CompletionCache } from "./completion-cache.js";
 import type { Debouncer } from "../../../daemon/src/client/debouncer.js";
 import { postProcess } from "./post-process.js";
+import { replacedAfterCursor } from "./tab-accept.js";
 
 /** What happened to each completion attempt, in order; the test API and the log read it. */
 export type CompletionEvent =
@@ -43,9 +44,13 @@ function isOutOfSyncError(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === ErrorCodes.DocumentOutOfSync;
 }
 
-/** The suggestion at the cursor, replacing the auto-closed characters it brings itself. */
-function item(text: string, position: vscode.Position, replaceChars: number): vscode.InlineCompletionItem {
-  return new vscode.InlineCompletionItem(text, new vscode.Range(position, position.translate(0, replaceChars)));
+/**
+ * The suggestion at the cursor, replacing the auto-closed characters it brings itself and,
+ * on a blank line, the indentation it brings itself (so one Tab accepts it).
+ */
+function item(document: vscode.TextDocument, text: string, position: vscode.Position, replaceChars: number): vscode.InlineCompletionItem {
+  const replaced = replacedAfterCursor(document.lineAt(position.line).text, position.character, text, replaceChars);
+  return new vscode.InlineCompletionItem(text, new vscode.Range(position, position.translate(0, replaced)));
 }
 
 export class InlineProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
@@ -89,7 +94,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
       if (text !== "") {
         this.stats.recordClientCacheHit();
         this.emit({ kind: "cache-hit", uri: key.uri, offset, text });
-        return [item(text, position, replaceChars)];
+        return [item(document, text, position, replaceChars)];
       }
     }
 
@@ -129,7 +134,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
       const { text, changedBy, replaceChars } = postProcess({ ...shape, completion: raw, truncated });
       this.emit({ kind: "completed", id, latencyMs, raw, text, changedBy });
       this.log.trace(`completion #${id}: ${Math.round(latencyMs)} ms, ${result.metrics.generatedTokens} tokens, ${JSON.stringify(raw)} → ${JSON.stringify(text)} [${changedBy.join(", ")}]`);
-      return text === "" ? undefined : [item(text, position, replaceChars)];
+      return text === "" ? undefined : [item(document, text, position, replaceChars)];
     } catch (error) {
       if (isCancelledError(error) || token.isCancellationRequested) {
         this.log.trace(`completion #${id}: cancelled (${describeError(error)})`);

@@ -11,7 +11,8 @@ import * as vscode from "vscode";
 import { ErrorCodes, ExplainRequest, TextDeltaProgress, type ExplainResult } from "../../../daemon/src/protocol.js";
 import { NotConnectedError, type DaemonClient } from "../client.js";
 import type { Config } from "../config.js";
-import { describeError, hintOf, type Log } from "../log.js";
+import { describeError, type Log } from "../log.js";
+import { editorHint } from "../problems.js";
 import { formatMs, formatRate } from "../stats/format.js";
 import { decodeRate, type RequestStats } from "../stats/request-stats.js";
 import type { StatusBar } from "../status-bar.js";
@@ -19,13 +20,31 @@ import { ExplainPanel } from "../webview/explain-panel.js";
 import type { FromWebview } from "../webview/messages.js";
 import { enclosingFunction } from "./enclosing-block.js";
 
+/** The lines explained (0-based, inclusive). */
+export interface ExplainedLines {
+  startLine: number;
+  endLine: number;
+}
+
 export type ExplainOutcome =
-  | { status: "done"; markdown: string; deltas: number }
-  | { status: "stopped"; markdown: string; deltas: number }
+  | { status: "done"; markdown: string; deltas: number; lines: ExplainedLines }
+  | { status: "stopped"; markdown: string; deltas: number; lines: ExplainedLines }
   | { status: "failed"; message: string }
   | { status: "nothing" };
 
 const FUNCTION_KINDS = new Set([vscode.SymbolKind.Function, vscode.SymbolKind.Method, vscode.SymbolKind.Constructor]);
+const LAST_EXPLANATION_KEY = "hearth.explain.last";
+const MAX_SAVED_CHARS = 256 * 1024;
+
+/** The saved explanation, if the memento holds one of the right shape (it is a file on disk). */
+function savedExplanation(value: unknown): { title: string; subtitle: string; markdown: string; status: string } | null {
+  if (typeof value !== "object" || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const strings = [v.title, v.subtitle, v.markdown, v.status];
+  if (!strings.every((x): x is string => typeof x === "string") || (v.markdown as string).length > MAX_SAVED_CHARS) return null;
+  return { title: v.title as string, subtitle: v.subtitle as string, markdown: v.markdown as string, status: v.status as string };
+}
+
 /** How long an explanation waits for a new panel's page to load before streaming anyway. */
 const PAGE_READY_TIMEOUT_MS = 5000;
 /** A language server that takes longer than this to list symbols is skipped for the heuristic. */
@@ -38,6 +57,24 @@ export class ExplainController implements vscode.Disposable {
   /** What the panel's page reports it showed (tests wait on this). */
   readonly onDidRender = this.renderEmitter.event;
   private disposed = false;
+  /**
+   * Marks the code explained when nothing was selected. A selection would do it too, but
+   * the editor keeps focus, and the next key typed would replace the whole function.
+   */
+  private readonly explainedHighlight = vscode.window.createTextEditorDecorationType({
+    backgroundColor: new vscode.ThemeColor("editor.rangeHighlightBackground"),
+    isWholeLine: true,
+  });
+  private highlighted: vscode.TextEditor | null = null;
+  private readonly highlightSubscriptions: vscode.Disposable[] = [
+    // The mark goes once the user moves on: the cursor leaves it or the text changes.
+    vscode.window.onDidChangeTextEditorSelection((event) => {
+      if (event.textEditor === this.highlighted && event.kind !== undefined) this.clearHighlight();
+    }),
+    vscode.workspace.onDidChangeTextDocument((event) => {
+      if (event.document === this.highlighted?.document && event.contentChanges.length > 0) this.clearHighlight();
+    }),
+  ];
 
   constructor(
     private readonly client: DaemonClient,
@@ -46,12 +83,38 @@ export class ExplainController implements vscode.Disposable {
     private readonly statusBar: StatusBar,
     private readonly mediaRoot: vscode.Uri,
     private readonly log: Log,
+    /** The workspace's memento: the last explanation, shown again when the panel comes back after a reload. */
+    private readonly memento?: vscode.Memento,
   ) {}
+
+  /** Brings the panel back after a window reload, with the last explanation it showed. */
+  restore(webviewPanel: vscode.WebviewPanel): void {
+    this.panel?.dispose();
+    const panel = this.adopt(new ExplainPanel(this.mediaRoot, webviewPanel));
+    const last = savedExplanation(this.memento?.get<unknown>(LAST_EXPLANATION_KEY));
+    if (last === null) {
+      panel.status("Select code and run Hearth: Explain Selection.", false);
+      return;
+    }
+    panel.start(last.title, last.subtitle);
+    panel.render(last.markdown, true);
+    panel.status(last.status, false);
+  }
+
+  private remember(title: string, subtitle: string, markdown: string, status: string): void {
+    // Bounded: an explanation is at most a few thousand tokens; anything larger is not kept.
+    if (markdown.length > MAX_SAVED_CHARS) return;
+    void this.memento?.update(LAST_EXPLANATION_KEY, { title, subtitle, markdown, status });
+  }
 
   /** The range Explain Selection works on: the selection, else the function around the cursor. */
   async rangeToExplain(editor: vscode.TextEditor): Promise<vscode.Range | null> {
     const { document, selection } = editor;
-    if (!selection.isEmpty) return new vscode.Range(selection.start, selection.end);
+    if (!selection.isEmpty) {
+      // A selection of whole lines ends at column 0 of the next line, which it does not include.
+      const end = selection.end.character === 0 && selection.end.line > selection.start.line ? document.lineAt(selection.end.line - 1).range.end : selection.end;
+      return new vscode.Range(selection.start, end);
+    }
     const symbol = await this.enclosingSymbol(document, selection.active);
     if (symbol) return symbol;
     const lines = Array.from({ length: document.lineCount }, (_, i) => document.lineAt(i).text);
@@ -81,13 +144,22 @@ export class ExplainController implements vscode.Disposable {
     this.running = cancel;
     const panel = this.showPanel();
     const name = path.basename(document.uri.path);
-    panel.start(`Explain ${name}:${range.start.line + 1}–${range.end.line + 1}`, `${document.languageId} · ${range.end.line - range.start.line + 1} lines`);
-    editor.selection = new vscode.Selection(range.start, range.end);
+    const title = `Explain ${name}:${range.start.line + 1}–${range.end.line + 1}`;
+    const subtitle = `${document.languageId} · ${range.end.line - range.start.line + 1} lines`;
+    panel.start(title, subtitle);
+    this.clearHighlight();
+    if (editor.selection.isEmpty) {
+      editor.setDecorations(this.explainedHighlight, [range]);
+      this.highlighted = editor;
+    }
+    const lines = { startLine: range.start.line, endLine: range.end.line };
 
     const stopSubscription = panel.onDidReceiveMessage((message) => {
       if (message.type === "stop") cancel.cancel();
     });
     const endSpinner = this.statusBar.beginRequest();
+    // Stop Explaining shows in the palette only while there is something to stop.
+    void vscode.commands.executeCommand("setContext", "hearth.explaining", true);
     let markdown = "";
     let deltas = 0;
     let progress: vscode.Disposable | undefined;
@@ -117,16 +189,21 @@ export class ExplainController implements vscode.Disposable {
       this.stats.recordMetrics(result.metrics);
       panel.render(result.markdown, true);
       const m = result.metrics;
-      panel.status(`${m.generatedTokens} tokens in ${formatMs(m.totalMs)} · first token ${formatMs(m.firstTokenMs)} · ${formatRate(decodeRate(m))}`, false);
-      return { status: "done", markdown: result.markdown, deltas };
+      // The decode rate counts from the first token on, so it is said after it, not beside the total.
+      const summary = `${m.generatedTokens} tokens in ${formatMs(m.totalMs)}: the first after ${formatMs(m.firstTokenMs)}, then ${formatRate(decodeRate(m))}`;
+      panel.status(summary, false);
+      this.remember(title, subtitle, result.markdown, summary);
+      return { status: "done", markdown: result.markdown, deltas, lines };
     } catch (error) {
       if (cancel.token.isCancellationRequested || (error as { code?: unknown }).code === ErrorCodes.RequestCancelled) {
         panel.render(markdown, true);
         panel.status("Stopped.", false);
-        return { status: "stopped", markdown, deltas };
+        this.remember(title, subtitle, markdown, "Stopped.");
+        return { status: "stopped", markdown, deltas, lines };
       }
-      const message = error instanceof NotConnectedError ? error.message : `The explanation failed: ${describeError(error)}`;
-      const hint = hintOf(error) ?? (error instanceof NotConnectedError ? "Wait for the status bar to show Hearth connected, or run “Hearth: Restart Daemon”." : "See the Hearth log (Hearth: Open Log) for details.");
+      // The hint goes in its own line of the panel, not again inside the message.
+      const message = error instanceof NotConnectedError ? error.message : `The explanation failed: ${error instanceof Error ? error.message : String(error)}`;
+      const hint = editorHint(error) ?? (error instanceof NotConnectedError ? "Wait for the status bar to show Hearth connected, or run “Hearth: Restart Daemon”." : "See the Hearth log (Hearth: Open Log) for details.");
       this.log.error("explain failed", error);
       panel.error(message, hint);
       return { status: "failed", message };
@@ -134,9 +211,17 @@ export class ExplainController implements vscode.Disposable {
       progress?.dispose();
       stopSubscription.dispose();
       endSpinner();
-      if (this.running === cancel) this.running = null;
+      if (this.running === cancel) {
+        this.running = null;
+        void vscode.commands.executeCommand("setContext", "hearth.explaining", false);
+      }
       cancel.dispose();
     }
+  }
+
+  private clearHighlight(): void {
+    this.highlighted?.setDecorations(this.explainedHighlight, []);
+    this.highlighted = null;
   }
 
   /** Stops the explanation in progress, as the panel's Stop button does. */
@@ -149,7 +234,10 @@ export class ExplainController implements vscode.Disposable {
       this.panel.reveal();
       return this.panel;
     }
-    const panel = new ExplainPanel(this.mediaRoot);
+    return this.adopt(new ExplainPanel(this.mediaRoot));
+  }
+
+  private adopt(panel: ExplainPanel): ExplainPanel {
     panel.onDidReceiveMessage((message) => {
       if (message.type === "rendered") this.renderEmitter.fire(message);
     });
@@ -197,5 +285,7 @@ export class ExplainController implements vscode.Disposable {
     this.running?.cancel();
     this.panel?.dispose();
     this.renderEmitter.dispose();
+    for (const s of this.highlightSubscriptions.splice(0)) s.dispose();
+    this.explainedHighlight.dispose();
   }
 }

@@ -28,8 +28,9 @@ export function variantItems(list: PrecisionListResult): PickItem[] {
     .sort((a, b) => Number(b.current) - Number(a.current))
     .map((v) => {
       const memory = v.estimatedMemoryBytes === null ? "memory unknown" : `≈${formatBytes(v.estimatedMemoryBytes)}`;
-      const speed = v.tokensPerSecond === null ? "speed not measured yet" : formatRate(v.tokensPerSecond);
-      const availability = v.available ? (v.fileBytes === null ? "ready" : `${formatBytes(v.fileBytes)} on disk`) : v.origin === "hf" ? "downloaded when chosen" : "made when chosen";
+      // A speed is shown once measured (after the variant has run); unmeasured says nothing rather than the same phrase on every row.
+      const speed = v.tokensPerSecond === null ? "" : formatRate(v.tokensPerSecond);
+      const availability = v.available ? (v.fileBytes === null ? "ready" : `${formatBytes(v.fileBytes)} on disk`) : v.origin === "hf" ? "downloaded when chosen" : "made on this machine when chosen";
       return {
         label: `${v.current ? "$(check) " : ""}${v.id}`,
         description: [memory, speed, v.current ? "current" : ""].filter(Boolean).join(" · "),

@@ -9,7 +9,8 @@ import * as vscode from "vscode";
 import { KV_CACHE_TYPES, PrecisionListRequest, PrecisionSetRequest, WorkDoneProgress, type KvCacheType, type PrecisionListResult } from "../../../daemon/src/protocol.js";
 import type { DaemonClient } from "../client.js";
 import type { DaemonStatus } from "../daemon-status.js";
-import { describeError, hintOf, type Log } from "../log.js";
+import { describeError, type Log } from "../log.js";
+import { editorHint, sentences } from "../problems.js";
 import { formatBytes } from "../stats/format.js";
 import { kvTypeItems, variantItems, type PickItem } from "./precision-items.js";
 
@@ -36,7 +37,13 @@ export class PrecisionSwitcher {
   ) {}
 
   get supported(): boolean {
-    return this.client.supports(PrecisionListRequest.method) && this.client.supports(PrecisionSetRequest.method);
+    return this.client.supports(PrecisionListRequest.method) && this.client.supports(PrecisionSetRequest.method) && !this.remote;
+  }
+
+  /** A server backend runs the model it has: its precision is not Hearth's to switch. */
+  private get remote(): boolean {
+    const kind = this.daemonStatus.status?.backend.kind;
+    return kind !== undefined && kind !== "local";
   }
 
   /** With `args.variant` the pickers are skipped (keybindings, tests). */
@@ -46,10 +53,15 @@ export class PrecisionSwitcher {
       void vscode.window.showWarningMessage(message);
       return { status: "failed", message };
     }
+    if (this.remote) {
+      const message = "Hearth uses the model a server runs (hearth.backend): choose its precision on the server. Switch Precision works with the local backend.";
+      void vscode.window.showInformationMessage(message);
+      return { status: "unsupported", message };
+    }
     if (!this.supported) {
       const message =
         "This Hearth daemon cannot switch precision (it has no hearth/precision/list method). " +
-        "To use another precision, set “hearth.model.path” to that variant's .gguf file or hf: URI and run “Hearth: Restart Daemon”, or update Hearth.";
+        "To use another precision, set hearth.model.path to that variant's .gguf file or hf: URI and run Hearth: Restart Daemon, or update Hearth.";
       void vscode.window.showWarningMessage(message, "Open Settings").then((choice) => {
         if (choice) void vscode.commands.executeCommand("workbench.action.openSettings", "hearth.model.path");
       });
@@ -67,8 +79,8 @@ export class PrecisionSwitcher {
     } catch (error) {
       const message = describeError(error);
       this.log.error("switching precision failed", error);
-      const hint = hintOf(error) ?? "The current model stays loaded. See the Hearth log for details.";
-      void vscode.window.showErrorMessage(`Hearth could not switch precision: ${error instanceof Error ? error.message : String(error)} ${hint}`, "Open Log").then((choice) => {
+      const hint = editorHint(error) ?? "The current model stays loaded. See the Hearth log for details.";
+      void vscode.window.showErrorMessage(sentences(`Hearth could not switch precision: ${error instanceof Error ? error.message : String(error)}`, hint), "Open Log").then((choice) => {
         if (choice) this.log.show();
       });
       return { status: "failed", message };

@@ -57,6 +57,14 @@ export class RequestStats {
     this.clientCacheHits++;
   }
 
+  /** Forgets every figure: they described another daemon, model or backend. */
+  reset(): void {
+    this.latencies.length = 0;
+    this.metrics.length = 0;
+    this.completions = 0;
+    this.clientCacheHits = 0;
+  }
+
   snapshot(): StatsSnapshot {
     const prompt = sum(this.metrics, (m) => m.promptTokens);
     const drafted = sum(this.metrics, (m) => m.draftTokens);

@@ -1,10 +1,12 @@
 /**
  * What the status bar item says, as a pure function of the state it reflects, so the
- * wording is unit-tested without VS Code. The text stays short (latency, median, memory);
- * the tooltip carries the rest (device, model, precision, tokens/s, cache reuse,
- * speculative acceptance).
+ * wording is unit-tested without VS Code. The text names Hearth and the model with the last
+ * latency and the memory; the tooltip is short (model, precision, latency, memory, and what
+ * is wrong when something is); the rest (device, speed, cache reuse, speculation, saved
+ * caches) is one click away, in the status menu (`detailLines`).
  */
 import type { ModelProgressParams, StatusResult } from "../../../daemon/src/protocol.js";
+import { problemOf } from "../problems.js";
 import { formatBytes, formatMs, formatPercent, formatRate } from "./format.js";
 import type { StatsSnapshot } from "./request-stats.js";
 
@@ -22,6 +24,8 @@ export interface StatusInput {
   daemon: StatusResult | null;
   modelProgress: ModelProgressParams | null;
   debounceMs: number;
+  /** The active editor's language when completions are off for it (hearth.completion.languages); null otherwise. */
+  languageOff?: string | null;
 }
 
 export interface StatusView {
@@ -31,11 +35,16 @@ export interface StatusView {
   severity: "normal" | "warning" | "error";
 }
 
+/** Daemons before remote engines have no backend field. */
+function backendOf(status: StatusResult): StatusResult["backend"] | null {
+  const backend = (status as { backend?: StatusResult["backend"] }).backend;
+  return backend && backend.kind !== "local" ? backend : null;
+}
+
 /** Model weights plus KV cache, and where they live (VRAM on a GPU, else RAM); for a remote engine, which one and its cache use where it reports it. */
 export function memoryLabel(status: StatusResult): string {
-  // Daemons before remote engines have no backend field.
-  const backend = (status as { backend?: StatusResult["backend"] }).backend;
-  if (backend && backend.kind !== "local") {
+  const backend = backendOf(status);
+  if (backend) {
     const cache = backend.serverCache;
     const reuse = cache && cache.evaluatedPromptTokens + cache.cachedPromptTokens > 0 ? cache.cachedPromptTokens / (cache.evaluatedPromptTokens + cache.cachedPromptTokens) : null;
     return `${backend.kind}${reuse === null ? " (remote)" : ` · cache ${formatPercent(reuse)}`}`;
@@ -44,68 +53,96 @@ export function memoryLabel(status: StatusResult): string {
   return `${formatBytes(status.memory.modelBytes + status.memory.kvBytes)} ${where}`;
 }
 
+/** The model as a person names it: the local model with its precision, or the server's model. */
+export function modelLabel(status: StatusResult): string {
+  const backend = backendOf(status);
+  if (backend) return backend.serverModel ?? backend.kind;
+  const m = status.model;
+  const name = m.name || m.source;
+  return m.precision && !name.toUpperCase().includes(m.precision.toUpperCase()) ? `${name} ${m.precision}` : name;
+}
+
 export function statusView(input: StatusInput): StatusView {
   const { connection, daemon, stats } = input;
   const tooltip = tooltipOf(input);
   if (connection.kind === "connecting") return { text: "$(loading~spin) Hearth", tooltip, severity: "normal" };
   if (connection.kind === "reconnecting") return { text: "$(debug-disconnect) Hearth: reconnecting", tooltip, severity: "warning" };
   if (connection.kind === "stopped") return { text: "$(circle-slash) Hearth", tooltip, severity: "normal" };
+  const problem = daemon ? problemOf(daemon, { configuredBackend: "" }) : null;
+  if (problem) return { text: `$(error) Hearth: ${problem.label}`, tooltip, severity: "error" };
   const modelState = daemon?.modelState;
-  if (modelState?.state === "failed") {
-    const remote = daemon?.device.kind === "remote";
-    return { text: remote ? "$(error) Hearth: server unreachable" : "$(error) Hearth: model failed", tooltip, severity: "error" };
-  }
   if (modelState?.state === "loading" || (input.modelProgress && (input.modelProgress.phase === "load" || input.modelProgress.phase === "download"))) {
     const progress = input.modelProgress?.progress ?? (modelState?.state === "loading" ? modelState.progress : null);
     const label = input.modelProgress?.phase === "download" ? "downloading model" : "loading model";
     return { text: `$(loading~spin) Hearth: ${label}${progress === null ? "" : ` ${Math.round(progress * 100)}%`}`, tooltip, severity: "normal" };
   }
+  const name = daemon ? `Hearth: ${modelLabel(daemon)}` : "Hearth";
   const memory = daemon ? memoryLabel(daemon) : null;
-  const latency = stats.lastLatencyMs === null ? null : `${formatMs(stats.lastLatencyMs)} · p50 ${formatMs(stats.medianLatencyMs)}`;
-  const figures = [latency, memory].filter((part): part is string => part !== null).join(" · ");
   if (input.paused) return { text: `$(debug-pause) Hearth paused${memory ? ` · ${memory}` : ""}`, tooltip, severity: "normal" };
+  if (input.languageOff) return { text: `$(circle-slash) Hearth: off in ${input.languageOff}`, tooltip, severity: "normal" };
+  const latency = stats.lastLatencyMs === null ? null : formatMs(stats.lastLatencyMs);
+  const figures = [name, latency, memory].filter((part): part is string => part !== null).join(" · ");
   const icon = input.generating ? "$(loading~spin)" : "$(flame)";
-  return { text: `${icon} ${figures === "" ? "Hearth" : figures}`, tooltip, severity: "normal" };
+  return { text: `${icon} ${figures}`, tooltip, severity: "normal" };
 }
 
+/** The tooltip: what runs, how fast, how much memory, and what is wrong if anything is. */
 function tooltipOf(input: StatusInput): string {
   const { connection, daemon, stats } = input;
-  const lines: string[] = ["**Hearth** — local code completion", ""];
-  if (connection.kind === "connecting") lines.push("Connecting to the daemon (starting one if none runs)…");
-  if (connection.kind === "stopped") lines.push("Not connected.");
+  const lines: string[] = [];
+  if (connection.kind === "connecting") lines.push("**Hearth**", "", "Connecting to the daemon (starting one if none runs)…");
+  if (connection.kind === "stopped") lines.push("**Hearth**", "", "Not connected.");
   if (connection.kind === "reconnecting") {
-    lines.push(`Lost the daemon: ${connection.reason}`, "", `Trying again in ${formatMs(connection.retryInMs)}; a new daemon starts if the old one is gone.`);
+    lines.push("**Hearth**", "", `Lost the daemon: ${connection.reason}`, "", `Trying again in ${formatMs(connection.retryInMs)}; a new daemon starts if the old one is gone.`);
   }
+  if (connection.kind === "connected" && daemon) {
+    const backend = backendOf(daemon);
+    const m = daemon.model;
+    lines.push(backend ? `**Hearth** · ${modelLabel(daemon)} on ${backend.kind} at ${backend.url ?? "?"}` : `**Hearth** · ${m.name || m.source} · ${m.precision}${m.kvCacheType ? ` · KV ${m.kvCacheType}` : ""}`, "");
+    const problem = problemOf(daemon, { configuredBackend: "" });
+    if (problem) lines.push(problem.message, "");
+    if (stats.lastLatencyMs !== null) lines.push(`Latency: last ${formatMs(stats.lastLatencyMs)}, median ${formatMs(stats.medianLatencyMs)}`, "");
+    if (!backend && daemon.modelState.state === "ready") lines.push(`Memory: ${memoryLabel(daemon)}`, "");
+    if (input.paused) lines.push("Completions are paused.", "");
+    if (input.languageOff) lines.push(`Completions are off in ${input.languageOff} (hearth.completion.languages).`, "");
+  } else if (connection.kind === "connected") {
+    lines.push("**Hearth**", "");
+  }
+  lines.push(input.languageOff && connection.kind === "connected" ? "Click to turn them on, or for status and actions." : "Click for status and actions.");
+  return lines.join("\n");
+}
+
+/** The full figures, shown in the status menu (one line each). */
+export function detailLines(input: StatusInput): string[] {
+  const { daemon, stats } = input;
+  const lines: string[] = [];
   if (daemon) {
+    const backend = backendOf(daemon);
     const m = daemon.model;
     const mem = daemon.memory;
-    lines.push(`- Daemon: v${daemon.version}, pid ${daemon.pid}`);
-    const backend = (daemon as { backend?: StatusResult["backend"] }).backend;
-    if (backend && backend.kind !== "local") {
+    lines.push(`Daemon: v${daemon.version}, pid ${daemon.pid}`);
+    if (backend) {
       const cache = backend.serverCache;
-      const cacheText = cache ? `${cache.cachedPromptTokens} prompt tokens from cache, ${cache.evaluatedPromptTokens} evaluated${cache.usageRatio === null ? "" : `, KV ${formatPercent(cache.usageRatio)} full`}` : "remote";
-      lines.push(`- Engine: ${backend.kind} at ${backend.url ?? "?"}${backend.reachable ? "" : " — unreachable"}`);
-      lines.push(`- Server model: ${backend.serverModel ?? "?"}${backend.slots === null ? "" : ` · ${backend.slots} slots`} · server cache ${cacheText} · last request ${formatMs(backend.lastLatencyMs)}`);
-      if (backend.lastError) lines.push(`- Last error: ${backend.lastError}`);
+      const cacheText = cache ? `${cache.cachedPromptTokens} prompt tokens from cache, ${cache.evaluatedPromptTokens} evaluated${cache.usageRatio === null ? "" : `, KV ${formatPercent(cache.usageRatio)} full`}` : "not reported";
+      lines.push(`Engine: ${backend.kind} at ${backend.url ?? "?"}${backend.reachable ? "" : " (not answering)"}`);
+      lines.push(`Server model: ${backend.serverModel ?? "?"}${backend.slots === null ? "" : ` · ${backend.slots} slots`}`);
+      lines.push(`Server cache: ${cacheText}`);
+      if (backend.lastLatencyMs !== null) lines.push(`Last request to the server: ${formatMs(backend.lastLatencyMs)}`);
     } else {
-      lines.push(`- Device: ${daemon.device.kind.toUpperCase()} — ${daemon.device.name} (${daemon.device.threads} threads)`);
+      lines.push(`Device: ${daemon.device.kind.toUpperCase()} · ${daemon.device.name} (${daemon.device.threads} threads)`);
+      lines.push(`Model: ${m.name || m.source} · ${m.precision}${m.kvCacheType ? ` · KV ${m.kvCacheType}` : ""} · context ${m.contextSize}${m.draft ? ` · draft ${m.draft}` : ""}`);
+      lines.push(`Memory: ${memoryLabel(daemon)} (weights ${formatBytes(mem.modelBytes)} + KV ${formatBytes(mem.kvBytes)})`);
+      if (mem.vramTotalBytes > 0) lines.push(`VRAM: ${formatBytes(mem.vramUsedBytes)} used of ${formatBytes(mem.vramTotalBytes)}`);
+      lines.push(`RAM: ${formatBytes(mem.ramUsedBytes)} used of ${formatBytes(mem.ramTotalBytes)}; daemon ${formatBytes(mem.daemonRssBytes)}`);
+      // Older daemons have no persistent KV cache (and no field for it).
+      const kv = (daemon as { kvCache?: StatusResult["kvCache"] }).kvCache;
+      if (kv) lines.push(`Saved KV caches: ${kv.saves} saved, ${kv.loads} loaded back, ${kv.discarded} discarded`);
     }
-    lines.push(`- Model: ${m.name || m.source}${m.precision ? ` · ${m.precision}` : ""}${m.kvCacheType ? ` · KV ${m.kvCacheType}` : ""} · ctx ${m.contextSize}${m.draft ? ` · draft ${m.draft}` : ""}`);
-    if (daemon.modelState.state === "failed") lines.push(`- Model failed: ${daemon.modelState.message} ${daemon.modelState.hint}`);
-    lines.push(`- Memory: ${memoryLabel(daemon)} (weights ${formatBytes(mem.modelBytes)} + KV ${formatBytes(mem.kvBytes)})`);
-    if (mem.vramTotalBytes > 0) lines.push(`- VRAM: ${formatBytes(mem.vramUsedBytes)} used of ${formatBytes(mem.vramTotalBytes)}`);
-    lines.push(`- RAM: ${formatBytes(mem.ramUsedBytes)} used of ${formatBytes(mem.ramTotalBytes)}; daemon ${formatBytes(mem.daemonRssBytes)}`);
-    // Older daemons have no persistent KV cache (and no field for it).
-    const kv = (daemon as { kvCache?: StatusResult["kvCache"] }).kvCache;
-    if (kv) lines.push(`- Saved KV caches: ${kv.saves} saved, ${kv.loads} loaded back, ${kv.discarded} discarded`);
   }
-  if (connection.kind === "connected") {
-    lines.push(`- Latency: last ${formatMs(stats.lastLatencyMs)}, median ${formatMs(stats.medianLatencyMs)} (${stats.completions} completions)`);
-    lines.push(`- Speed: ${formatRate(stats.tokensPerSecond)}`);
-    lines.push(`- Cache reuse: ${formatPercent(stats.cacheReuse)} of prompt tokens; ${stats.clientCacheHits} suggestions from the client cache`);
-    lines.push(`- Speculative acceptance: ${stats.speculativeAcceptance === null ? "no drafts yet" : formatPercent(stats.speculativeAcceptance)}`);
-    lines.push(`- Debounce: ${formatMs(input.debounceMs)}${input.paused ? " · completions paused" : ""}`);
-  }
-  lines.push("", "Click for actions.");
-  return lines.join("\n");
+  lines.push(`Latency: last ${formatMs(stats.lastLatencyMs)}, median ${formatMs(stats.medianLatencyMs)} (${stats.completions} completions)`);
+  lines.push(`Speed: ${formatRate(stats.tokensPerSecond)}`);
+  lines.push(`Cache reuse: ${formatPercent(stats.cacheReuse)} of prompt tokens; ${stats.clientCacheHits} suggestions from the client cache`);
+  lines.push(`Speculative acceptance: ${stats.speculativeAcceptance === null ? "no drafts yet" : formatPercent(stats.speculativeAcceptance)}`);
+  lines.push(`Debounce: ${formatMs(input.debounceMs)}${input.paused ? " · completions paused" : ""}`);
+  return lines;
 }

@@ -9,6 +9,9 @@ import * as vscode from "vscode";
 import { renderMarkdown } from "./markdown.js";
 import { isFromWebview, type FromWebview, type ToWebview } from "./messages.js";
 
+/** The panel's type, also the serializer's key that brings it back after a reload. */
+export const EXPLAIN_VIEW_TYPE = "hearth.explain";
+
 export class ExplainPanel implements vscode.Disposable {
   private readonly panel: vscode.WebviewPanel;
   private readonly disposables: vscode.Disposable[] = [];
@@ -24,11 +27,14 @@ export class ExplainPanel implements vscode.Disposable {
   private ready = false;
   private disposed = false;
 
-  constructor(private readonly mediaRoot: vscode.Uri) {
-    this.panel = vscode.window.createWebviewPanel("hearth.explain", "Hearth: Explain", { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
-      localResourceRoots: [mediaRoot],
-    });
+  /** `restored`: the panel VS Code brings back after a window reload (its page is loaded anew). */
+  constructor(
+    private readonly mediaRoot: vscode.Uri,
+    restored?: vscode.WebviewPanel,
+  ) {
+    const options = { enableScripts: true, localResourceRoots: [mediaRoot] };
+    if (restored) restored.webview.options = options;
+    this.panel = restored ?? vscode.window.createWebviewPanel(EXPLAIN_VIEW_TYPE, "Hearth: Explain", { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, options);
     this.panel.iconPath = vscode.Uri.joinPath(mediaRoot, "hearth.svg");
     this.panel.webview.html = this.html();
     this.panel.onDidDispose(() => this.dispose(), null, this.disposables);

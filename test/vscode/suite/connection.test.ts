@@ -34,7 +34,7 @@ describe("connection", function () {
       `the daemon knows the workspace ${folder}: ${JSON.stringify(status.workspaces)}`,
     );
     assert.match(api.statusBar().text, /\d+(\.\d+)? (B|KB|MB|GB) (V)?RAM/);
-    assert.match(api.statusBar().tooltip, /Device: /);
+    assert.match(api.statusBar().tooltip, /\*\*Hearth\*\* · /);
   });
 
   it("syncs documents: a completion in a file opened after connecting sees its text", async () => {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import * as vscode from "vscode";
 import type { ExplainOutcome } from "../../../extension/src/explain/explain-controller.js";
-import { closeAllEditors, connected, hearth, modelReady, nextEvent, openFile, screenshot } from "./helpers.js";
+import { closeAllEditors, connected, hearth, modelReady, nextEvent, openFile, screenshot, typeText } from "./helpers.js";
 
 const CODE = [
   "export class LruCache<K, V> {",
@@ -88,7 +88,7 @@ describe("Explain Selection", function () {
     }
   });
 
-  it("explains the whole function around the cursor when nothing is selected", async () => {
+  it("explains the whole function around the cursor when nothing is selected, and typing afterwards replaces nothing", async () => {
     const api = await hearth();
     const editor = await openFile("explain-cursor.ts", CODE);
     editor.selection = new vscode.Selection(8, 4, 8, 4);
@@ -96,9 +96,17 @@ describe("Explain Selection", function () {
     const outcome = await vscode.commands.executeCommand<ExplainOutcome>("hearth.explainSelection");
     assert.equal(outcome.status, "done", JSON.stringify(outcome));
     await finished;
-    // The command selects what it explained: the get() method, lines 6-13.
-    const selection = vscode.window.activeTextEditor?.selection ?? editor.selection;
-    assert.deepEqual([selection.start.line, selection.end.line], [5, 12]);
+    // It explained the get() method, lines 6-13, and marked it without selecting it.
+    assert.ok(outcome.status === "done");
+    assert.deepEqual(outcome.lines, { startLine: 5, endLine: 12 });
+    const shown = await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false });
+    assert.ok(shown.selection.isEmpty, `nothing selected: ${JSON.stringify(shown.selection)}`);
+    await screenshot("explain-no-selection");
+    // The key a user types next lands at the cursor; the function stays.
+    await typeText("x");
+    const lines = CODE.split("\n");
+    lines[8] = `${lines[8]?.slice(0, 4)}x${lines[8]?.slice(4)}`;
+    assert.equal(editor.document.getText(), lines.join("\n"));
     await closeAllEditors();
   });
 });

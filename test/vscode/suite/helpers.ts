@@ -4,6 +4,9 @@
  * inline suggestions, take screenshots through the runner.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
 import type { HearthApi } from "../../../extension/src/api.js";
@@ -160,6 +163,17 @@ export async function commitSuggestion(editor: vscode.TextEditor, expected: stri
 
 interface ScreenshotModule {
   screenshot(name: string, dir?: string, waitMs?: number): Promise<string | null>;
+  pressKey(key: string, whenVisible?: string, waitMs?: number): Promise<boolean>;
+}
+
+/**
+ * Presses a key in the workbench page as a user does, through the runner (VS Code's
+ * keybindings decide what it does), once an element of class `whenVisible` shows if given.
+ */
+export async function pressKey(key: string, whenVisible?: string): Promise<void> {
+  const root = path.resolve(__dirname, "../../..");
+  const module = require(path.join(root, "test/vscode-runner/screenshot.cjs")) as ScreenshotModule;
+  assert.ok(await module.pressKey(key, whenVisible), "a key press needs the code-server runner (run-vscode-tests.mjs)");
 }
 
 /** Asks the runner for a screenshot of the whole workbench (media/screenshots/ when it is told so). */
@@ -167,4 +181,47 @@ export async function screenshot(name: string): Promise<void> {
   const root = path.resolve(__dirname, "../../..");
   const module = require(path.join(root, "test/vscode-runner/screenshot.cjs")) as ScreenshotModule;
   await module.screenshot(name);
+}
+
+/** Where the installed extension lives (its bin/hearth.cjs runs the CLI). */
+export function extensionPath(): string {
+  const extension = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is not installed in this VS Code`);
+  return extension.extensionPath;
+}
+
+/**
+ * Runs `body` connected to a daemon of a fresh home, started with `settings` (hearth.*,
+ * user scope) as a first run would; then puts the settings back, returns to the suite's
+ * daemon and stops the temporary one. linkModels shares the suite's generated models.
+ */
+export async function onTemporaryDaemon<T>(api: HearthApi, name: string, settings: Record<string, unknown>, options: { linkModels: boolean }, body: (home: string) => Promise<T>): Promise<T> {
+  const home = mkdtempSync(path.join(os.tmpdir(), `hearth-${name}-`));
+  if (options.linkModels) symlinkSync(path.join(api.daemonHome, "models"), path.join(home, "models"));
+  const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration("hearth");
+  try {
+    // Settings the daemon reads at start: each change offers a restart of the running one.
+    const restartOffers = Object.keys(settings).filter((key) => /^(model|backend|remote|daemon)\b/.test(key)).length;
+    const offers = (): number => api.notices().filter((n) => n.message.includes("takes effect when the Hearth daemon restarts")).length;
+    const seen = offers();
+    const offered = waitUntil("the offers to restart the daemon for the new settings", () => (offers() >= seen + restartOffers ? true : undefined), [api.onDidShowNotice], 10_000);
+    for (const [key, value] of Object.entries(settings)) await config().update(key, value, vscode.ConfigurationTarget.Global);
+    // The daemon about to start takes these settings: the offers to restart the suite's one
+    // would only cover what the test shows (and its screenshots).
+    await offered;
+    await vscode.commands.executeCommand("notifications.clearAll");
+    // Last: the new home reconnects, to a daemon started with the settings above.
+    await config().update("daemon.home", home, vscode.ConfigurationTarget.Global);
+    return await body(home);
+  } finally {
+    // Settings first, so the suite's daemon is never compared with this one's.
+    for (const key of Object.keys(settings)) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
+    await config().update("daemon.home", undefined, vscode.ConfigurationTarget.Global);
+    // Asynchronously: a blocked extension host would stall the workbench meanwhile.
+    await new Promise<void>((resolve) => {
+      execFile(process.execPath, [path.join(extensionPath(), "bin", "hearth.cjs"), "stop", "--home", home], { timeout: 30_000, env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" } }, () => resolve());
+    });
+    rmSync(home, { recursive: true, force: true });
+    await vscode.commands.executeCommand("notifications.clearAll");
+  }
 }

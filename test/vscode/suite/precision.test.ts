@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import * as vscode from "vscode";
 import type { SwitchOutcome } from "../../../extension/src/precision/switch-precision.js";
-import { connected, hearth, modelReady, nextEvent, screenshot } from "./helpers.js";
+import { copyFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { connected, hearth, modelReady, nextEvent, onTemporaryDaemon, screenshot, workspaceFolder } from "./helpers.js";
 
 const memoryFigure = (text: string): string | undefined => /(\d+(\.\d+)? (B|KB|MB|GB) V?RAM)/.exec(text)?.[1];
 
@@ -49,5 +51,36 @@ describe("Switch Precision", function () {
     assert.ok(outcome.status === "failed" && outcome.message.includes("Q3_NOPE"), JSON.stringify(outcome));
     assert.equal((await api.refreshDaemonStatus())?.model.variant, before);
     assert.equal(api.daemonStatus()?.modelState.state, "ready");
+  });
+
+  it("derives a variant locally from an F16 file with the installed extension's quantizer, and switches to it", async function () {
+    this.timeout(300_000);
+    const api = await hearth();
+    const main = await connected(api);
+    await modelReady(api);
+    // The generated model at F16, as a plain file: the kind a variant is derived from.
+    const original = (await api.refreshDaemonStatus())?.model;
+    assert.ok(original);
+    const f16 = await vscode.commands.executeCommand<SwitchOutcome>("hearth.switchPrecision", { variant: "F16" });
+    assert.equal(f16.status, "switched", JSON.stringify(f16));
+    const f16Path = (await api.refreshDaemonStatus())?.model.path;
+    assert.ok(f16Path && existsSync(f16Path), `the F16 file: ${f16Path}`);
+    const file = path.join(workspaceFolder().uri.fsPath, "derive-source-F16.gguf");
+    copyFileSync(f16Path, file);
+    const back = await vscode.commands.executeCommand<SwitchOutcome>("hearth.switchPrecision", { variant: original.variant, kvCacheType: original.kvCacheType });
+    assert.equal(back.status, "switched", JSON.stringify(back));
+
+    await onTemporaryDaemon(api, "derive", { "model.path": file }, { linkModels: false }, async (home) => {
+      await connected(api, 120_000, (state) => state.info.pid !== main.info.pid);
+      await modelReady(api, 120_000);
+      assert.equal(api.daemonStatus()?.model.path, file);
+      const outcome = await vscode.commands.executeCommand<SwitchOutcome>("hearth.switchPrecision", { variant: "Q4_0" });
+      assert.equal(outcome.status, "switched", JSON.stringify(outcome));
+      const status = await api.refreshDaemonStatus();
+      assert.equal(status?.model.variant, "Q4_0");
+      assert.ok(status?.model.path?.startsWith(path.join(home, "models", "derived")), `derived into the home: ${status?.model.path}`);
+      assert.equal(status?.modelState.state, "ready");
+    });
+    await connected(api, 60_000, (state) => state.info.pid === main.info.pid);
   });
 });

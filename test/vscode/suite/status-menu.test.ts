@@ -34,4 +34,26 @@ describe("status bar menu", function () {
     await resumed;
     await closeAllEditors();
   });
+
+  it("says when completions are off in the active editor's language, and turns them on", async () => {
+    const api = await hearth();
+    const settings = vscode.workspace.getConfiguration("hearth");
+    const before = settings.inspect<Record<string, boolean>>("completion.languages");
+    const off = nextEvent("the status bar to say completions are off here", api.onDidRenderStatusBar, (v) => v.text === "$(circle-slash) Hearth: off in markdown", 10_000);
+    const editor = await openFile("notes.md", "# Notes\n\nSome text\n", "markdown");
+    setCursor(editor, endOf(editor));
+    await off;
+    assert.match(api.statusBar().tooltip, /Click to turn them on/);
+    await screenshot("off-in-language");
+    try {
+      const on = nextEvent("the status bar to drop the off state", api.onDidRenderStatusBar, (v) => !v.text.includes("off in markdown"), 10_000);
+      assert.equal(await vscode.commands.executeCommand<string>("hearth.enableLanguage"), "markdown");
+      await on;
+      assert.equal(vscode.workspace.getConfiguration("hearth").get<Record<string, boolean>>("completion.languages")?.markdown, true);
+    } finally {
+      await settings.update("completion.languages", before?.globalValue, vscode.ConfigurationTarget.Global);
+      await settings.update("completion.languages", before?.workspaceValue, vscode.ConfigurationTarget.Workspace);
+    }
+    await closeAllEditors();
+  });
 });

@@ -49,6 +49,8 @@ function libllamaPath(dir: string): string {
  * Quantizes `input` into `output` as `type` (a key of LLAMA_FTYPES). Synchronous: call it
  * from a worker process. Throws when llama.cpp reports failure.
  */
+const ALLOW_REQUANTIZE_OFFSET = 16;
+
 export async function quantizeModelFile(input: string, output: string, type: string, threads: number): Promise<void> {
   const ftype = LLAMA_FTYPES[type];
   if (ftype === undefined) throw new RangeError(`cannot derive ${type}; known types: ${Object.keys(LLAMA_FTYPES).join(", ")}`);
@@ -66,6 +68,9 @@ export async function quantizeModelFile(input: string, output: string, type: str
   const params = defaultParams() as { nthread: number; ftype: number; rest: number[] };
   params.nthread = threads;
   params.ftype = ftype;
+  // allow_requantize (the bool after four 32-bit fields, offset 16, in every llama.cpp since
+  // the field appeared): a Q8_0 file may be made into Q4_0; F16/F32 sources ignore it.
+  params.rest[ALLOW_REQUANTIZE_OFFSET - 8] = 1;
   const status = quantize(input, output, params) as number;
   if (status !== 0) throw new Error(`llama_model_quantize failed with status ${status} (${input} → ${type})`);
 }

@@ -11,8 +11,15 @@ import type { PrecisionVariant } from "../../protocol.js";
 /** Quantization tags as they appear in GGUF file names, most precise first. */
 export const QUANT_TAGS = ["F32", "BF16", "F16", "Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q5_1", "Q5_0", "Q4_K_M", "Q4_K_S", "Q4_1", "Q4_0", "IQ4_XS", "IQ4_NL", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q2_K"] as const;
 
-/** What Hearth offers to derive from an F16/BF16/F32 file. */
-export const DERIVABLE = ["Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0"] as const;
+/** What Hearth offers to derive, each only from a more precise file than itself. */
+export const DERIVABLE = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0"] as const;
+
+/**
+ * Files precise enough to derive from: F32/BF16/F16, and Q8_0 (the most common download),
+ * whose requantized Q4_0 costs a little more quality than one made from F16 but is the
+ * only smaller variant such a user can have without another download.
+ */
+const DERIVATION_SOURCES = ["F32", "BF16", "F16", "Q8_0"];
 
 const GENERATED_PRECISIONS = ["F16", "Q8_0", "Q4_0"] as const;
 const HF_TAGS = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0"] as const;
@@ -47,6 +54,8 @@ export interface VariantContext {
   derivedDir: string;
   /** SHA-256 of the highest-precision file, when one can be derived from. */
   derivationSourceSha256: string | null;
+  /** That file's precision: only less precise variants are derived from it. */
+  derivationSourceTag?: string | null;
 }
 
 /** The family's highest-precision local file, if it is precise enough to derive from. */
@@ -63,7 +72,12 @@ export function derivationSource(resolvedPath: string, loadedPrecision: string):
       if (precisionRank(siblingTag) < precisionRank(best.tag)) best = { file: path.join(dir, sibling), tag: siblingTag };
     }
   }
-  return ["F32", "BF16", "F16"].includes(best.tag) ? best.file : null;
+  return DERIVATION_SOURCES.includes(best.tag) ? best.file : null;
+}
+
+/** The precision of the file derivationSource() picked, from its name or the loaded metadata. */
+export function derivationSourceTag(file: string, loadedPrecision: string): string {
+  return quantTagOf(path.basename(file)) ?? loadedPrecision;
 }
 
 export function derivedPath(derivedDir: string, sourceSha256: string, type: string): string {
@@ -98,8 +112,9 @@ export function listVariants(context: VariantContext): BaseVariant[] {
     }
   }
   if (context.derivationSourceSha256 !== null) {
+    const sourceRank = precisionRank(context.derivationSourceTag ?? "F16");
     for (const type of DERIVABLE) {
-      if (!variants.has(type)) variants.set(type, fileVariant(type, derivedPath(context.derivedDir, context.derivationSourceSha256, type), "derived"));
+      if (precisionRank(type) > sourceRank && !variants.has(type)) variants.set(type, fileVariant(type, derivedPath(context.derivedDir, context.derivationSourceSha256, type), "derived"));
     }
   }
   return [...variants.values()].sort((a, b) => precisionRank(a.id) - precisionRank(b.id));
