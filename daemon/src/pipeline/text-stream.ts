@@ -36,7 +36,10 @@ export class TextStream {
   }
 
   private show(text: string): void {
-    if (text.length > this.shown.length && text.startsWith(this.shown)) {
+    // The text only grows: its end where the shown part ends says whether it still continues
+    // it, without comparing all of it on every token.
+    const tail = this.shown.slice(-64);
+    if (text.length > this.shown.length && text.startsWith(tail, this.shown.length - tail.length)) {
       this.onText?.(text.slice(this.shown.length));
       this.shown = text;
     }

@@ -105,12 +105,36 @@ export interface GenerationRules {
   stable(generated: string): string;
 }
 
-/** A completion's rules for a cursor's line and block. */
+/**
+ * A completion's rules for a cursor's line and block, for one generation. The stop decision
+ * depends only on the generation's complete lines, and once there is one so does the
+ * streamable text: both are worked out again only when a newline arrives, so the work per
+ * token does not grow with the lines generated so far.
+ */
 export function completionRules(context: StopContext): GenerationRules {
+  /** Where the text's last newline was at the previous call (-1: none yet), and what was said then. */
+  let lastNewline = -1;
+  let decided: StopDecision | null = null;
+  let streamable = "";
+  /** Whether `generated` has no newline after the one seen last (looking at the new part only). */
+  const sameLines = (generated: string): boolean => {
+    const stillThere = lastNewline === -1 || generated.charCodeAt(lastNewline) === 10;
+    return stillThere && generated.indexOf("\n", lastNewline + 1) === -1;
+  };
+  const seen = (generated: string): void => {
+    lastNewline = generated.lastIndexOf("\n");
+  };
   return {
-    decide: (text) => decideStop(text, context),
+    decide: (text) => {
+      if (decided !== null && !decided.stop && sameLines(text)) return { text, stop: false };
+      decided = decideStop(text, context);
+      streamable = streamableText(text);
+      seen(text);
+      return decided;
+    },
     finish: (text) => finalText(text, context),
-    stable: streamableText,
+    // Before the first newline the line being written is what streams: only after it do whole lines.
+    stable: (text) => (decided !== null && lastNewline !== -1 && sameLines(text) ? streamable : streamableText(text)),
   };
 }
 

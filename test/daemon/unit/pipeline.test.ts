@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import type { CompletionInput } from "../../../daemon/src/backend.js";
 import type { CacheSlot, ChatPrompt, EnginePort, EngineRun, EngineRunRequest, Vocabulary } from "../../../daemon/src/pipeline/engine-port.js";
 import { Pipeline } from "../../../daemon/src/pipeline/pipeline.js";
+import { completionRules, decideStop, streamableText } from "../../../daemon/src/prompt/completion-stops.js";
 import { bindFimFormat } from "../../../daemon/src/prompt/fim-format.js";
 import { PrefillBudget } from "../../../daemon/src/prompt/prefill-budget.js";
 import type { HeldLayout } from "../../../daemon/src/prompt/prompt-layout.js";
@@ -191,4 +192,28 @@ describe("the pipeline over a scripted engine", () => {
     await pipeline.explain({ code: "return a;", languageId: "javascript", fileName: "add.js", maxTokens: 4, signal: new AbortController().signal });
     assert.equal(port.guarded, 3);
   });
+});
+
+describe("completion rules worked out per new line", () => {
+  const texts = [
+    " a + b;\n  return c;\n}\nfunction next() {",
+    "\n    if (x) {\n      y();\n    }\n    z();\n  }\n\n\nmore",
+    "value\nvalue\nvalue\n",
+    "  first\n  first line again\n  first line again\n",
+  ];
+  for (const mode of ["line", "block"] as const) {
+    it(`decides and streams, ${mode} mode, exactly as the rules over the whole text do, character by character`, () => {
+      for (const text of texts) {
+        const context = { mode, indent: "  ", nextSuffixLine: "}", maxLines: 16 };
+        const rules = completionRules(context);
+        for (let end = 1; end <= text.length; end++) {
+          const prefix = text.slice(0, end);
+          const decision = rules.decide(prefix);
+          assert.deepEqual(decision, decideStop(prefix, context), `${JSON.stringify(prefix)}`);
+          if (decision.stop) break;
+          assert.equal(rules.stable(prefix), streamableText(prefix), `${JSON.stringify(prefix)}`);
+        }
+      }
+    });
+  }
 });
