@@ -4,7 +4,7 @@
  * time with no clients, and a clean stop on SIGTERM/SIGINT or hearth/stopDaemon.
  */
 import path from "node:path";
-import { acquireLock, newToken, removeDiscovery, writeDiscovery } from "./discovery.js";
+import { acquireLock, newToken, readLastPort, removeDiscovery, writeDiscovery, writeLastPort } from "./discovery.js";
 import { createBackend, localEngine, PrecisionService, type BackendChoice, type EngineOptions, type RemoteOptions } from "./backends.js";
 import { validateDaemonOptions } from "./validate-daemon-options.js";
 import { MetricsLog } from "./metrics.js";
@@ -148,12 +148,16 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 
   let port: number;
   try {
-    port = await server.listen();
+    // Asked for any port: the last daemon's again where it is free, so a remote workbench
+    // (code-server, Remote-SSH, Codespaces) keeps forwarding one port across restarts.
+    const previous = options.port === 0 ? readLastPort(options.home) : null;
+    port = previous === null ? await server.listen() : await server.listen(previous).catch(() => server.listen(0));
   } catch (error) {
     releaseLock();
     throw error;
   }
   writeDiscovery(options.home, { port, pid: process.pid, token, version: HEARTH_VERSION });
+  writeLastPort(options.home, port);
   log(`listening on ws://127.0.0.1:${port}/ (pid ${process.pid}, home ${options.home}, threads ${options.threads})`);
   // Tell whoever started us that we listen: over the IPC channel when a client spawned us
   // detached (then let the channel go, so nothing of the spawner keeps this process alive),

@@ -175,3 +175,22 @@ export function removeDiscovery(home: string): void {
   const current = readDiscovery(home);
   if (current === null || current.pid === process.pid) rmSync(discoveryPath(home), { force: true });
 }
+
+/** The port the last daemon on this home listened on (`last-port`), kept after it stops. */
+function lastPortPath(home: string): string {
+  return path.join(home, "last-port");
+}
+
+/** The last daemon's port, or null when none was kept or the file holds no port. */
+export function readLastPort(home: string): number | null {
+  try {
+    const port = Number(readFileSync(lastPortPath(home), "utf8").trim());
+    return Number.isInteger(port) && port >= 1024 && port <= 65535 ? port : null;
+  } catch {
+    return null;
+  }
+}
+
+export function writeLastPort(home: string, port: number): void {
+  writeSecretFile(lastPortPath(home), `${port}\n`);
+}

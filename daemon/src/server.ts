@@ -111,10 +111,12 @@ export class HearthServer {
     });
   }
 
-  listen(): Promise<number> {
+  /** Listens on `port` (default: the configured one; 0 for any free port) and resolves with the port it got. */
+  listen(port = this.options.port): Promise<number> {
     return new Promise((resolve, reject) => {
       this.http.once("error", reject);
-      this.http.listen(this.options.port, this.options.host, () => {
+      this.http.listen(port, this.options.host, () => {
+        this.http.off("error", reject);
         const address = this.http.address();
         if (address === null || typeof address === "string") return reject(new Error("server has no TCP address"));
         this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);

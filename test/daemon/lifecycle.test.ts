@@ -3,6 +3,8 @@
  * and a clear failure for a model that cannot be had.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import net from "node:net";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { discoveryPath } from "../../daemon/src/discovery.js";
@@ -55,6 +57,31 @@ describe("daemon lifecycle", function () {
       assert.doesNotMatch(asUsers.stderr(), /UV_THREADPOOL_SIZE/);
     } finally {
       for (const daemon of started) await daemon.stop();
+    }
+  });
+
+  it("listens on the last daemon's port again after a restart, and on another one when that port is taken", async () => {
+    const model = (await testModels()).target;
+    const first = await startDaemon({ model });
+    const home = first.home;
+    const port = first.info.port;
+    await first.stop({ keepHome: true });
+    const again = await startDaemon({ model, home });
+    assert.equal(again.info.port, port, "a remote workbench keeps forwarding one port");
+    await again.stop({ keepHome: true });
+    // Someone else holds the port now: the daemon takes another and works.
+    const holder = net.createServer();
+    holder.listen(port, "127.0.0.1");
+    await once(holder, "listening");
+    try {
+      const moved = await startDaemon({ model, home });
+      assert.notEqual(moved.info.port, port);
+      const client = await moved.connect();
+      assert.equal((await client.status()).pid, moved.child.pid);
+      client.dispose();
+      await moved.stop();
+    } finally {
+      holder.close();
     }
   });
 
