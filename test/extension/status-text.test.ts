@@ -14,6 +14,7 @@ const daemon: StatusResult = {
   model: { source: "generated:tiny-target", path: "/m.gguf", name: "tiny-target", precision: "Q8_0", kvCacheType: "f16", flashAttention: false, variant: "Q8_0", contextSize: 4096, fim: true, fimTemplate: "qwen", draft: null },
   modelState: { state: "ready" },
   memory: { modelBytes: 3 * 1024 ** 2, kvBytes: 1024 ** 2, vramUsedBytes: 0, vramFreeBytes: 0, vramTotalBytes: 0, ramUsedBytes: 1024 ** 3, ramFreeBytes: 1024 ** 3, ramTotalBytes: 2 * 1024 ** 3, daemonRssBytes: 200 * 1024 ** 2 },
+  models: [{ role: "completion", source: "generated:tiny-target", name: "tiny-target", precision: "Q8_0", state: "ready", memoryBytes: 4 * 1024 ** 2, error: null }],
   workspaces: [],
   kvCache: null,
   clients: 1,
@@ -29,7 +30,7 @@ describe("statusView", () => {
   it("shows memory before the first completion, then latency and median", () => {
     assert.equal(statusView(input()).text, "$(flame) 4.00 MB RAM");
     const stats = new RequestStats();
-    stats.recordCompletion(42, { requestId: 1, kind: "completion", workspaceId: "w", promptTokens: 10, reusedTokens: 5, evaluatedTokens: 5, generatedTokens: 3, tokensAfterCancel: 0, queueMs: 0, prefillMs: 1, firstTokenMs: 10, decodeMs: 28, totalMs: 40, stopReason: "eos", draftTokens: 0, acceptedTokens: 0, promptLayout: "fresh", finishedAt: "" });
+    stats.recordCompletion(42, { requestId: 1, kind: "completion", workspaceId: "w", promptTokens: 10, reusedTokens: 5, evaluatedTokens: 5, generatedTokens: 3, tokensAfterCancel: 0, queueMs: 0, prefillMs: 1, firstTokenMs: 10, decodeMs: 28, totalMs: 40, stopReason: "eos", draftTokens: 0, acceptedTokens: 0, promptLayout: "fresh", model: "tiny-target", finishedAt: "" });
     const view = statusView(input({ stats: stats.snapshot(), generating: true }));
     assert.equal(view.text, "$(loading~spin) 42 ms · p50 42 ms · 4.00 MB RAM");
     for (const part of ["Test CPU", "tiny-target · Q8_0 · KV f16", "Latency: last 42 ms", "tok/s", "Cache reuse: 50%", "Speculative acceptance"]) assert.ok(view.tooltip.includes(part), `${part} in ${view.tooltip}`);
