@@ -60,6 +60,18 @@ describe("statusView", () => {
     assert.ok(failed.tooltip.includes("set hearth.model.path"));
   });
 
+  it("lists the chat and next-edit models in the tooltip, with their state and memory", () => {
+    const models: StatusResult["models"] = [
+      ...daemon.models,
+      { role: "chat", source: "generated:tiny-chat", name: "hearth-tiny-chat", precision: "Q8_0", state: "ready", memoryBytes: 2 * 1024 ** 2, error: null },
+      { role: "nextEdit", source: "/models/nes.gguf", name: "", precision: "", state: "unloaded", memoryBytes: 0, error: null },
+    ];
+    const tooltip = statusView(input({ daemon: { ...daemon, models } })).tooltip;
+    assert.match(tooltip, /- Chat model: hearth-tiny-chat · ready · 2\.00 MB/);
+    assert.match(tooltip, /- Next-edit model: \/models\/nes\.gguf · unloaded\n/);
+    assert.doesNotMatch(statusView(input()).tooltip, /Chat model/, "no line for a role without a model");
+  });
+
   it("shows the pause", () => {
     assert.equal(statusView(input({ paused: true })).text, "$(debug-pause) Hearth paused · 4.00 MB RAM");
   });

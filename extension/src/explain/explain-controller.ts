@@ -117,7 +117,10 @@ export class ExplainController implements vscode.Disposable {
       this.stats.recordMetrics(result.metrics);
       panel.render(result.markdown, true);
       const m = result.metrics;
-      panel.status(`${m.generatedTokens} tokens in ${formatMs(m.totalMs)} · first token ${formatMs(m.firstTokenMs)} · ${formatRate(decodeRate(m))}`, false);
+      // Older daemons say nothing of who served; a fallback names the setting that gives explanations a chat model.
+      const served = (result as Partial<ExplainResult>).servedBy;
+      const by = served === undefined ? "" : served.fallback ? ` · explained by the completion model ${served.model}: set “hearth.model.chat” to a chat model for better explanations` : ` · ${served.model}`;
+      panel.status(`${m.generatedTokens} tokens in ${formatMs(m.totalMs)} · first token ${formatMs(m.firstTokenMs)} · ${formatRate(decodeRate(m))}${by}`, false);
       return { status: "done", markdown: result.markdown, deltas };
     } catch (error) {
       if (cancel.token.isCancellationRequested || (error as { code?: unknown }).code === ErrorCodes.RequestCancelled) {

@@ -91,6 +91,10 @@ function tooltipOf(input: StatusInput): string {
       lines.push(`- Device: ${daemon.device.kind.toUpperCase()} — ${daemon.device.name} (${daemon.device.threads} threads)`);
     }
     lines.push(`- Model: ${m.name || m.source}${m.precision ? ` · ${m.precision}` : ""}${m.kvCacheType ? ` · KV ${m.kvCacheType}` : ""} · ctx ${m.contextSize}${m.draft ? ` · draft ${m.draft}` : ""}`);
+    // Older daemons list no models by role.
+    for (const role of ((daemon as { models?: StatusResult["models"] }).models ?? []).filter((r) => r.role === "chat" || r.role === "nextEdit")) {
+      lines.push(`- ${role.role === "chat" ? "Chat" : "Next-edit"} model: ${role.name || role.source} · ${role.state}${role.memoryBytes ? ` · ${formatBytes(role.memoryBytes)}` : ""}`);
+    }
     if (daemon.modelState.state === "failed") lines.push(`- Model failed: ${daemon.modelState.message} ${daemon.modelState.hint}`);
     lines.push(`- Memory: ${memoryLabel(daemon)} (weights ${formatBytes(mem.modelBytes)} + KV ${formatBytes(mem.kvBytes)})`);
     if (mem.vramTotalBytes > 0) lines.push(`- VRAM: ${formatBytes(mem.vramUsedBytes)} used of ${formatBytes(mem.vramTotalBytes)}`);
