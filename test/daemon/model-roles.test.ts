@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { ResponseError } from "vscode-jsonrpc/node";
 import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
 import { ErrorCodes, type ErrorData, type RoleModelInfo, type StatusResult } from "../../daemon/src/protocol.js";
-import { startDaemon, untilStatus, type RunningDaemon } from "../helpers/daemon-process.js";
+import { runCli, startDaemon, untilStatus, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
 const SOURCE = [
@@ -48,7 +48,7 @@ describe("models by role", function () {
 
     before(async () => {
       // A budget both fit in: the chat model is admitted by the same check that refuses it below.
-      daemon = await startDaemon({ model: (await testModels()).target, args: ["--chat-model", "generated:tiny-chat", "--memory-budget-mb", "1000", "--model-idle-unload-s", "0"] });
+      daemon = await startDaemon({ model: (await testModels()).target, args: ["--chat-model", "generated:tiny-chat", "--next-edit-model", "generated:tiny-draft", "--memory-budget-mb", "1000", "--model-idle-unload-s", "0"] });
       client = await daemon.connect();
       await client.open({ uri: URI, languageId: "typescript", version: 1, text: SOURCE });
     });
@@ -65,6 +65,7 @@ describe("models by role", function () {
       assert.ok((completion.memoryBytes ?? 0) > 0, "the completion model holds memory");
       const chat = modelOf(status, "chat");
       assert.deepEqual({ state: chat.state, memoryBytes: chat.memoryBytes, source: chat.source }, { state: "unloaded", memoryBytes: 0, source: "generated:tiny-chat" });
+      assert.deepEqual(status.models.map((m) => m.role), ["completion", "chat", "nextEdit"]);
     });
 
     it("explains with the chat model and completes with the completion model, naming each in the metrics and status", async () => {
@@ -87,6 +88,17 @@ describe("models by role", function () {
       assert.deepEqual(recent.map((m) => [m.kind, m.model]), [["explain", CHAT_MODEL], ["completion", COMPLETION_MODEL]]);
       // The chat model has its own context: the completion model's caches are as many as before.
       assert.equal(status.workspaces[0]?.liveDocuments, 1);
+      // Nothing asked for a next edit: that model was never loaded.
+      assert.deepEqual([modelOf(status, "nextEdit").state, modelOf(status, "nextEdit").memoryBytes], ["unloaded", 0]);
+    });
+
+    it("prints the models by role in hearth status", async () => {
+      const { code, stdout, stderr } = await runCli(["status", "--no-spawn", "--home", daemon.home]);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, new RegExp(`^  completion: ${COMPLETION_MODEL} Q8_0, ready, \\d+\\.\\d MiB`, "m"));
+      assert.match(stdout, new RegExp(`^  chat: ${CHAT_MODEL} Q8_0, ready, \\d+\\.\\d MiB \\(generated:tiny-chat\\)$`, "m"));
+      assert.match(stdout, /^  nextEdit: generated:tiny-draft, unloaded, no memory held here$/m);
+      assert.match(stdout, new RegExp(`explain #\\d+: .*; model ${CHAT_MODEL}$`, "m"));
     });
   });
 
