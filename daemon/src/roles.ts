@@ -69,12 +69,19 @@ function stateName(state: ModelState): RoleModelInfo["state"] {
   return state.state;
 }
 
-/** A pipeline that names the model it ran on in every outcome, and marks its role in use while it runs. */
+/**
+ * A pipeline that names the model it ran on in every outcome (named once the request is
+ * done: a request that waited for the model's load learns its name), and marks its role in
+ * use while it runs.
+ */
 class NamedPipeline implements RequestPipeline {
-  constructor(private readonly use: <R>(work: (backend: InferenceBackend, model: string) => Promise<R>) => Promise<R>) {}
+  constructor(
+    private readonly use: <R>(work: (backend: InferenceBackend) => Promise<R>) => Promise<R>,
+    private readonly source: string,
+  ) {}
 
   complete(input: Parameters<RequestPipeline["complete"]>[0]): Promise<GenerationOutcome> {
-    return this.use(async (backend, model) => ({ ...(await backend.pipeline.complete(input)), model }));
+    return this.use(async (backend) => ({ ...(await backend.pipeline.complete(input)), model: nameOf(backend, this.source) }));
   }
 
   warmUp(input: Parameters<RequestPipeline["warmUp"]>[0]): Promise<number> {
@@ -82,7 +89,7 @@ class NamedPipeline implements RequestPipeline {
   }
 
   explain(input: Parameters<RequestPipeline["explain"]>[0]): Promise<GenerationOutcome> {
-    return this.use(async (backend, model) => ({ ...(await backend.pipeline.explain(input)), model }));
+    return this.use(async (backend) => ({ ...(await backend.pipeline.explain(input)), model: nameOf(backend, this.source) }));
   }
 }
 
@@ -101,7 +108,7 @@ class SecondaryModel {
     readonly spec: SecondaryModelSpec,
     use: ConstructorParameters<typeof NamedPipeline>[0],
   ) {
-    this.pipeline = new NamedPipeline(use);
+    this.pipeline = new NamedPipeline(use, spec.source);
   }
 }
 
@@ -114,7 +121,7 @@ export class ModelRoles {
 
   constructor(private readonly options: ModelRolesOptions) {
     const completion = options.completion;
-    this.completionPipeline = new NamedPipeline((work) => work(completion, this.completionName()));
+    this.completionPipeline = new NamedPipeline((work) => work(completion), options.completionSource);
     for (const role of ["chat", "nextEdit"] as const) {
       const spec = options.secondary[role];
       if (spec === undefined) continue;
@@ -208,13 +215,13 @@ export class ModelRoles {
   }
 
   /** Runs one request on a secondary model: loaded (again, if it went idle meanwhile), in use while it runs, idle timer after. */
-  private async use<R>(model: SecondaryModel, work: (backend: InferenceBackend, name: string) => Promise<R>): Promise<R> {
+  private async use<R>(model: SecondaryModel, work: (backend: InferenceBackend) => Promise<R>): Promise<R> {
     const backend = await this.ensureLoaded(model);
     model.active++;
     if (model.idleTimer) clearTimeout(model.idleTimer);
     model.idleTimer = null;
     try {
-      return await work(backend, nameOf(backend, model.spec.source));
+      return await work(backend);
     } finally {
       model.active--;
       this.armIdleTimer(model);

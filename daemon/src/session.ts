@@ -281,7 +281,8 @@ export class Session {
         ...hooks,
       }),
     );
-    return { markdown: outcome.result.text, metrics: outcome.metrics, servedBy };
+    // The model's own name, learned once it served (a request may have waited for its load).
+    return { markdown: outcome.result.text, metrics: outcome.metrics, servedBy: { ...servedBy, model: outcome.metrics.model ?? servedBy.model } };
   }
 
   /** What the backend can't do answers a typed error that says so, instead of failing somewhere inside it. */

@@ -12,6 +12,10 @@ import type { HearthClient } from "../../daemon/src/client/hearth-client.js";
 import { ErrorCodes, type ErrorData, type RoleModelInfo, type StatusResult } from "../../daemon/src/protocol.js";
 import { runCli, startDaemon, untilStatus, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
+import { startLlamaServer, type RunningLlamaServer } from "../helpers/llama-server.js";
+import { ensureSyntheticModel, syntheticPresets } from "../../daemon/src/gguf/model-cache.js";
+import path from "node:path";
+import { repoRoot } from "../helpers/daemon-process.js";
 
 const SOURCE = [
   "export function total(items: number[]): number {",
@@ -170,6 +174,38 @@ describe("models by role", function () {
       assert.equal(chat.state, "failed");
       assert.equal(chat.memoryBytes, 0);
       assert.match(chat.error ?? "", /memory budget/);
+    });
+  });
+
+  describe("a chat model on a server", () => {
+    let server: RunningLlamaServer;
+    let daemon: RunningDaemon;
+    let client: HearthClient;
+
+    before(async () => {
+      const chatFile = await ensureSyntheticModel(syntheticPresets["tiny-chat"], { cacheDir: path.join(repoRoot, ".cache", "test-models"), precision: "Q8_0" });
+      server = await startLlamaServer({ model: chatFile, slots: 1, ctxPerSlot: 2048 });
+      daemon = await startDaemon({ model: (await testModels()).target, args: ["--chat-backend", `llama-server=${server.url}`, "--memory-budget-mb", "1000"] });
+      client = await daemon.connect();
+      await client.open({ uri: URI, languageId: "typescript", version: 1, text: SOURCE });
+    });
+    after(async () => {
+      client.dispose();
+      assert.equal(await daemon.stop(), 0, daemon.stderr());
+      await server.stop();
+    });
+
+    it("explains through llama-server and completes on the local model", async () => {
+      const explained = await explain(client);
+      assert.equal(explained.servedBy.role, "chat");
+      assert.equal(explained.servedBy.fallback, false);
+      assert.match(explained.servedBy.model, /tiny-chat/, "the server's model");
+      assert.equal(explained.metrics.model, explained.servedBy.model);
+      assert.ok(explained.metrics.generatedTokens > 0);
+      const completed = await complete(client);
+      assert.equal(completed.metrics.model, COMPLETION_MODEL);
+      const chat = modelOf(await client.status(), "chat");
+      assert.deepEqual([chat.state, chat.memoryBytes, chat.source], ["ready", 0, `llama-server=${new URL(server.url).href}`]);
     });
   });
 });
