@@ -62,6 +62,8 @@ export interface GenerationOutcome {
   acceptedTokens: number;
   /** A completion's prompt: a held layout continued, laid out anew at the held cut, or fresh (null: not a completion). */
   promptLayout: PromptLayoutKind | null;
+  /** The model that produced it, as roles.ts names it (absent: the request never reached a model). */
+  model?: string;
 }
 
 export type PromptLayoutKind = "held" | "overflow" | "fresh";

@@ -40,6 +40,42 @@ export function parseBackendChoice(value: string): BackendChoice {
   return { kind: kind as "llama-server" | "openai", url };
 }
 
+/** A chat or next-edit model: a model on this machine, or a server (and the model to ask it for). */
+export interface RoleModelChoice {
+  backend: BackendChoice;
+  /** A .gguf path, hf: URI or generated:NAME on this machine; the server's model name (optional) with a server. */
+  model: string | null;
+}
+
+/**
+ * A role's flags into its choice: `--chat-model M` alone runs M here; `--chat-backend
+ * llama-server=URL|openai=URL` runs it on that server (--chat-model then names the server's
+ * model). Null when neither is given: the role has no model of its own.
+ */
+export function parseRoleChoice(flags: { model: string; backend: string }, model: string | undefined, backend: string | undefined): RoleModelChoice | null {
+  const name = model?.trim() || null;
+  if (backend === undefined || backend.trim() === "" || backend === "local") {
+    if (name === null) {
+      if (backend === "local") throw new RangeError(`--${flags.backend} local needs --${flags.model} (a .gguf path, an hf: URI or generated:NAME).`);
+      return null;
+    }
+    return { backend: { kind: "local" }, model: name };
+  }
+  let choice: BackendChoice;
+  try {
+    choice = parseBackendChoice(backend);
+  } catch (error) {
+    throw new RangeError(`--${flags.backend}: ${error instanceof Error ? error.message.replace(/^--backend /, "") : String(error)}`);
+  }
+  return { backend: choice, model: name };
+}
+
+/** How status and progress name a role's model: the model here, or the server (and its model). */
+export function roleSourceOf(choice: RoleModelChoice): string {
+  if (choice.backend.kind === "local") return choice.model ?? "";
+  return `${choice.backend.kind}=${choice.backend.url.href}${choice.model === null ? "" : ` (${choice.model})`}`;
+}
+
 function isLoopback(url: URL): boolean {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);

@@ -5,7 +5,8 @@
  */
 import path from "node:path";
 import { acquireLock, newToken, readLastPort, removeDiscovery, writeDiscovery, writeLastPort } from "./discovery.js";
-import { createBackend, localEngine, PrecisionService, type BackendChoice, type EngineOptions, type RemoteOptions } from "./backends.js";
+import { createBackend, localEngine, PrecisionService, roleSourceOf, type BackendChoice, type EngineOptions, type RemoteOptions, type RoleModelChoice } from "./backends.js";
+import { ModelRoles, type SecondaryModelSpec, type SecondaryRole } from "./roles.js";
 import { validateDaemonOptions } from "./validate-daemon-options.js";
 import { MetricsLog } from "./metrics.js";
 import { PROTOCOL_VERSION, type ModelProgressParams, type ModelState, type StatusResult } from "./protocol.js";
@@ -26,7 +27,15 @@ export interface DaemonOptions extends Omit<EngineOptions, "modelsDir">, RemoteO
   idleTimeoutMs: number;
   /** When a workspace's idle pass runs and how often its states may be saved (tests shorten them). */
   idleTiming?: IdleTiming;
+  /** The chat model (explanations) and the next-edit model; null or absent: none of its own. */
+  chatModel?: RoleModelChoice | null;
+  nextEditModel?: RoleModelChoice | null;
+  /** Unload a chat or next-edit model unused this long; 0 never (default 10 minutes). */
+  modelIdleUnloadMs?: number;
 }
+
+/** Unload an unused chat or next-edit model after this long, unless told otherwise. */
+const DEFAULT_MODEL_IDLE_UNLOAD_MS = 600_000;
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`);
@@ -38,8 +47,48 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const releaseLock = acquireLock(options.home);
   const started = Date.now();
   const token = newToken();
-  const { port: _port, idleTimeoutMs: _idleTimeoutMs, idleTiming: _idleTiming, backend: choice, apiKey, remoteModel, remoteTimeoutMs, insecureHttp: _insecureHttp, ...engineOptions } = options;
-  const backend = createBackend(choice, { ...engineOptions, modelsDir: path.join(options.home, "models") }, { apiKey, remoteModel, remoteTimeoutMs }, log);
+  const {
+    port: _port,
+    idleTimeoutMs: _idleTimeoutMs,
+    idleTiming: _idleTiming,
+    backend: choice,
+    apiKey,
+    remoteModel,
+    remoteTimeoutMs,
+    insecureHttp: _insecureHttp,
+    chatModel,
+    nextEditModel,
+    modelIdleUnloadMs,
+    ...engineOptions
+  } = options;
+  const modelsDir = path.join(options.home, "models");
+  const backend = createBackend(choice, { ...engineOptions, modelsDir }, { apiKey, remoteModel, remoteTimeoutMs }, log);
+  // A chat or next-edit model is a backend of its own: one workspace cache (it serves no
+  // completions' documents), no saved states, no draft; the budget is checked before its weights load.
+  const secondary = (role: SecondaryRole, roleChoice: RoleModelChoice): SecondaryModelSpec => ({
+    source: roleSourceOf(roleChoice),
+    build: (admit) =>
+      createBackend(
+        roleChoice.backend,
+        {
+          ...engineOptions,
+          modelsDir,
+          modelSource: roleChoice.model ?? "",
+          maxWorkspaces: 1,
+          persistKv: false,
+          memoryBudgetBytes: 0,
+          speculation: "lookup",
+          draftModelSource: null,
+          fimTemplate: "auto",
+          kvCacheType: "f16",
+          // Explanations are never cut to a prefill budget; next edits are, as completions.
+          maxPrefillMs: role === "chat" ? 0 : engineOptions.maxPrefillMs,
+          admit,
+        },
+        { apiKey, remoteModel: roleChoice.model, remoteTimeoutMs },
+        log,
+      ),
+  });
   // The local engine switches precision; a remote backend answers that it can't.
   const engine = localEngine(backend);
   // A waiting completion may run inside a long job's yield point when a sequence is free for it.
@@ -54,6 +103,20 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   let markStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
 
+  const sourceName = choice.kind === "local" ? options.modelSource : `${choice.kind}=${choice.url.href}`;
+  const roles = new ModelRoles({
+    completion: backend,
+    completionSource: sourceName,
+    secondary: {
+      ...(chatModel ? { chat: secondary("chat", chatModel) } : {}),
+      ...(nextEditModel ? { nextEdit: secondary("nextEdit", nextEditModel) } : {}),
+    },
+    budgetBytes: options.memoryBudgetBytes ?? 0,
+    idleUnloadMs: modelIdleUnloadMs ?? DEFAULT_MODEL_IDLE_UNLOAD_MS,
+    report: (params) => broadcast(params),
+    log,
+  });
+
   const status = async (): Promise<StatusResult> => ({
     version: HEARTH_VERSION,
     protocolVersion: PROTOCOL_VERSION,
@@ -64,6 +127,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     model: backend.modelInfo(),
     modelState: backend.state,
     memory: await backend.memory(),
+    models: await roles.models(),
     workspaces: workspaces.all().map((w) => w.status()),
     kvCache: backend.kvStoreInfo(),
     clients: sessions.size,
@@ -91,6 +155,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       for (const session of sessions) session.close(1001, "daemon stopping");
       await backend.saveAll().catch((error: unknown) => log(`warning: saving KV state failed: ${String(error)}`));
       await server.close();
+      await roles.dispose();
       await backend.dispose();
       releaseLock();
       log("stopped");
@@ -115,8 +180,6 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       report: (phase, progress, message) => broadcast({ source: engine.current.source, phase, progress, message }),
       log,
     });
-  const sourceName = choice.kind === "local" ? options.modelSource : `${choice.kind}=${choice.url.href}`;
-
   const server = new HearthServer({
     ...defaultServerOptions,
     port: options.port,
@@ -133,6 +196,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         status,
         requestStop: () => void stop(),
         precision,
+        roles,
         log,
       });
       sessions.add(session);

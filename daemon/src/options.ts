@@ -39,6 +39,7 @@ export interface CheckedDaemonOptions {
   remoteTimeoutMs: number;
   memoryBudgetBytes?: number;
   kvDiskBytes?: number;
+  modelIdleUnloadMs?: number;
   maxPrefillMs?: number;
   prefillChunk?: number | null;
   gpu: string;
@@ -226,7 +227,8 @@ export const serveOptions = {
     min: 0,
     max: 1 << 24,
     defaultText: "0, no budget",
-    description: "Memory for the live KV caches, in MB; fewer of them when --workspaces don't fit (the least recently used are saved to disk).",
+    description:
+      "Memory for the models and their live KV caches, in MB, every role's together. The completion model comes first, with fewer live caches when --workspaces don't fit beside its weights (the least recently used are saved to disk); a chat or next-edit model loads into what is left, or is refused with an error that says what would fit.",
   },
   "kv-disk-mb": {
     kind: "integer",
@@ -313,6 +315,56 @@ export const serveOptions = {
     defaultText: "none; with --spec draft, auto",
     description:
       "The draft model for --spec draft: a smaller model with the same vocabulary (.gguf path, hf: URI or generated:NAME), or auto: a smaller model of the same family beside the target, paired by name (…-0.5B-… for …-7B-…).",
+  },
+  "chat-model": {
+    kind: "text",
+    flag: "chat-model",
+    value: "M",
+    setting: "hearth.model.chat",
+    default: null,
+    settingDefault: "",
+    defaultText: "none: explanations use the completion model",
+    description:
+      "The model that explains code (an instruct model with a chat template): a .gguf path, an hf: URI or generated:NAME; with --chat-backend, the model to ask that server for. Loaded on first use, unloaded after --model-idle-unload-s.",
+  },
+  "chat-backend": {
+    kind: "text",
+    flag: "chat-backend",
+    value: "B",
+    default: null,
+    defaultText: "none: --chat-model on this machine",
+    description: "A server that runs the chat model: llama-server=URL or openai=URL (an OpenAI-compatible server), as for --backend.",
+  },
+  "next-edit-model": {
+    kind: "text",
+    flag: "next-edit-model",
+    value: "M",
+    setting: "hearth.model.nextEdit",
+    default: null,
+    settingDefault: "",
+    defaultText: "none",
+    description:
+      "The model that suggests next edits: a .gguf path, an hf: URI or generated:NAME; with --next-edit-backend, the model to ask that server for. Loaded on first use, unloaded after --model-idle-unload-s.",
+  },
+  "next-edit-backend": {
+    kind: "text",
+    flag: "next-edit-backend",
+    value: "B",
+    default: null,
+    defaultText: "none: --next-edit-model on this machine",
+    description: "A server that runs the next-edit model: llama-server=URL or openai=URL, as for --backend.",
+  },
+  "model-idle-unload-s": {
+    kind: "integer",
+    flag: "model-idle-unload-s",
+    value: "S",
+    setting: "hearth.model.idleUnloadSeconds",
+    key: "modelIdleUnloadMs",
+    scale: 1000,
+    default: 600,
+    min: 0,
+    max: 7 * 24 * 3600,
+    description: "Unload a chat or next-edit model after this many seconds unused (it loads again on its next request); 0 keeps it. The completion model stays loaded.",
   },
 } as const satisfies Record<string, ServeOption>;
 

@@ -188,6 +188,8 @@ export interface RequestMetrics {
    * document); null for explanations and requests that never ran.
    */
   promptLayout: "held" | "overflow" | "fresh" | null;
+  /** The model that served the request (its name, as `models` in hearth/status lists it); null when it never reached one. */
+  model: string | null;
   finishedAt: string;
 }
 
@@ -250,6 +252,16 @@ export interface ExplainParams extends WorkDoneProgressParams, PartialResultPara
 export interface ExplainResult {
   markdown: string;
   metrics: RequestMetrics;
+  /** Which model explained: the chat role's, or the completion model's when no chat model is set (`fallback`). */
+  servedBy: ServedBy;
+}
+
+/** The role whose model served a request, and whether it stood in for a role with no model of its own. */
+export interface ServedBy {
+  role: ModelRole;
+  model: string;
+  /** True when the role asked for (chat) has no model set and the completion model served instead. */
+  fallback: boolean;
 }
 
 export const ExplainRequest = new RequestType<ExplainParams, ExplainResult, void>("hearth/explain");
@@ -327,6 +339,30 @@ export interface ModelInfo {
   draft: string | null;
 }
 
+/**
+ * What each model does: `completion` fills in the middle (the model every daemon loads),
+ * `chat` explains, `nextEdit` suggests the next edit, `draft` drafts tokens for speculation.
+ */
+export const MODEL_ROLES = ["completion", "chat", "nextEdit", "draft"] as const;
+export type ModelRole = (typeof MODEL_ROLES)[number];
+
+/** One configured model, by role (hearth/status `models`). */
+export interface RoleModelInfo {
+  role: ModelRole;
+  /** What the user configured: a path, an hf: URI, generated:NAME, or the server (llama-server=URL). */
+  source: string;
+  /** The model's name once loaded ("" before). */
+  name: string;
+  /** The weights' type, e.g. Q8_0 ("" before loading, or where a server does not say). */
+  precision: string;
+  /** Secondary models load on first use and unload after an idle time; a draft follows the completion model. */
+  state: "unloaded" | "loading" | "ready" | "failed";
+  /** Weights plus KV caches while loaded; 0 when unloaded or remote; null for a draft (counted in the completion model's). */
+  memoryBytes: number | null;
+  /** Why the last load failed (with what to do), while it stays failed; null otherwise. */
+  error: string | null;
+}
+
 export interface WorkspaceInfo {
   workspaceId: string;
   folders: string[];
@@ -364,6 +400,8 @@ export interface StatusResult {
   model: ModelInfo;
   modelState: ModelState;
   memory: MemoryInfo;
+  /** Every configured model by role: the completion model first, then chat, next-edit and draft where set. */
+  models: RoleModelInfo[];
   workspaces: WorkspaceInfo[];
   /** Null until the model is loaded, or when persistence is off. */
   kvCache: KvCacheInfo | null;
@@ -382,6 +420,8 @@ export const StatusRequest = new RequestType0<StatusResult, void>("hearth/status
 /** Sent to every client while a model is downloading or loading; also written to the daemon's stderr. */
 export interface ModelProgressParams {
   source: string;
+  /** The role whose model this is; absent: the completion model. */
+  role?: ModelRole;
   phase: "download" | "load" | "ready" | "failed";
   /** 0..1 when known. */
   progress: number | null;
@@ -554,6 +594,7 @@ export const HEARTH_ERRORS = {
   HEARTH_ERR_DERIVE_FAILED: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "Deriving a precision variant from the model file failed." },
   HEARTH_ERR_NO_DRAFT_MODEL: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "Draft speculation was asked for and no draft model is configured or found." },
   HEARTH_ERR_DRAFT_VOCABULARY: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "The draft model's vocabulary differs from the target model's." },
+  HEARTH_ERR_MODEL_OVER_BUDGET: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "A chat or next-edit model would not fit in the memory budget beside the models already loaded." },
   HEARTH_ERR_NO_FIM: { rpcCode: ErrorCodes.NoFimSupport, meaning: "The model (or server) cannot fill in the middle, or its FIM format is unknown." },
   HEARTH_ERR_UNKNOWN_VARIANT: { rpcCode: ErrorCodes.UnknownVariant, meaning: "hearth/precision/set named a variant this model does not have." },
   HEARTH_ERR_KV_TYPE_UNSUPPORTED: { rpcCode: ErrorCodes.UnsupportedKvCacheType, meaning: "hearth/precision/set asked for a KV cache type this model or device cannot use." },

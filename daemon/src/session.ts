@@ -47,6 +47,7 @@ import * as validate from "./validate.js";
 import { requestMetrics } from "./pipeline/metrics.js";
 import { fileNameOf, type Workspace } from "./workspace.js";
 import type { WorkspaceRegistry } from "./workspaces.js";
+import type { ModelRoles } from "./roles.js";
 
 export interface SessionServices {
   version: string;
@@ -60,6 +61,8 @@ export interface SessionServices {
   log(message: string): void;
   /** Precision switching: the local engine's; null for a backend that can't. */
   precision: PrecisionControl | null;
+  /** The models by role: which pipeline serves completions, explanations and next edits. */
+  roles: ModelRoles;
 }
 
 
@@ -235,12 +238,13 @@ export class Session {
     const ring = workspace.ring;
     const input = { workspaceId: workspace.id, text, cursorOffset, documentUri: uri, mode: p.hearth?.mode, languageId: document.languageId, fileName: workspace.pathOf(uri), repoName: workspace.repoName };
     const version = document.version;
+    const pipeline = await this.services.roles.pipelineFor("completion");
     // At idle the prompt is laid out anew (lines typed since move above the suffix, new
     // context chunks join the head) and evaluated, off the next keystroke's path. Only while
     // the document is as this request saw it: a later request lays out its own.
     const warm = async (signal: AbortSignal): Promise<number> => {
       if (this.documents.get(uri)?.version !== version) return 0;
-      return this.services.backend.pipeline.warmUp({ ...input, chunks: ring.chunksFor(uri), signal });
+      return pipeline.warmUp({ ...input, chunks: ring.chunksFor(uri), signal });
     };
     const outcome = await this.runJob(
       "completion",
@@ -249,7 +253,7 @@ export class Session {
       p.workDoneToken,
       p.partialResultToken,
       (handle, hooks) =>
-        this.services.backend.pipeline.complete({ ...input, chunks: ring.chunksFor(uri), maxTokens: p.hearth?.maxTokens ?? Defaults.completionMaxTokens, signal: handle.signal, ...hooks }),
+        pipeline.complete({ ...input, chunks: ring.chunksFor(uri), maxTokens: p.hearth?.maxTokens ?? Defaults.completionMaxTokens, signal: handle.signal, ...hooks }),
       warm,
     );
     const cursor = p.position;
@@ -265,8 +269,10 @@ export class Session {
     const code = document.text.slice(offsetAt(document.text, p.range.start), offsetAt(document.text, p.range.end));
     if (code.trim().length === 0) throw validate.emptyRange();
     const fileName = fileNameOf(document.uri);
+    // The chat model where one is set (loaded now if it is not), else the completion model, and the result says which.
+    const { pipeline, servedBy } = await this.services.roles.serve("chat");
     const outcome = await this.runJob("explain", null, token, p.workDoneToken, p.partialResultToken, (handle, hooks) =>
-      this.services.backend.pipeline.explain({
+      pipeline.explain({
         code,
         languageId: document.languageId,
         fileName,
@@ -275,7 +281,8 @@ export class Session {
         ...hooks,
       }),
     );
-    return { markdown: outcome.result.text, metrics: outcome.metrics };
+    // The model's own name, learned once it served (a request may have waited for its load).
+    return { markdown: outcome.result.text, metrics: outcome.metrics, servedBy: { ...servedBy, model: outcome.metrics.model ?? servedBy.model } };
   }
 
   /** What the backend can't do answers a typed error that says so, instead of failing somewhere inside it. */

@@ -50,6 +50,20 @@ export class Config {
     return this.get("model.draft", "").trim();
   }
 
+  /** The chat (explanations) and next-edit models; empty for none of their own. */
+  get chatModel(): string {
+    return this.get("model.chat", "").trim();
+  }
+
+  get nextEditModel(): string {
+    return this.get("model.nextEdit", "").trim();
+  }
+
+  get modelIdleUnloadSeconds(): number {
+    const option = serveOptions["model-idle-unload-s"];
+    return clampTo(this.get("model.idleUnloadSeconds", option.default), option);
+  }
+
   get contextSize(): number {
     return clampTo(this.get("model.contextSize", serveOptions.ctx.default), serveOptions.ctx);
   }

@@ -76,6 +76,9 @@ export class DaemonLauncher {
     if (this.config.remoteModel !== "") add("--remote-model", this.config.remoteModel, "hearth.remote.model");
     if (this.config.modelPath !== "") add("--model", this.config.modelPath, "hearth.model.path");
     if (this.config.draftModel !== "") add("--draft", this.config.draftModel, "hearth.model.draft");
+    if (this.config.chatModel !== "") add("--chat-model", this.config.chatModel, "hearth.model.chat");
+    if (this.config.nextEditModel !== "") add("--next-edit-model", this.config.nextEditModel, "hearth.model.nextEdit");
+    if (this.config.modelIdleUnloadSeconds !== 600) add("--model-idle-unload-s", String(this.config.modelIdleUnloadSeconds), "hearth.model.idleUnloadSeconds");
     if (this.config.contextSize !== 4096) add("--ctx", String(this.config.contextSize), "hearth.model.contextSize");
     if (this.config.memoryBudgetMB > 0) add("--memory-budget-mb", String(this.config.memoryBudgetMB), "hearth.daemon.memoryBudgetMB");
     if (this.config.gpu !== "auto") add("--gpu", this.config.gpu, "hearth.daemon.gpu");

@@ -139,6 +139,9 @@ describe("daemon completion and explanation", function () {
     );
     assert.equal(result.metrics.kind, "explain");
     assert.ok(result.metrics.generatedTokens > 0);
+    // No chat model is set: the completion model explains, and the result says so.
+    assert.deepEqual(result.servedBy, { role: "completion", model: "hearth-tiny-target", fallback: true });
+    assert.equal(result.metrics.model, "hearth-tiny-target");
     assert.ok(deltas.length > 0, "text arrived as partial results");
     assert.equal(deltas.join("").trim(), result.markdown);
   });

@@ -18,6 +18,7 @@ const base: StatusResult = {
   clients: 1,
   idle: { passes: 0, warmedTokens: 0 },
   recentRequests: [],
+  models: [],
 };
 const failed = (modelState: ModelState, over: Partial<StatusResult> = {}): StatusResult => ({ ...base, ...over, modelState });
 const context = { configuredBackend: "local" };

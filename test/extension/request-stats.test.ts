@@ -23,6 +23,7 @@ function metrics(over: Partial<RequestMetrics> = {}): RequestMetrics {
     draftTokens: 0,
     acceptedTokens: 0,
     promptLayout: "held",
+    model: "tiny-target",
     finishedAt: "2025-01-01T00:00:00.000Z",
     ...over,
   };

@@ -14,6 +14,7 @@ const daemon: StatusResult = {
   model: { source: "generated:tiny-target", path: "/m.gguf", name: "tiny-target", precision: "Q8_0", kvCacheType: "f16", flashAttention: false, variant: "Q8_0", contextSize: 4096, fim: true, fimTemplate: "qwen", draft: null },
   modelState: { state: "ready" },
   memory: { modelBytes: 3 * 1024 ** 2, kvBytes: 1024 ** 2, vramUsedBytes: 0, vramFreeBytes: 0, vramTotalBytes: 0, ramUsedBytes: 1024 ** 3, ramFreeBytes: 1024 ** 3, ramTotalBytes: 2 * 1024 ** 3, daemonRssBytes: 200 * 1024 ** 2 },
+  models: [{ role: "completion", source: "generated:tiny-target", name: "tiny-target", precision: "Q8_0", state: "ready", memoryBytes: 4 * 1024 ** 2, error: null }],
   workspaces: [],
   kvCache: null,
   clients: 1,
@@ -29,7 +30,7 @@ describe("statusView", () => {
   it("names Hearth and the model with its memory before the first completion, then the latency", () => {
     assert.equal(statusView(input()).text, "$(flame) Hearth: tiny-target Q8_0 · 4.00 MB RAM");
     const stats = new RequestStats();
-    stats.recordCompletion(42, { requestId: 1, kind: "completion", workspaceId: "w", promptTokens: 10, reusedTokens: 5, evaluatedTokens: 5, generatedTokens: 3, tokensAfterCancel: 0, queueMs: 0, prefillMs: 1, firstTokenMs: 10, decodeMs: 28, totalMs: 40, stopReason: "eos", draftTokens: 0, acceptedTokens: 0, promptLayout: "fresh", finishedAt: "" });
+    stats.recordCompletion(42, { requestId: 1, kind: "completion", workspaceId: "w", promptTokens: 10, reusedTokens: 5, evaluatedTokens: 5, generatedTokens: 3, tokensAfterCancel: 0, queueMs: 0, prefillMs: 1, firstTokenMs: 10, decodeMs: 28, totalMs: 40, stopReason: "eos", draftTokens: 0, acceptedTokens: 0, promptLayout: "fresh", model: "tiny-target", finishedAt: "" });
     const view = statusView(input({ stats: stats.snapshot(), generating: true }));
     assert.equal(view.text, "$(loading~spin) Hearth: tiny-target Q8_0 · 42 ms · 4.00 MB RAM");
     for (const part of ["tiny-target · Q8_0 · KV f16", "Latency: last 42 ms", "Memory: 4.00 MB RAM"]) assert.ok(view.tooltip.includes(part), `${part} in ${view.tooltip}`);
@@ -41,7 +42,7 @@ describe("statusView", () => {
 
   it("starts its figures afresh after a reset (a restart or another backend)", () => {
     const stats = new RequestStats();
-    stats.recordCompletion(42, { requestId: 1, kind: "completion", workspaceId: "w", promptTokens: 10, reusedTokens: 5, evaluatedTokens: 5, generatedTokens: 3, tokensAfterCancel: 0, queueMs: 0, prefillMs: 1, firstTokenMs: 10, decodeMs: 28, totalMs: 40, stopReason: "eos", draftTokens: 0, acceptedTokens: 0, promptLayout: "fresh", finishedAt: "" });
+    stats.recordCompletion(42, { requestId: 1, kind: "completion", workspaceId: "w", promptTokens: 10, reusedTokens: 5, evaluatedTokens: 5, generatedTokens: 3, tokensAfterCancel: 0, queueMs: 0, prefillMs: 1, firstTokenMs: 10, decodeMs: 28, totalMs: 40, stopReason: "eos", draftTokens: 0, acceptedTokens: 0, promptLayout: "fresh", model: "tiny-target", finishedAt: "" });
     stats.reset();
     assert.equal(statusView(input({ stats: stats.snapshot() })).text, "$(flame) Hearth: tiny-target Q8_0 · 4.00 MB RAM");
     assert.equal(stats.snapshot().completions, 0);
@@ -78,6 +79,18 @@ describe("statusView", () => {
     assert.ok(failed.tooltip.includes("hearth.model.path") && !failed.tooltip.includes("--model"), failed.tooltip);
     const missing = statusView(input({ daemon: { ...daemon, modelState: { state: "failed", message: "Model file /m.gguf does not exist.", hint: "Check the path given to --model.", code: "HEARTH_ERR_MODEL_NOT_FOUND" } } }));
     assert.equal(missing.text, "$(error) Hearth: model not found");
+  });
+
+  it("lists the chat and next-edit models in the tooltip, with their state and memory", () => {
+    const models: StatusResult["models"] = [
+      ...daemon.models,
+      { role: "chat", source: "generated:tiny-chat", name: "hearth-tiny-chat", precision: "Q8_0", state: "ready", memoryBytes: 2 * 1024 ** 2, error: null },
+      { role: "nextEdit", source: "/models/nes.gguf", name: "", precision: "", state: "unloaded", memoryBytes: 0, error: null },
+    ];
+    const tooltip = statusView(input({ daemon: { ...daemon, models } })).tooltip;
+    assert.match(tooltip, /Chat model: hearth-tiny-chat · ready · 2\.00 MB/);
+    assert.match(tooltip, /Next-edit model: \/models\/nes\.gguf · unloaded\n/);
+    assert.doesNotMatch(statusView(input()).tooltip, /Chat model/, "no line for a role without a model");
   });
 
   it("shows the pause", () => {

@@ -95,6 +95,6 @@ export function formatMetrics(m: RequestMetrics): string {
   const first = m.firstTokenMs === null ? "-" : `${m.firstTokenMs} ms`;
   return (
     `${m.kind} #${m.requestId}: prompt ${m.promptTokens} tokens (reused ${m.reusedTokens}, evaluated ${m.evaluatedTokens}), ` +
-    `generated ${m.generatedTokens}; queue ${m.queueMs} ms, prefill ${m.prefillMs} ms, first token ${first}, total ${m.totalMs} ms; stop: ${m.stopReason}`
+    `generated ${m.generatedTokens}; queue ${m.queueMs} ms, prefill ${m.prefillMs} ms, first token ${first}, total ${m.totalMs} ms; stop: ${m.stopReason}${m.model ? `; model ${m.model}` : ""}`
   );
 }

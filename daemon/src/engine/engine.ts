@@ -4,9 +4,10 @@
  * `complete` and `explain`; loading happens once at start-up, in the background, so that
  * clients can connect and watch its progress.
  */
+import { stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { getLlama, getModuleVersion, LlamaLogLevel, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import { getModuleVersion, readGgufFileInfo, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { HearthError } from "../errors.js";
 import { ErrorCodes, type BackendInfo, type DeviceKind, type KvCacheInfo, type KvCacheType, type MemoryInfo, type ModelInfo, type ModelState } from "../protocol.js";
 import type { ExplainMessages } from "../prompt/explain-prompt.js";
@@ -20,7 +21,8 @@ import { Pipeline } from "../pipeline/pipeline.js";
 import { flashAttentionFor } from "./attention.js";
 import { generate } from "./generate.js";
 import { PrefillChunker } from "../pipeline/prefill-chunk.js";
-import { kvCacheBytes, memorySnapshot, modelShape, type ModelShape } from "./memory.js";
+import { kvCacheBytes, memorySnapshot, modelShape, modelShapeOf, trainedContextOf, type ModelShape } from "./memory.js";
+import { acquireLlama, releaseLlama } from "./runtime.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
 import { CALIBRATION_TEXT, CALIBRATION_TOKENS, PrefillBudget } from "../prompt/prefill-budget.js";
 import { quantTagOf } from "./precision/variants.js";
@@ -59,6 +61,11 @@ export interface EngineOptions {
   draftModelSource?: string | null;
   /** The FIM format: detected from the model's special tokens ("auto", the default) or a family by name. */
   fimTemplate?: FimTemplateChoice;
+  /**
+   * Asked before the weights load, with the bytes the model will need (its file and its KV
+   * caches): throws (a typed error) to refuse a model the memory left can't hold.
+   */
+  admit?: (needBytes: number) => Promise<void>;
 }
 
 /** Explanations' speculation gate and recent text, apart from every workspace's. */
@@ -158,9 +165,9 @@ export class Engine implements InferenceBackend {
         report(phase, progress, message);
       },
     });
+    if (this.options.admit) await this.options.admit(await this.estimateNeed(modelPath));
     report("load", null, `Loading ${modelPath}`);
-    const gpu = this.options.gpu === "off" ? false : this.options.gpu;
-    this.llama ??= await getLlama({ gpu, build: "never", logLevel: LlamaLogLevel.error, maxThreads: this.options.threads });
+    this.llama ??= await acquireLlama({ gpu: this.options.gpu, threads: this.options.threads });
     const llama = this.llama;
     const model = await llama.loadModel({
       modelPath,
@@ -226,6 +233,14 @@ export class Engine implements InferenceBackend {
     if (this.selection.source === this.options.modelSource) this.family = { source: this.options.modelSource, path: modelPath, precision: this.loaded.precision };
     this.modelState = { state: "ready" };
     report("load", 1, `Model ready: ${path.basename(modelPath)} on ${this.deviceKind()}`);
+  }
+
+  /** What loading the file will take, before loading it: the file (the weights) and the KV caches of its sequences. */
+  private async estimateNeed(modelPath: string): Promise<number> {
+    const info = await readGgufFileInfo(modelPath, { readTensorInfo: false, sourceType: "filesystem" });
+    const contextSize = Math.min(this.options.contextSize, trainedContextOf(info.metadata) ?? this.options.contextSize);
+    const kv = kvCacheBytes(modelShapeOf(info.metadata), contextSize, this.options.maxWorkspaces + 1, this.selection.kvCacheType, this.selection.kvCacheType);
+    return (await stat(modelPath)).size + kv;
   }
 
   private newPrefillChunker(): PrefillChunker {
@@ -374,13 +389,13 @@ export class Engine implements InferenceBackend {
 
   /**
    * Live workspace caches: --workspaces, fewer when the memory budget can't hold that many
-   * (each sequence allocates the whole context), never fewer than one.
+   * beside the weights (each sequence allocates the whole context), never fewer than one.
    */
   private workspaceSlots(model: LlamaModel, contextSize: number): number {
     const budget = this.options.memoryBudgetBytes ?? 0;
     if (budget <= 0) return this.options.maxWorkspaces;
     const perSequence = kvCacheBytes(modelShape(model), contextSize, 1, this.selection.kvCacheType, this.selection.kvCacheType);
-    const fits = Math.max(1, Math.floor(budget / perSequence) - 1);
+    const fits = Math.max(1, Math.floor(Math.max(0, budget - model.size) / perSequence) - 1);
     if (fits < this.options.maxWorkspaces) this.log(`memory budget ${budget} bytes holds ${fits} workspace cache(s) of ${perSequence} bytes (plus one for explanations)`);
     return Math.min(this.options.maxWorkspaces, fits);
   }
@@ -486,8 +501,9 @@ export class Engine implements InferenceBackend {
     this.loadAbort.abort();
     await this.readyPromise;
     await this.unload();
-    await this.llama?.dispose();
+    const llama = this.llama;
     this.llama = null;
+    if (llama) await releaseLlama(llama);
   }
 }
 

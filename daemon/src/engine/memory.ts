@@ -4,7 +4,7 @@
  * the full context size.
  */
 import os from "node:os";
-import type { Llama, LlamaModel } from "node-llama-cpp";
+import type { GgufMetadata, Llama, LlamaModel } from "node-llama-cpp";
 import type { MemoryInfo } from "../protocol.js";
 
 /** Bytes per element of the KV cache types Hearth offers (block formats averaged per element). */
@@ -25,8 +25,13 @@ function numberAt(metadata: Record<string, unknown>, key: string): number | unde
 }
 
 export function modelShape(model: LlamaModel): ModelShape {
-  const metadata = model.fileInfo.metadata as unknown as Record<string, Record<string, unknown>>;
-  const arch = String(model.fileInfo.metadata.general.architecture);
+  return modelShapeOf(model.fileInfo.metadata);
+}
+
+/** The shape from a GGUF's metadata (a loaded model's, or one read from the file before loading it). */
+export function modelShapeOf(ggufMetadata: GgufMetadata): ModelShape {
+  const metadata = ggufMetadata as unknown as Record<string, Record<string, unknown>>;
+  const arch = String(ggufMetadata.general.architecture);
   const archMeta = metadata[arch] ?? {};
   const attention = (archMeta.attention ?? {}) as Record<string, unknown>;
   const embedding = numberAt(archMeta, "embedding_length") ?? 0;
@@ -41,6 +46,12 @@ export function modelShape(model: LlamaModel): ModelShape {
     keyLength: numberAt(attention, "key_length") ?? headDim,
     valueLength: numberAt(attention, "value_length") ?? headDim,
   };
+}
+
+/** The context the model was trained for, from its GGUF metadata (null when it doesn't say). */
+export function trainedContextOf(ggufMetadata: GgufMetadata): number | null {
+  const metadata = ggufMetadata as unknown as Record<string, Record<string, unknown>>;
+  return numberAt(metadata[String(ggufMetadata.general.architecture)] ?? {}, "context_length") ?? null;
 }
 
 export function kvCacheBytes(shape: ModelShape, contextSize: number, sequences: number, keyType = "f16", valueType = "f16"): number {

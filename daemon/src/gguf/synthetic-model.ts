@@ -85,6 +85,20 @@ export const SYNTHETIC_MODEL_PRESETS = {
     ropeFreqBase: 10000,
     rmsNormEpsilon: 1e-6,
   },
+  // The chat role's model in tests (an explaining model beside the completion model): its
+  // own name and shape, the same ChatML template every generated model carries.
+  "tiny-chat": {
+    name: "hearth-tiny-chat",
+    contextLength: 4096,
+    embeddingLength: 64,
+    blockCount: 3,
+    feedForwardLength: 192,
+    headCount: 4,
+    headCountKv: 2,
+    vocabSize: TINY_VOCAB_SIZE,
+    ropeFreqBase: 10000,
+    rmsNormEpsilon: 1e-6,
+  },
   // Qwen2.5-Coder shapes (without Qwen2's attention biases) on Qwen2.5-Coder's
   // real tokenizer, for realistic token counts, memory and speed; hundreds of
   // MB each, never built in unit tests.

@@ -37,6 +37,7 @@ export function requestMetrics(record: RequestRecord, result: GenerationOutcome)
     draftTokens: result.draftTokens,
     acceptedTokens: result.acceptedTokens,
     promptLayout: result.promptLayout,
+    model: result.model ?? null,
     finishedAt: new Date().toISOString(),
   };
 }

@@ -190,7 +190,10 @@ export class ExplainController implements vscode.Disposable {
       panel.render(result.markdown, true);
       const m = result.metrics;
       // The decode rate counts from the first token on, so it is said after it, not beside the total.
-      const summary = `${m.generatedTokens} tokens in ${formatMs(m.totalMs)}: the first after ${formatMs(m.firstTokenMs)}, then ${formatRate(decodeRate(m))}`;
+      // Older daemons say nothing of who served; a fallback names the setting that gives explanations a chat model.
+      const served = (result as Partial<ExplainResult>).servedBy;
+      const by = served === undefined ? "" : served.fallback ? ` · explained by the completion model ${served.model}: set “hearth.model.chat” to a chat model for better explanations` : ` · ${served.model}`;
+      const summary = `${m.generatedTokens} tokens in ${formatMs(m.totalMs)}: the first after ${formatMs(m.firstTokenMs)}, then ${formatRate(decodeRate(m))}${by}`;
       panel.status(summary, false);
       this.remember(title, subtitle, result.markdown, summary);
       return { status: "done", markdown: result.markdown, deltas, lines };

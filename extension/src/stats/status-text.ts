@@ -101,6 +101,10 @@ function tooltipOf(input: StatusInput): string {
     lines.push(backend ? `**Hearth** · ${modelLabel(daemon)} on ${backend.kind} at ${backend.url ?? "?"}` : `**Hearth** · ${m.name || m.source} · ${m.precision}${m.kvCacheType ? ` · KV ${m.kvCacheType}` : ""}`, "");
     const problem = problemOf(daemon, { configuredBackend: "" });
     if (problem) lines.push(problem.message, "");
+    // Older daemons list no models by role.
+    for (const role of ((daemon as { models?: StatusResult["models"] }).models ?? []).filter((r) => r.role === "chat" || r.role === "nextEdit")) {
+      lines.push(`${role.role === "chat" ? "Chat" : "Next-edit"} model: ${role.name || role.source} · ${role.state}${role.memoryBytes ? ` · ${formatBytes(role.memoryBytes)}` : ""}`, "");
+    }
     if (stats.lastLatencyMs !== null) lines.push(`Latency: last ${formatMs(stats.lastLatencyMs)}, median ${formatMs(stats.medianLatencyMs)}`, "");
     if (!backend && daemon.modelState.state === "ready") lines.push(`Memory: ${memoryLabel(daemon)}`, "");
     if (input.paused) lines.push("Completions are paused.", "");

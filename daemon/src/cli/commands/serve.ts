@@ -1,7 +1,7 @@
 import path from "node:path";
 import { runDaemon } from "../../daemon.js";
 import { hearthHome } from "../../discovery.js";
-import { defaultThreadCount, parseBackendChoice, readApiKey, type BackendChoice } from "../../backends.js";
+import { defaultThreadCount, parseBackendChoice, parseRoleChoice, readApiKey, type BackendChoice, type RoleModelChoice } from "../../backends.js";
 import { isOneOf, serveOptions, serveOptionsHelp, type ChoiceOption, type IntegerOption, type ServeOption, type TextOption } from "../../options.js";
 import type { FimTemplateChoice } from "../../prompt/fim-format.js";
 import { intFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from "../../args.js";
@@ -48,9 +48,13 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const fimTemplate: FimTemplateChoice = choice(args, serveOptions["fim-template"], "auto");
   let backend: BackendChoice;
   let apiKey: string | null;
+  let chatModel: RoleModelChoice | null;
+  let nextEditModel: RoleModelChoice | null;
   try {
     backend = parseBackendChoice(text(args, serveOptions.backend));
     apiKey = readApiKey(stringFlag(args, "api-key-file") ?? null);
+    chatModel = parseRoleChoice({ model: "chat-model", backend: "chat-backend" }, stringFlag(args, "chat-model"), stringFlag(args, "chat-backend"));
+    nextEditModel = parseRoleChoice({ model: "next-edit-model", backend: "next-edit-backend" }, stringFlag(args, "next-edit-model"), stringFlag(args, "next-edit-backend"));
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
@@ -78,6 +82,9 @@ export async function serve(argv: readonly string[]): Promise<number> {
     speculation: spec,
     draftModelSource: draft,
     fimTemplate,
+    chatModel,
+    nextEditModel,
+    modelIdleUnloadMs: integer(args, o["model-idle-unload-s"]),
   });
   // Everything is saved and closed by now, but node-llama-cpp's native side can hold the
   // event loop open after its objects are disposed (seen after a generation): exit outright.

@@ -14,6 +14,13 @@ Options:
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
+function formatRoleModel(m: StatusResult["models"][number]): string {
+  const name = m.name !== "" ? `${m.name}${m.precision ? ` ${m.precision}` : ""}` : m.source;
+  const memory = m.memoryBytes === null ? "memory counted with the completion model" : m.memoryBytes > 0 ? mib(m.memoryBytes) : "no memory held here";
+  return `  ${m.role}: ${name}, ${m.state}, ${memory}${m.name !== "" && m.name !== m.source ? ` (${m.source})` : ""}${m.error ? `
+    ${m.error}` : ""}`;
+}
+
 export function formatStatus(s: StatusResult): string {
   const shape = s.backend.kind === "local" ? `${s.model.precision}, KV ${s.model.kvCacheType}, flash attention ${s.model.flashAttention === "auto" ? "auto" : s.model.flashAttention ? "on" : "off"}, ctx ${s.model.contextSize}` : `${s.model.precision ? `${s.model.precision}, ` : ""}ctx ${s.model.contextSize}, FIM ${s.model.fimTemplate ?? "none"}`;
   const model = s.modelState.state === "ready" ? `${s.model.name} (${shape})` : s.modelState.state === "failed" ? `failed: ${s.modelState.message} ${s.modelState.hint}` : `loading ${s.model.source}`;
@@ -24,6 +31,8 @@ export function formatStatus(s: StatusResult): string {
       : `engine: ${s.backend.kind} at ${s.backend.url}${s.backend.reachable ? "" : " (unreachable)"}, model ${s.backend.serverModel ?? "?"}, ${s.backend.slots ?? "no"} slots, server cache ${s.backend.serverCache ? `${s.backend.serverCache.cachedPromptTokens} prompt tokens reused, ${s.backend.serverCache.evaluatedPromptTokens} evaluated` : "remote"}, last request ${s.backend.lastLatencyMs === null ? "-" : `${Math.round(s.backend.lastLatencyMs)} ms`}` +
         (s.backend.lastError ? `\n  last error: ${s.backend.lastError}` : ""),
     `model:  ${model}`,
+    // Older daemons send no models list.
+    ...(s.models ?? []).map(formatRoleModel),
     `memory: model ${mib(s.memory.modelBytes)}, KV ${mib(s.memory.kvBytes)}, RAM ${mib(s.memory.ramUsedBytes)} used / ${mib(s.memory.ramFreeBytes)} free` +
       (s.memory.vramTotalBytes > 0 ? `, VRAM ${mib(s.memory.vramUsedBytes)} used / ${mib(s.memory.vramFreeBytes)} free` : ""),
     ...s.workspaces.map((w) => `workspace ${w.workspaceId}: ${w.cachedTokens} cached tokens in ${w.liveDocuments} document(s), ${w.clients} client(s), ${w.folders.join(", ") || "(no folder)"}`),
