@@ -471,7 +471,22 @@ export interface PrecisionVariant {
   estimatedMemoryBytes: number | null;
   /** Decode speed measured on this machine since the daemon started; null until used. */
   tokensPerSecond: number | null;
+  /** What `hearth eval` measured of this variant (kept in the daemon's home); null until evaluated. */
+  accuracy: VariantAccuracy | null;
   current: boolean;
+}
+
+/** A variant's accuracy cost as `hearth eval` measured it. */
+export interface VariantAccuracy {
+  /** Share of tasks whose first line matched the solution. */
+  exactMatchRate: number;
+  /** Share of tasks whose greedy completion equals the reference variant's; null for the reference itself. */
+  agreementRate: number | null;
+  /** The highest-precision variant evaluated beside it (the reference); null when this is it. */
+  reference: string | null;
+  tasks: number;
+  /** When (ISO 8601). */
+  measuredAt: string;
 }
 
 export interface KvCacheTypeInfo {

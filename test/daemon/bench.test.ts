@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -19,7 +19,9 @@ import { summaryProblems, type LatencyStats } from "../../daemon/src/bench/stats
 import { countKeystrokes, formatTrace, parseTrace, type Trace } from "../../daemon/src/bench/trace.js";
 import { typingTraceFromSource } from "../../daemon/src/bench/trace-generator.js";
 import { ensureSyntheticModel, syntheticPresets } from "../../daemon/src/gguf/model-cache.js";
-import { hearthBin, repoRoot, runCli } from "../helpers/daemon-process.js";
+import { accuracyOfReport } from "../../daemon/src/cli/commands/eval.js";
+import { recordAccuracy } from "../../daemon/src/accuracy-record.js";
+import { hearthBin, repoRoot, runCli, startDaemon, tempHome, untilStatus } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
 function shortTrace(): Trace {
@@ -174,7 +176,7 @@ describe("hearth bench", function () {
 describe("hearth eval", function () {
   this.timeout(300_000);
 
-  it("scores the sample tasks per precision variant and compares each with the highest precision", async () => {
+  it("scores the sample tasks per precision variant, compares each with the highest precision, and the precision list of a daemon on that home shows it", async () => {
     const cacheDir = path.join(repoRoot, ".cache", "test-models");
     const spec = syntheticPresets["tiny-target"];
     const f16 = await ensureSyntheticModel(spec, { cacheDir, precision: "F16" });
@@ -203,6 +205,21 @@ describe("hearth eval", function () {
       assert.equal(v.tasks.length, tasks.length);
       assert.equal(v.exactMatches, v.tasks.filter((t) => t.exact).length);
       assert.ok(v.exactMatchRate >= 0 && v.exactMatchRate <= 1);
+    }
+    // What hearth eval keeps in the home, the precision picker of a daemon on that home shows.
+    const home = tempHome();
+    recordAccuracy(home, report.variants.map((v) => ({ source: v.model, precision: v.precision, accuracy: accuracyOfReport(v, report.taskCount) })));
+    assert.equal(statSync(path.join(home, "eval", "accuracy.json")).mode & 0o777, 0o600);
+    const daemon = await startDaemon({ model: q4, home });
+    try {
+      const client = await daemon.connect();
+      await untilStatus(client, "the model", (s) => s.modelState.state === "ready");
+      const current = (await client.precisionList()).variants.find((v) => v.current);
+      assert.equal(current?.id, "Q4_0");
+      assert.deepEqual(current?.accuracy && { agreementRate: current.accuracy.agreementRate, reference: current.accuracy.reference, tasks: current.accuracy.tasks }, { agreementRate: q.agreement.rate, reference: "F16", tasks: tasks.length });
+      client.dispose();
+    } finally {
+      await daemon.stop();
     }
   });
 

@@ -5,6 +5,7 @@
  * typed errors, nothing unloaded), derives the variant if needed, then cancels in-flight
  * requests and reloads between requests.
  */
+import { accuracyOf, readAccuracy } from "../accuracy-record.js";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, renameSync, rmSync } from "node:fs";
@@ -68,6 +69,9 @@ export class PrecisionService {
     const current = engine.modelInfo();
     const kvCacheType = engine.current.kvCacheType;
     const shape = loaded?.shape ?? null;
+    // The accuracy `hearth eval` measured for the configured model's variants, read anew each time (an eval may have run since).
+    const accuracy = readAccuracy(this.options.home);
+    const anchor = engine.familyAnchor()?.source ?? current.source;
     const kvBytes = (type: KvCacheType): number => (shape && loaded ? kvCacheBytes(shape, loaded.contextSize, loaded.sequences, type, type) : 0);
     const loadedBytes = loaded?.modelBytes ?? 0;
     const loadedBits = BITS_PER_WEIGHT[loaded?.precision ?? ""] ?? 8.5;
@@ -79,6 +83,7 @@ export class PrecisionService {
           ...v,
           estimatedMemoryBytes: weights === null ? null : weights + kvBytes(kvCacheType),
           tokensPerSecond: v.available && !v.source.startsWith("generated:") && !v.source.startsWith("hf:") ? engine.measuredSpeed(v.source, kvCacheType) : v.id === current.variant ? engine.measuredSpeed(loaded?.path ?? "", kvCacheType) : null,
+          accuracy: accuracyOf(accuracy, anchor, v.id),
           current: v.id === current.variant,
         };
       }),

@@ -30,15 +30,27 @@ export function variantItems(list: PrecisionListResult): PickItem[] {
       const memory = v.estimatedMemoryBytes === null ? "memory unknown" : `≈${formatBytes(v.estimatedMemoryBytes)}`;
       // A speed is shown once measured (after the variant has run); unmeasured says nothing rather than the same phrase on every row.
       const speed = v.tokensPerSecond === null ? "" : formatRate(v.tokensPerSecond);
+      const accuracy = accuracyText(v);
       const availability = v.available ? (v.fileBytes === null ? "ready" : `${formatBytes(v.fileBytes)} on disk`) : v.origin === "hf" ? "downloaded when chosen" : "made on this machine when chosen";
       return {
         label: `${v.current ? "$(check) " : ""}${v.id}`,
-        description: [memory, speed, v.current ? "current" : ""].filter(Boolean).join(" · "),
+        description: [memory, speed, accuracy, v.current ? "current" : ""].filter(Boolean).join(" · "),
         detail: `${ORIGIN[v.origin]} · ${availability} · ${v.source}`,
         value: v.id,
         enabled: true,
       };
     });
+}
+
+/**
+ * What `hearth eval` measured, once it has run: how often the variant's greedy completion is
+ * the reference's (its accuracy cost), or for the reference itself its exact-match rate.
+ */
+function accuracyText(v: PrecisionVariant): string {
+  const a = v.accuracy;
+  if (!a) return "";
+  const pct = (rate: number): string => `${Math.round(100 * rate)}%`;
+  return a.agreementRate !== null && a.reference !== null ? `same as ${a.reference} on ${pct(a.agreementRate)} of ${a.tasks} tasks` : `${pct(a.exactMatchRate)} exact on ${a.tasks} tasks`;
 }
 
 /** KV cache types with the memory each needs; the current one marked, unusable ones saying why. */

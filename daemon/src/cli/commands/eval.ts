@@ -4,6 +4,10 @@ import { parseGenerated, type HearthConfigSpec } from "../../bench/bench-config.
 import { loadEvalTasks, renderEvalMarkdown, runEval } from "../../bench/eval-run.js";
 import { takeRepeated } from "../../bench/repeated-flags.js";
 import { intFlag, parseArgs, stringFlag, UsageError } from "../../args.js";
+import { recordAccuracy } from "../../accuracy-record.js";
+import { hearthHome } from "../../discovery.js";
+import type { EvalVariantReport } from "../../bench/eval-run.js";
+import type { VariantAccuracy } from "../../protocol.js";
 import { entryScript } from "../common.js";
 
 export const evalHelp = `Usage: hearth eval FILE.jsonl [options]
@@ -70,6 +74,16 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   }
+  // Kept in the daemon's home: the precision picker shows each variant's accuracy cost from it.
+  recordAccuracy(
+    hearthHome(),
+    report.variants.map((v) => ({ source: v.model, precision: v.precision, accuracy: accuracyOfReport(v, report.taskCount) })),
+  );
   process.stdout.write(renderEvalMarkdown(report));
   return 0;
+}
+
+/** One variant's line of the report as the precision picker shows it. */
+export function accuracyOfReport(v: EvalVariantReport, tasks: number): VariantAccuracy {
+  return { exactMatchRate: v.exactMatchRate, agreementRate: v.agreement?.rate ?? null, reference: v.agreement?.reference ?? null, tasks, measuredAt: new Date().toISOString() };
 }

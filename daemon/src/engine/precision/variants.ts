@@ -26,7 +26,7 @@ const HF_TAGS = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0"] as const;
 
 const TAG_PATTERN = new RegExp(`(^|[-_.])(${QUANT_TAGS.join("|")})(?=[-_.]|$)`, "i");
 
-export type BaseVariant = Omit<PrecisionVariant, "estimatedMemoryBytes" | "tokensPerSecond" | "current">;
+export type BaseVariant = Omit<PrecisionVariant, "estimatedMemoryBytes" | "tokensPerSecond" | "accuracy" | "current">;
 
 export function quantTagOf(name: string): string | null {
   const match = TAG_PATTERN.exec(name);
