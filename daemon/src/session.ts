@@ -65,7 +65,6 @@ export interface SessionServices {
   roles: ModelRoles;
 }
 
-
 export class Session {
   private readonly connection: MessageConnection;
   private readonly documents = new DocumentStore();
