@@ -28,6 +28,12 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 /** hf:user/repo, hf:user/repo:TAG or hf:user/repo/path/file.gguf (the forms node-llama-cpp and llama.cpp accept). */
 export const HF_URI = /^hf:([A-Za-z0-9][A-Za-z0-9._-]*)\/([A-Za-z0-9][A-Za-z0-9._-]*)(?::([A-Za-z0-9._-]+)|\/((?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]+\.gguf))?$/;
+/** An hf: URI whose file path has no "." or ".." segment. */
+export function isHfUri(uri: string): boolean {
+  const match = HF_URI.exec(uri);
+  return match !== null && !(match[4] ?? "").split("/").some((part) => part === "." || part === "..");
+}
+
 const MAX_MODEL_BYTES = 2 ** 50;
 
 type Check = (condition: boolean, what: string) => void;
@@ -51,7 +57,7 @@ function nonEmptyString(value: unknown, max = 500): value is string {
 }
 
 function isModelUri(uri: string): boolean {
-  if (HF_URI.test(uri)) return true;
+  if (isHfUri(uri)) return true;
   try {
     return new URL(uri).protocol === "https:";
   } catch {

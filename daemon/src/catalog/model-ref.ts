@@ -4,7 +4,7 @@
  * HF_ENDPOINT replaces with a mirror, as Hugging Face's own tools and llama.cpp do.
  */
 import { createHash } from "node:crypto";
-import { findCatalogModel, HF_URI, looksLikeCatalogName, type CatalogData, type CatalogModel } from "./catalog.js";
+import { findCatalogModel, HF_URI, isHfUri, looksLikeCatalogName, type CatalogData, type CatalogModel } from "./catalog.js";
 import { DownloadError } from "./download-error.js";
 
 export const DEFAULT_HF_ENDPOINT = "https://huggingface.co/";
@@ -44,7 +44,7 @@ export interface HfParts {
 }
 
 export function parseHfUri(uri: string): HfParts | null {
-  const match = HF_URI.exec(uri);
+  const match = isHfUri(uri) ? HF_URI.exec(uri) : null;
   if (!match) return null;
   const [, user, repo, tag, file] = match as unknown as [string, string, string, string | undefined, string | undefined];
   return { user, repo, ...(file !== undefined ? { file } : {}), tag: tag ?? "latest" };
