@@ -46,6 +46,20 @@ describe("hearth pull / models / rm", function () {
     rmSync(home, { recursive: true, force: true });
   });
 
+  it("lists models, pull and rm in hearth --help, each with its own --help, and refuses a name it cannot fetch", async () => {
+    const help = await runCli(["--help"]);
+    for (const command of ["models", "pull", "rm"]) {
+      assert.match(help.stdout, new RegExp(`^  ${command} `, "m"));
+      const own = await runCli([command, "--help"]);
+      assert.equal(own.code, 0, command);
+      assert.match(own.stdout, new RegExp(`Usage: hearth ${command}`));
+    }
+    const unknown = await runCli(["pull", "no-such-model"], env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /"no-such-model" is no model of the catalog.*Run `hearth models`/);
+    assert.equal((await runCli(["pull"], env)).code, 2);
+  });
+
   it("pulls an hf: URI through HF_ENDPOINT with a plain progress line per 10%, into a private 0600 file", async () => {
     server.serve("org", "tiny-GGUF", "tiny-q8_0.gguf", model);
     const result = await runCli(["pull", "hf:org/tiny-GGUF/tiny-q8_0.gguf"], env);

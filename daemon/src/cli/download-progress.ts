@@ -31,7 +31,8 @@ export interface ProgressPrinter {
 
 export function progressPrinter(out: NodeJS.WritableStream & { isTTY?: boolean }, label: string, now: () => number = Date.now): ProgressPrinter {
   const tty = out.isTTY === true;
-  const started = now();
+  // Speed counts from the first report: what a resumed download already had is not this run's.
+  let started = 0;
   let firstBytes: number | null = null;
   let lastDraw = 0;
   let lastTenth = -1;
@@ -39,7 +40,10 @@ export function progressPrinter(out: NodeJS.WritableStream & { isTTY?: boolean }
   let drawn = false;
 
   const describe = (p: DownloadProgress): string => {
-    firstBytes ??= p.receivedBytes;
+    if (firstBytes === null) {
+      firstBytes = p.receivedBytes;
+      started = now();
+    }
     const seconds = Math.max((now() - started) / 1000, 1e-3);
     const rate = (p.receivedBytes - firstBytes) / seconds;
     const speed = `${(rate / MB).toFixed(1)} MB/s`;

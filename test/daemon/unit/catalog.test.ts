@@ -1,12 +1,13 @@
 /** The model catalog as data: the built-in one is well-formed, the validator refuses what is not, tiers pick by hardware. */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CatalogError, loadCatalog, memoryNeeded, MODEL_ROLES, parseCatalog, recommendTier, type CatalogData, type MachineMemory } from "../../../daemon/src/catalog/catalog.js";
 import { DownloadError } from "../../../daemon/src/catalog/download-error.js";
 import { huggingFaceEndpoint, resolveModelRef, storeFileName } from "../../../daemon/src/catalog/model-ref.js";
 import { BUILT_IN_CATALOG } from "../../../daemon/src/catalog/models-data.js";
+import { packageRoot } from "../../../daemon/src/version.js";
 
 const GiB = 1024 ** 3;
 const clone = (): { models: Array<Record<string, unknown>>; tiers: Array<Record<string, unknown>> } => JSON.parse(JSON.stringify(BUILT_IN_CATALOG)) as never;
@@ -43,6 +44,12 @@ describe("model catalog", () => {
     const tierDrafts = new Set(catalog.tiers.map((t) => t.models.draft).filter((d) => d !== undefined));
     assert.deepEqual([...tierDrafts], ["qwen2.5-coder-0.5b"]);
     assert.deepEqual(catalog.models.filter((m) => m.roles.includes("nextEdit")).map((m) => m.name), ["sweep-next-edit-0.5b", "sweep-next-edit-1.5b"]);
+  });
+
+  it("is described model by model and tier by tier in docs/models.md", () => {
+    const doc = readFileSync(path.join(packageRoot(), "docs", "models.md"), "utf8");
+    for (const model of catalog.models) assert.match(doc, new RegExp(`^\\| \`${model.name.replace(/\./g, "\\.")}\` \\|`, "m"), model.name);
+    for (const tier of catalog.tiers) assert.match(doc, new RegExp(`^\\| \`${tier.id}\` \\|`, "m"), tier.id);
   });
 
   it("refuses a malformed catalog with what is wrong", () => {
