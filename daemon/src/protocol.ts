@@ -583,6 +583,7 @@ export const HEARTH_ERRORS = {
   HEARTH_ERR_DOWNLOAD_SIZE: { rpcCode: null, meaning: "A downloaded file's size differs from the one expected." },
   HEARTH_ERR_DOWNLOAD_HASH: { rpcCode: null, meaning: "A downloaded file's sha256 differs from the one expected." },
   HEARTH_ERR_NOT_DOWNLOADED: { rpcCode: null, meaning: "hearth rm found nothing downloaded for the name." },
+  HEARTH_ERR_DOWNLOAD_BUSY: { rpcCode: null, meaning: "Another process is downloading the same model file." },
 } as const satisfies Record<`HEARTH_ERR_${string}`, { rpcCode: ErrorCode | null; meaning: string }>;
 
 export type HearthErrorName = keyof typeof HEARTH_ERRORS;

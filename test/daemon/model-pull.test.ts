@@ -145,6 +145,23 @@ describe("hearth pull / models / rm", function () {
     assert.equal(existsSync(pulled("hf_org_short-GGUF_short.gguf")), false);
   });
 
+  it("lets one process download a file at a time: a second pull and an rm of it are refused while the first runs", async () => {
+    server.serve("org", "slow-GGUF", "slow.gguf", model, { kind: "stall", bytes: 200_000 });
+    const first = runCli(["pull", "hf:org/slow-GGUF/slow.gguf"], env);
+    await server.stalled();
+    const second = await runCli(["pull", "hf:org/slow-GGUF/slow.gguf"], env);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /Another process \(pid \d+\) is downloading hf_org_slow-GGUF_slow\.gguf right now/);
+    const removal = await runCli(["rm", "hf:org/slow-GGUF/slow.gguf"], env);
+    assert.equal(removal.code, 1);
+    assert.match(removal.stderr, /is being downloaded by process \d+/);
+    server.release();
+    const done = await first;
+    assert.equal(done.code, 0, done.stderr);
+    assert.ok(readFileSync(pulled("hf_org_slow-GGUF_slow.gguf")).equals(model));
+    assert.equal(existsSync(`${pulled("hf_org_slow-GGUF_slow.gguf")}.lock`), false, "the lock goes with the pull");
+  });
+
   it("refuses and deletes a file whose sha256 differs from the one asked for", async () => {
     server.serve("org", "hash-GGUF", "hash.gguf", model);
     const wrong = "0".repeat(64);

@@ -18,7 +18,9 @@ export type Misbehaviour =
   /** A chunked answer (no length announced) with `extra` bytes after the file. */
   | { kind: "oversized"; extra: number }
   /** Announces `extra` more bytes than the file has. */
-  | { kind: "announces-more"; extra: number };
+  | { kind: "announces-more"; extra: number }
+  /** Sends `bytes`, then holds the rest until `release()`. */
+  | { kind: "stall"; bytes: number };
 
 export interface ServedRequest {
   method: string;
@@ -34,6 +36,10 @@ export interface ModelServer {
   /** Serves `body` at /USER/REPO/resolve/main/FILE, misbehaving as told; the manifest of USER/REPO names FILE. */
   serve(user: string, repo: string, file: string, body: Buffer, misbehaviour?: Misbehaviour): void;
   misbehave(user: string, repo: string, misbehaviour: Misbehaviour): void;
+  /** Resolves when a "stall" answer has sent its first bytes and holds the rest. */
+  stalled(): Promise<void>;
+  /** Lets stalled answers finish. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -69,6 +75,10 @@ async function flushThenDrop(res: http.ServerResponse): Promise<void> {
 export async function startModelServer(): Promise<ModelServer> {
   const entries = new Map<string, Entry>();
   const requests: ServedRequest[] = [];
+  let stalledNow: () => void = () => undefined;
+  let stalledPromise = new Promise<void>((resolve) => (stalledNow = resolve));
+  let releaseNow: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (releaseNow = resolve));
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method ?? "", url: req.url ?? "", range: req.headers.range ?? null, userAgent: req.headers["user-agent"] ?? null });
     void handle(req, res).catch(() => res.destroy());
@@ -107,6 +117,13 @@ export async function startModelServer(): Promise<ModelServer> {
       "content-length": slice.length,
       ...(range ? { "content-range": `bytes ${range.start}-${range.end}/${body.length}` } : {}),
     });
+    if (misbehaviour.kind === "stall") {
+      await writeInPieces(res, slice.subarray(0, misbehaviour.bytes));
+      stalledNow();
+      await released;
+      await writeInPieces(res, slice.subarray(misbehaviour.bytes));
+      return void res.end();
+    }
     const cutAt = misbehaviour.kind === "cut-always" || (misbehaviour.kind === "cut-once" && first) ? misbehaviour.bytes : null;
     if (cutAt !== null) {
       await writeInPieces(res, slice.subarray(0, cutAt));
@@ -130,7 +147,17 @@ export async function startModelServer(): Promise<ModelServer> {
       entry.misbehaviour = misbehaviour;
       entry.answered = 0;
     },
+    stalled() {
+      const current = stalledPromise;
+      return current.then(() => {
+        stalledPromise = new Promise<void>((resolve) => (stalledNow = resolve));
+      });
+    },
+    release() {
+      releaseNow();
+    },
     async close() {
+      releaseNow();
       server.closeAllConnections();
       server.close();
       await once(server, "close");

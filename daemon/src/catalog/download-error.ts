@@ -11,6 +11,7 @@ export type DownloadErrorCode = Extract<
   | "HEARTH_ERR_DOWNLOAD_SIZE"
   | "HEARTH_ERR_DOWNLOAD_HASH"
   | "HEARTH_ERR_NOT_DOWNLOADED"
+  | "HEARTH_ERR_DOWNLOAD_BUSY"
 >;
 
 export class DownloadError extends Error {

@@ -3,9 +3,10 @@
  * private folders. The daemon's model resolution looks here first, so a model pulled once is
  * used offline by `--model NAME` and `--model hf:…` alike.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { open, readFile, rm } from "node:fs/promises";
 import path from "node:path";
+import { isProcessAlive } from "../discovery.js";
 import { ensurePrivateDir } from "../private-home.js";
 import { downloadFile, type DownloadProgress, type DownloadResult } from "./download.js";
 import { DownloadError } from "./download-error.js";
@@ -110,6 +111,31 @@ export interface PullOptions {
   retryDelayMs?: number;
 }
 
+/**
+ * One pull per file at a time (a `hearth pull` and a daemon fetching the same catalog model
+ * would otherwise append to one .part file): `<file>.lock` holds the puller's pid; a lock
+ * whose process is gone is taken over.
+ */
+async function lockPull(target: string): Promise<() => Promise<void>> {
+  const lock = `${target}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lock, "wx", 0o600);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number((await readFile(lock, "utf8").catch(() => "")).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid)) {
+        throw new DownloadError("HEARTH_ERR_DOWNLOAD_BUSY", `Another process (pid ${pid}) is downloading ${path.basename(target)} right now.`, "Wait for it to finish; the file is then there for everyone.");
+      }
+      await rm(lock, { force: true });
+    }
+  }
+  throw new DownloadError("HEARTH_ERR_DOWNLOAD_BUSY", `Could not take the download lock ${lock}.`, "Remove the .lock file if no other pull runs, and try again.");
+}
+
 export type PullResult = (DownloadResult & { alreadyPulled: false; url: string }) | { alreadyPulled: true; path: string; bytes: number };
 
 export async function pullModel(ref: ModelRef, options: PullOptions): Promise<PullResult> {
@@ -119,6 +145,17 @@ export async function pullModel(ref: ModelRef, options: PullOptions): Promise<Pu
   ensurePrivateDir(modelsDir);
   ensurePrivateDir(pulledDir(modelsDir));
   const target = pulledPath(modelsDir, ref.uri);
+  if (existsSync(target)) return { alreadyPulled: true, path: target, bytes: statSync(target).size };
+  const unlock = await lockPull(target);
+  try {
+    return await pullLocked(ref, target, env, options);
+  } finally {
+    await unlock();
+  }
+}
+
+async function pullLocked(ref: ModelRef, target: string, env: NodeJS.ProcessEnv, options: PullOptions): Promise<PullResult> {
+  // A pull that held the lock before this one may have finished the file.
   if (existsSync(target)) return { alreadyPulled: true, path: target, bytes: statSync(target).size };
   const url = await resolveHfDownloadUrl(ref.uri, env, options.signal);
   const sizeBytes = options.sizeBytes ?? ref.model?.sizeBytes;
@@ -143,6 +180,12 @@ export async function pullModel(ref: ModelRef, options: PullOptions): Promise<Pu
 export async function removePulled(modelsDir: string, ref: ModelRef): Promise<string[]> {
   const target = pulledPath(modelsDir, ref.uri);
   const removed = [target, `${target}.part`].filter((file) => existsSync(file));
+  // A pull in progress keeps its lock; removing its file under it would only make it fail.
+  const lock = `${target}.lock`;
+  const pid = existsSync(lock) ? Number(readFileSync(lock, "utf8").trim()) : NaN;
+  if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) {
+    throw new DownloadError("HEARTH_ERR_DOWNLOAD_BUSY", `${ref.spec} is being downloaded by process ${pid}.`, "Wait for the download to finish (or stop it), then remove the model.");
+  }
   if (removed.length === 0) {
     throw new DownloadError("HEARTH_ERR_NOT_DOWNLOADED", `${ref.spec} is not downloaded in ${pulledDir(modelsDir)}.`, "Run `hearth models` to see what is downloaded.");
   }
