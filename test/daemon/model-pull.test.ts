@@ -233,7 +233,7 @@ describe("hearth pull / models / rm", function () {
     assert.match(again.stderr, /team-coder is not downloaded/);
   });
 
-  it("loads `--model hf:…` in the daemon through HF_ENDPOINT, and a pulled catalog model offline", async () => {
+  it("loads `--model hf:…` in the daemon through HF_ENDPOINT, pulls `--model NAME` itself, and loads it again offline", async () => {
     server.serve("org", "daemon-GGUF", "daemon-q8_0.gguf", model);
     const daemonHome = tempHome("hearth-pull-daemon-");
     const daemon = await startDaemon({ model: "hf:org/daemon-GGUF/daemon-q8_0.gguf", home: daemonHome, env: { HF_ENDPOINT: server.endpoint, HEARTH_CATALOG: "" } });
@@ -247,7 +247,7 @@ describe("hearth pull / models / rm", function () {
       await daemon.stop({ keepHome: true });
     }
 
-    // The same home, the hub unreachable: a model `hearth pull` fetched by name loads from disk.
+    // The same home: a catalog model pulled once loads from disk when the hub is unreachable.
     const catalogFile = path.join(daemonHome, "team-catalog.json");
     writeFileSync(
       catalogFile,
@@ -271,8 +271,17 @@ describe("hearth pull / models / rm", function () {
         ],
       }),
     );
-    const pull = await runCli(["pull", "offline-coder"], { HF_ENDPOINT: server.endpoint, HEARTH_HOME: daemonHome, HEARTH_CATALOG: catalogFile });
-    assert.equal(pull.code, 0, pull.stderr);
+    // `--model NAME`: the daemon pulls the catalog model itself, as `hearth pull` would, with progress.
+    const pulling = await startDaemon({ model: "offline-coder", home: daemonHome, env: { HF_ENDPOINT: server.endpoint, HEARTH_CATALOG: catalogFile } });
+    try {
+      const client = await pulling.connect();
+      const status = await untilStatus(client, "the model loaded or failed", (s) => s.modelState.state !== "loading", 60_000);
+      client.dispose();
+      assert.equal(status.modelState.state, "ready", JSON.stringify(status.modelState));
+      assert.match(pulling.stderr(), /Downloading offline-coder: 100%/);
+    } finally {
+      await pulling.stop({ keepHome: true });
+    }
     const offline = await startDaemon({ model: "offline-coder", home: daemonHome, env: { HF_ENDPOINT: `http://127.0.0.1:${await closedPort()}/`, HEARTH_CATALOG: catalogFile } });
     try {
       const client = await offline.connect();
