@@ -162,6 +162,18 @@ describe("hearth pull / models / rm", function () {
     assert.equal(existsSync(`${pulled("hf_org_slow-GGUF_slow.gguf")}.lock`), false, "the lock goes with the pull");
   });
 
+  it("says at once that the hub cannot be reached, rather than retrying an offline machine", async () => {
+    const offlineEnv = { ...env, HF_ENDPOINT: `http://127.0.0.1:${await closedPort()}/` };
+    const result = await runCli(["pull", "hf:org/tiny-GGUF/other.gguf"], offlineEnv);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Could not download: could not reach http:\/\/127\.0\.0\.1:\d+\/org\/tiny-GGUF\/resolve\/main\/other\.gguf/);
+    assert.match(result.stderr, /set HF_ENDPOINT to a mirror you can reach/);
+    assert.equal(existsSync(`${pulled("hf_org_tiny-GGUF_other.gguf")}.part`), false);
+    const manifest = await runCli(["pull", "hf:org/tiny-GGUF"], offlineEnv);
+    assert.equal(manifest.code, 1);
+    assert.match(manifest.stderr, /Could not reach http:\/\/127\.0\.0\.1:\d+\/ to resolve hf:org\/tiny-GGUF/);
+  });
+
   it("refuses and deletes a file whose sha256 differs from the one asked for", async () => {
     server.serve("org", "hash-GGUF", "hash.gguf", model);
     const wrong = "0".repeat(64);

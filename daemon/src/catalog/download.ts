@@ -103,7 +103,12 @@ function contentLength(response: Response): number | null {
   return Number(text);
 }
 
-class RetryableFailure extends Error {}
+class RetryableFailure extends Error {
+  /** No answer at all (DNS, refused connection): on a first request that means offline, not a flaky link. */
+  constructor(message: string, readonly unreachable = false) {
+    super(message);
+  }
+}
 
 function httpError(url: string, status: number): DownloadError {
   const hint =
@@ -127,12 +132,13 @@ async function fetchOnce(options: DownloadOptions, part: string, report: (receiv
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    throw new RetryableFailure(`could not reach ${options.url}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
+    throw new RetryableFailure(`could not reach ${options.url}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`, true);
   }
   if (response.status === 416 && have > 0) {
     // The .part file already holds everything (or more than) the server has.
     await response.body?.cancel();
-    const total = parseContentRange(response.headers.get("content-range")?.replace(/^bytes \*/, "bytes 0-0") ?? null)?.total ?? null;
+    const unsatisfied = /^bytes \*\/(\d+)$/.exec(response.headers.get("content-range")?.trim() ?? "");
+    const total = unsatisfied ? Number(unsatisfied[1]) : null;
     if (total === have) return { total };
     await truncate(part, 0);
     throw new RetryableFailure("the partial file did not match the server's; starting over");
@@ -217,14 +223,21 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
         throw error;
       }
       if (!(error instanceof RetryableFailure)) throw error;
+      if (error.unreachable && requests === 1) {
+        throw new DownloadError(
+          "HEARTH_ERR_DOWNLOAD_HTTP",
+          `Could not download: ${error.message}.`,
+          "Check the network, or set HF_ENDPOINT to a mirror you can reach. Offline, fetch the .gguf file another way and use --model /path/to/file.gguf.",
+        );
+      }
       lastFailure = error.message;
       failuresInARow = (await fileSize(part)) > before ? 1 : failuresInARow + 1;
       if (failuresInARow >= attempts) {
         const got = await fileSize(part);
         throw new DownloadError(
           "HEARTH_ERR_DOWNLOAD_TRUNCATED",
-          `Downloading ${options.url} failed ${failuresInARow} times in a row (${lastFailure}); ${got} bytes are kept in ${part}.`,
-          "Run the same `hearth pull` again: it resumes from those bytes. Offline, fetch the file another way and use --model /path/to/file.gguf.",
+          `Downloading ${options.url} failed ${failuresInARow} times in a row (${lastFailure})${got > 0 ? `; ${got} bytes are kept in ${part}` : ""}.`,
+          `Run the same \`hearth pull\` again${got > 0 ? ": it resumes from those bytes" : ""}. Offline, fetch the file another way and use --model /path/to/file.gguf.`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, retryDelayMs * failuresInARow));
