@@ -9,9 +9,13 @@ import { DownloadError } from "./download-error.js";
 
 export const DEFAULT_HF_ENDPOINT = "https://huggingface.co/";
 
-/** The hub to fetch `hf:` URIs from: HF_ENDPOINT when set (validated), else huggingface.co; always ends in "/". */
+/**
+ * The hub to fetch `hf:` URIs from: HF_ENDPOINT when set (validated), else llama.cpp's
+ * MODEL_ENDPOINT (which node-llama-cpp honoured before Hearth passed the endpoint itself),
+ * else huggingface.co; always ends in "/".
+ */
 export function huggingFaceEndpoint(env: NodeJS.ProcessEnv = process.env): string {
-  const raw = env.HF_ENDPOINT?.trim();
+  const raw = env.HF_ENDPOINT?.trim() || env.MODEL_ENDPOINT?.trim();
   if (!raw) return DEFAULT_HF_ENDPOINT;
   let url: URL;
   try {

@@ -142,6 +142,8 @@ describe("model catalog", () => {
     assert.notEqual(storeFileName("https://example.com/b/model.gguf"), url);
     assert.equal(huggingFaceEndpoint({}), "https://huggingface.co/");
     assert.equal(huggingFaceEndpoint({ HF_ENDPOINT: "https://hf-mirror.example.com" }), "https://hf-mirror.example.com/");
+    assert.equal(huggingFaceEndpoint({ MODEL_ENDPOINT: "https://llama-mirror.example.com/hf/" }), "https://llama-mirror.example.com/hf/", "llama.cpp's variable too");
+    assert.equal(huggingFaceEndpoint({ HF_ENDPOINT: "https://a.example.com", MODEL_ENDPOINT: "https://b.example.com" }), "https://a.example.com/");
     assert.throws(() => huggingFaceEndpoint({ HF_ENDPOINT: "not a url" }), /HF_ENDPOINT is not a URL/);
     assert.throws(() => huggingFaceEndpoint({ HF_ENDPOINT: "ftp://mirror" }), /http\(s\) base URL/);
   });
