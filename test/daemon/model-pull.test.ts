@@ -122,6 +122,26 @@ describe("hearth pull / models / rm", function () {
     assert.equal(existsSync(part), false);
   });
 
+  it("starts over when the file changed on the server since the partial download (If-Range)", async () => {
+    const changed = Buffer.from(model);
+    for (let i = 0; i < changed.length; i += 4096) changed[i] = (changed[i]! + 1) & 0xff;
+    server.serve("org", "moving-GGUF", "moving.gguf", model, { kind: "cut-always", bytes: 250_000 }, '"first"');
+    assert.equal((await runCli(["pull", "hf:org/moving-GGUF/moving.gguf"], env)).code, 1);
+    const part = `${pulled("hf_org_moving-GGUF_moving.gguf")}.part`;
+    assert.ok(statSync(part).size > 0);
+    assert.equal(readFileSync(`${part}.etag`, "utf8"), '"first"');
+
+    server.serve("org", "moving-GGUF", "moving.gguf", changed, { kind: "none" }, '"second"');
+    const before = server.requests.length;
+    const result = await runCli(["pull", "hf:org/moving-GGUF/moving.gguf", "--json"], env);
+    assert.equal(result.code, 0, result.stderr);
+    const get = server.requests.slice(before).find((r) => r.method === "GET");
+    assert.equal(get?.ifRange, '"first"', "the resume asked for the rest of the same file only");
+    const output = JSON.parse(result.stdout) as { path: string };
+    assert.ok(readFileSync(output.path).equals(changed), "the new file whole, not the old start spliced to the new end");
+    assert.equal(existsSync(`${part}.etag`), false);
+  });
+
   it("refuses an answer longer than the size it must have, and one that announces more", async () => {
     server.serve("org", "over-GGUF", "over.gguf", model, { kind: "oversized", extra: 100_000 });
     const over = await runCli(["pull", "hf:org/over-GGUF/over.gguf", "--size", String(model.length)], env);

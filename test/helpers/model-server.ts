@@ -26,6 +26,7 @@ export interface ServedRequest {
   method: string;
   url: string;
   range: string | null;
+  ifRange: string | null;
   userAgent: string | null;
 }
 
@@ -34,7 +35,7 @@ export interface ModelServer {
   endpoint: string;
   requests: ServedRequest[];
   /** Serves `body` at /USER/REPO/resolve/main/FILE, misbehaving as told; the manifest of USER/REPO names FILE. */
-  serve(user: string, repo: string, file: string, body: Buffer, misbehaviour?: Misbehaviour): void;
+  serve(user: string, repo: string, file: string, body: Buffer, misbehaviour?: Misbehaviour, etag?: string): void;
   misbehave(user: string, repo: string, misbehaviour: Misbehaviour): void;
   /** Resolves when a "stall" answer has sent its first bytes and holds the rest. */
   stalled(): Promise<void>;
@@ -46,6 +47,7 @@ export interface ModelServer {
 interface Entry {
   file: string;
   body: Buffer;
+  etag: string;
   misbehaviour: Misbehaviour;
   answered: number;
 }
@@ -80,7 +82,7 @@ export async function startModelServer(): Promise<ModelServer> {
   let releaseNow: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (releaseNow = resolve));
   const server = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? "", url: req.url ?? "", range: req.headers.range ?? null, userAgent: req.headers["user-agent"] ?? null });
+    requests.push({ method: req.method ?? "", url: req.url ?? "", range: req.headers.range ?? null, ifRange: typeof req.headers["if-range"] === "string" ? req.headers["if-range"] : null, userAgent: req.headers["user-agent"] ?? null });
     void handle(req, res).catch(() => res.destroy());
   });
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -96,7 +98,7 @@ export async function startModelServer(): Promise<ModelServer> {
     const entry = file ? entries.get(`${file[1]}/${file[2]}`) : undefined;
     if (!file || !entry || decodeURIComponent(file[3]!) !== entry.file) return void res.writeHead(404).end();
     const { body, misbehaviour } = entry;
-    const common = { "content-type": "application/octet-stream", "accept-ranges": misbehaviour.kind === "cut-always" ? "none" : "bytes", etag: '"model"' };
+    const common = { "content-type": "application/octet-stream", "accept-ranges": misbehaviour.kind === "cut-always" ? "none" : "bytes", etag: entry.etag };
     if (req.method === "HEAD") return void res.writeHead(200, { ...common, "content-length": body.length }).end();
     const first = entry.answered++ === 0;
     if (misbehaviour.kind === "oversized") {
@@ -109,7 +111,9 @@ export async function startModelServer(): Promise<ModelServer> {
       await writeInPieces(res, body);
       return void (await flushThenDrop(res));
     }
-    const range = misbehaviour.kind === "cut-always" ? null : parseRange(req.headers.range, body.length);
+    // If-Range with another ETag: the file changed, so the whole of it, as RFC 9110 says.
+    const ifRange = req.headers["if-range"];
+    const range = misbehaviour.kind === "cut-always" || (ifRange !== undefined && ifRange !== entry.etag) ? null : parseRange(req.headers.range, body.length);
     if (range && range.start >= body.length) return void res.writeHead(416, { "content-range": `bytes */${body.length}` }).end();
     const slice = range ? body.subarray(range.start, range.end + 1) : body;
     res.writeHead(range ? 206 : 200, {
@@ -138,8 +142,8 @@ export async function startModelServer(): Promise<ModelServer> {
   return {
     endpoint: `http://127.0.0.1:${port}/`,
     requests,
-    serve(user, repo, file, body, misbehaviour = { kind: "none" }) {
-      entries.set(`${user}/${repo}`, { file, body, misbehaviour, answered: 0 });
+    serve(user, repo, file, body, misbehaviour = { kind: "none" }, etag = '"model"') {
+      entries.set(`${user}/${repo}`, { file, body, etag, misbehaviour, answered: 0 });
     },
     misbehave(user, repo, misbehaviour) {
       const entry = entries.get(`${user}/${repo}`);

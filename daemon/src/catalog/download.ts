@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { chmod, open, rename, rm, stat, truncate } from "node:fs/promises";
+import { chmod, open, readFile, rename, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { DownloadError } from "./download-error.js";
 
 export interface ExpectedFile {
@@ -103,6 +103,15 @@ function contentLength(response: Response): number | null {
   return Number(text);
 }
 
+const etagFileOf = (part: string): string => `${part}.etag`;
+
+/** Keeps a strong ETag beside the .part file for If-Range; a weak one (W/) cannot guard a byte range. */
+async function rememberEtag(part: string, etag: string | null): Promise<void> {
+  const file = etagFileOf(part);
+  if (etag && /^"[^"]{1,200}"$/.test(etag)) await writeFile(file, etag, { mode: 0o600 });
+  else await rm(file, { force: true });
+}
+
 class RetryableFailure extends Error {
   /** No answer at all (DNS, refused connection): on a first request that means offline, not a flaky link. */
   constructor(message: string, readonly unreachable = false) {
@@ -123,10 +132,13 @@ function httpError(url: string, status: number): DownloadError {
 /** One request: appends what it gets to the .part file. Returns the total size when known. */
 async function fetchOnce(options: DownloadOptions, part: string, report: (received: number, total: number | null) => void): Promise<{ total: number | null }> {
   const have = await fileSize(part);
+  // If-Range: the rest of the file only if it is still the file the .part holds the start of;
+  // a changed file answers 200 in full, and the download starts over.
+  const etag = have > 0 ? await readFile(etagFileOf(part), "utf8").catch(() => null) : null;
   let response: Response;
   try {
     response = await fetch(options.url, {
-      headers: have > 0 ? { Range: `bytes=${have}-` } : {},
+      headers: have > 0 ? { Range: `bytes=${have}-`, ...(etag ? { "If-Range": etag } : {}) } : {},
       redirect: "follow",
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -168,6 +180,7 @@ async function fetchOnce(options: DownloadOptions, part: string, report: (receiv
     if (have > 0) await truncate(part, 0);
   }
   if (total !== null) checkAnnouncedTotal(total, options.expected, options.url);
+  if (response.status === 200) await rememberEtag(part, response.headers.get("etag"));
   const limit = total ?? sizeLimit(options.expected);
   const handle = await open(part, "a", 0o600);
   let written = start;
@@ -199,6 +212,11 @@ async function fetchOnce(options: DownloadOptions, part: string, report: (receiv
   return { total };
 }
 
+async function discard(part: string): Promise<void> {
+  await rm(part, { force: true });
+  await rm(etagFileOf(part), { force: true });
+}
+
 export async function downloadFile(options: DownloadOptions): Promise<DownloadResult> {
   const part = `${options.target}.part`;
   const resumedFrom = await fileSize(part);
@@ -219,7 +237,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
     } catch (error) {
       if (error instanceof DownloadError) {
         // A file that cannot be the right one is not kept to be resumed.
-        if (error.code === "HEARTH_ERR_DOWNLOAD_TOO_LARGE") await rm(part, { force: true });
+        if (error.code === "HEARTH_ERR_DOWNLOAD_TOO_LARGE") await discard(part);
         throw error;
       }
       if (!(error instanceof RetryableFailure)) throw error;
@@ -245,7 +263,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   }
   const bytes = await fileSize(part);
   if (options.expected.bytes !== undefined && options.expected.sizeExact && bytes !== options.expected.bytes) {
-    await rm(part, { force: true });
+    await discard(part);
     throw new DownloadError("HEARTH_ERR_DOWNLOAD_SIZE", `${options.url} gave ${bytes} bytes; the catalog expects ${options.expected.bytes}.`, "The server serves another file than the catalog describes: check the URI, HF_ENDPOINT, or the mirror's copy.");
   }
   if (lastTotal === null && options.expected.bytes !== undefined && !options.expected.sizeExact && bytes < options.expected.bytes * (1 - APPROXIMATE_SIZE_TOLERANCE)) {
@@ -253,7 +271,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   }
   const sha256 = await sha256OfFile(part);
   if (options.expected.sha256 !== undefined && sha256 !== options.expected.sha256) {
-    await rm(part, { force: true });
+    await discard(part);
     throw new DownloadError(
       "HEARTH_ERR_DOWNLOAD_HASH",
       `${options.url} gave a file whose sha256 is ${sha256}, not the expected ${options.expected.sha256}; it was deleted.`,
@@ -262,5 +280,6 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   }
   await chmod(part, 0o600);
   await rename(part, options.target);
+  await rm(etagFileOf(part), { force: true });
   return { path: options.target, bytes, sha256, resumedFrom, requests };
 }

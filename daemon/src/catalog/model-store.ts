@@ -189,6 +189,6 @@ export async function removePulled(modelsDir: string, ref: ModelRef): Promise<st
   if (removed.length === 0) {
     throw new DownloadError("HEARTH_ERR_NOT_DOWNLOADED", `${ref.spec} is not downloaded in ${pulledDir(modelsDir)}.`, "Run `hearth models` to see what is downloaded.");
   }
-  await Promise.all(removed.map((file) => rm(file, { force: true })));
+  await Promise.all([...removed, `${target}.part.etag`].map((file) => rm(file, { force: true })));
   return removed;
 }
