@@ -194,6 +194,27 @@ describe("hearth pull / models / rm", function () {
     assert.match(manifest.stderr, /Could not reach http:\/\/127\.0\.0\.1:\d+\/ to resolve hf:org\/tiny-GGUF/);
   });
 
+  it("sends HF_TOKEN to the hub alone, for a private repository", async () => {
+    server.serve("org", "private-GGUF", "private.gguf", model, { kind: "private", token: "hf_test_token" });
+    const denied = await runCli(["pull", "hf:org/private-GGUF/private.gguf"], env);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /answered HTTP 401.*set HF_TOKEN to a Hugging Face token that may read it/);
+    const allowed = await runCli(["pull", "hf:org/private-GGUF/private.gguf"], { ...env, HF_TOKEN: "hf_test_token" });
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.ok(readFileSync(pulled("hf_org_private-GGUF_private.gguf")).equals(model));
+    assert.doesNotMatch(allowed.stdout + allowed.stderr, /hf_test_token/, "the token is never printed");
+    // A plain URL on this machine is not the hub here (HF_ENDPOINT names another port): no token goes to it.
+    const other = await startModelServer();
+    try {
+      other.serve("org", "plain-GGUF", "plain.gguf", model);
+      const plain = await runCli(["pull", `${other.endpoint}org/plain-GGUF/resolve/main/plain.gguf`], { ...env, HF_TOKEN: "hf_test_token" });
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.ok(other.requests.length > 0 && other.requests.every((r) => r.authorization === null));
+    } finally {
+      await other.close();
+    }
+  });
+
   it("refuses and deletes a file whose sha256 differs from the one asked for", async () => {
     server.serve("org", "hash-GGUF", "hash.gguf", model);
     const wrong = "0".repeat(64);

@@ -20,13 +20,16 @@ export type Misbehaviour =
   /** Announces `extra` more bytes than the file has. */
   | { kind: "announces-more"; extra: number }
   /** Sends `bytes`, then holds the rest until `release()`. */
-  | { kind: "stall"; bytes: number };
+  | { kind: "stall"; bytes: number }
+  /** Answers 401 unless the request carries `Authorization: Bearer <token>`, as a private repository does. */
+  | { kind: "private"; token: string };
 
 export interface ServedRequest {
   method: string;
   url: string;
   range: string | null;
   ifRange: string | null;
+  authorization: string | null;
   userAgent: string | null;
 }
 
@@ -82,7 +85,7 @@ export async function startModelServer(): Promise<ModelServer> {
   let releaseNow: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (releaseNow = resolve));
   const server = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? "", url: req.url ?? "", range: req.headers.range ?? null, ifRange: typeof req.headers["if-range"] === "string" ? req.headers["if-range"] : null, userAgent: req.headers["user-agent"] ?? null });
+    requests.push({ method: req.method ?? "", url: req.url ?? "", range: req.headers.range ?? null, ifRange: typeof req.headers["if-range"] === "string" ? req.headers["if-range"] : null, authorization: req.headers.authorization ?? null, userAgent: req.headers["user-agent"] ?? null });
     void handle(req, res).catch(() => res.destroy());
   });
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -98,6 +101,7 @@ export async function startModelServer(): Promise<ModelServer> {
     const entry = file ? entries.get(`${file[1]}/${file[2]}`) : undefined;
     if (!file || !entry || decodeURIComponent(file[3]!) !== entry.file) return void res.writeHead(404).end();
     const { body, misbehaviour } = entry;
+    if (misbehaviour.kind === "private" && req.headers.authorization !== `Bearer ${misbehaviour.token}`) return void res.writeHead(401).end();
     const common = { "content-type": "application/octet-stream", "accept-ranges": misbehaviour.kind === "cut-always" ? "none" : "bytes", etag: entry.etag };
     if (req.method === "HEAD") return void res.writeHead(200, { ...common, "content-length": body.length }).end();
     const first = entry.answered++ === 0;

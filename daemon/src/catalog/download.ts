@@ -37,6 +37,8 @@ export interface DownloadResult {
 
 export interface DownloadOptions {
   url: string;
+  /** Sent with every request (the hub's token); fetch drops Authorization on a redirect to another origin. */
+  headers?: Record<string, string>;
   target: string;
   expected: ExpectedFile;
   onProgress?: (progress: DownloadProgress) => void;
@@ -122,7 +124,7 @@ class RetryableFailure extends Error {
 function httpError(url: string, status: number): DownloadError {
   const hint =
     status === 401 || status === 403
-      ? "The file is private or gated: download it in a browser where you are signed in, and point Hearth at the .gguf file (--model /path/to/file.gguf)."
+      ? "The file is private or gated: set HF_TOKEN to a Hugging Face token that may read it (for hf: URIs), or download it where you are signed in and use --model /path/to/file.gguf."
       : status === 404
         ? "Check the name, the URI's repository and file, and (for a mirror) HF_ENDPOINT."
         : "Try again later, or fetch the file another way and use --model /path/to/file.gguf.";
@@ -138,7 +140,7 @@ async function fetchOnce(options: DownloadOptions, part: string, report: (receiv
   let response: Response;
   try {
     response = await fetch(options.url, {
-      headers: have > 0 ? { Range: `bytes=${have}-`, ...(etag ? { "If-Range": etag } : {}) } : {},
+      headers: { ...options.headers, ...(have > 0 ? { Range: `bytes=${have}-`, ...(etag ? { "If-Range": etag } : {}) } : {}) },
       redirect: "follow",
       ...(options.signal ? { signal: options.signal } : {}),
     });

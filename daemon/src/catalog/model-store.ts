@@ -57,6 +57,13 @@ function safeRepoPath(file: string): boolean {
  * The download URL of an `hf:` URI on the endpoint: a file URI directly; `hf:user/repo[:tag]`
  * through the hub's manifest API (the one `llama-server -hf` asks), which names the GGUF file.
  */
+/** HF_TOKEN, as Hugging Face's tools send it: to the hub (HF_ENDPOINT) only, never to another host. */
+export function hubHeaders(url: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const token = env.HF_TOKEN?.trim();
+  if (!token || !/^[\x21-\x7e]{1,1024}$/.test(token)) return {};
+  return new URL(url).origin === new URL(huggingFaceEndpoint(env)).origin ? { Authorization: `Bearer ${token}` } : {};
+}
+
 export async function resolveHfDownloadUrl(uri: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<string> {
   const hf = parseHfUri(uri);
   if (!hf) return uri;
@@ -68,7 +75,7 @@ export async function resolveHfDownloadUrl(uri: string, env: NodeJS.ProcessEnv, 
   let response: Response;
   try {
     // The manifest names the GGUF file only for this user agent (llama.cpp PR 11195).
-    response = await fetch(manifestUrl, { headers: { "User-Agent": "llama-cpp", Accept: "application/json" }, ...(signal ? { signal } : {}) });
+    response = await fetch(manifestUrl, { headers: { ...hubHeaders(manifestUrl, env), "User-Agent": "llama-cpp", Accept: "application/json" }, ...(signal ? { signal } : {}) });
   } catch (error) {
     throw new DownloadError(
       "HEARTH_ERR_DOWNLOAD_HTTP",
@@ -81,7 +88,11 @@ export async function resolveHfDownloadUrl(uri: string, env: NodeJS.ProcessEnv, 
     throw new DownloadError(
       "HEARTH_ERR_DOWNLOAD_HTTP",
       `${manifestUrl} answered HTTP ${response.status} for ${uri}.`,
-      response.status === 404 ? `Check the repository name, and the tag (${hf.tag}): hf:USER/REPO:Q8_0 asks for a quantization the repository has.` : "Try again later, or use an hf: URI that names the file (hf:USER/REPO/FILE.gguf).",
+      response.status === 404
+        ? `Check the repository name, and the tag (${hf.tag}): hf:USER/REPO:Q8_0 asks for a quantization the repository has.`
+        : response.status === 401 || response.status === 403
+          ? "The repository is private or gated: set HF_TOKEN to a Hugging Face token that may read it."
+          : "Try again later, or use an hf: URI that names the file (hf:USER/REPO/FILE.gguf).",
     );
   }
   const text = await response.text();
@@ -163,6 +174,7 @@ async function pullLocked(ref: ModelRef, target: string, env: NodeJS.ProcessEnv,
   const sha256 = options.sha256 ?? ref.model?.sha256;
   const result = await downloadFile({
     url,
+    headers: hubHeaders(url, env),
     target,
     expected: {
       ...(sizeBytes !== undefined ? { bytes: sizeBytes, sizeExact } : {}),
