@@ -635,6 +635,17 @@ export const HEARTH_ERRORS = {
   HEARTH_ERR_BENCH_DAEMON: { rpcCode: null, meaning: "The daemon the bench started refused its options or could not load the model." },
   HEARTH_ERR_BAD_EVAL_FILE: { rpcCode: null, meaning: "An evaluation task file (JSONL) does not follow the format." },
   HEARTH_ERR_BAD_TRACE: { rpcCode: null, meaning: "An editing trace does not follow the format." },
+  // Model downloads (hearth pull / rm / models)
+  HEARTH_ERR_CATALOG: { rpcCode: null, meaning: "The model catalog (built in, or the HEARTH_CATALOG file) is malformed." },
+  HEARTH_ERR_UNKNOWN_MODEL: { rpcCode: null, meaning: "A name is no catalog model, hf: URI or https URL." },
+  HEARTH_ERR_DOWNLOAD_SOURCE: { rpcCode: null, meaning: "A URI, URL or HF_ENDPOINT cannot be fetched from as written." },
+  HEARTH_ERR_DOWNLOAD_HTTP: { rpcCode: null, meaning: "The hub or server answered an error or could not be reached." },
+  HEARTH_ERR_DOWNLOAD_TRUNCATED: { rpcCode: null, meaning: "A download ended before its size, again and again; its bytes are kept to resume." },
+  HEARTH_ERR_DOWNLOAD_TOO_LARGE: { rpcCode: null, meaning: "A download is (or announces) more bytes than the model may have." },
+  HEARTH_ERR_DOWNLOAD_SIZE: { rpcCode: null, meaning: "A downloaded file's size differs from the one expected." },
+  HEARTH_ERR_DOWNLOAD_HASH: { rpcCode: null, meaning: "A downloaded file's sha256 differs from the one expected." },
+  HEARTH_ERR_NOT_DOWNLOADED: { rpcCode: null, meaning: "hearth rm found nothing downloaded for the name." },
+  HEARTH_ERR_DOWNLOAD_BUSY: { rpcCode: null, meaning: "Another process is downloading the same model file." },
 } as const satisfies Record<`HEARTH_ERR_${string}`, { rpcCode: ErrorCode | null; meaning: string }>;
 
 export type HearthErrorName = keyof typeof HEARTH_ERRORS;

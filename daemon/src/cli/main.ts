@@ -7,8 +7,11 @@ import { evalCommand, evalHelp } from "./commands/eval.js";
 import { complete, completeHelp } from "./commands/complete.js";
 import { explain, explainHelp } from "./commands/explain.js";
 import { lsp, lspHelp } from "./commands/lsp.js";
+import { models, modelsHelp } from "./commands/models.js";
 import { precision, precisionHelp } from "./commands/precision.js";
+import { pull, pullHelp } from "./commands/pull.js";
 import { quantize, quantizeHelp } from "./commands/quantize.js";
+import { rm, rmHelp } from "./commands/rm.js";
 import { serve, serveHelp } from "./commands/serve.js";
 import { status, statusHelp } from "./commands/status.js";
 import { stop, stopHelp } from "./commands/stop.js";
@@ -22,6 +25,9 @@ const commands: Record<string, Command> = {
   status: { run: status, help: statusHelp, summary: "show device, model, memory and request metrics" },
   stop: { run: stop, help: stopHelp, summary: "stop the daemon" },
   lsp: { run: lsp, help: lspHelp, summary: "a language server on stdio for Neovim, Emacs, Helix, Zed… (bridges to the daemon)" },
+  models: { run: models, help: modelsHelp, summary: "list the model catalog: what fits this machine, what is downloaded" },
+  pull: { run: pull, help: pullHelp, summary: "download a model (catalog NAME, hf: URI or https URL), resumable" },
+  rm: { run: rm, help: rmHelp, summary: "delete a downloaded model" },
   precision: { run: precision, help: precisionHelp, summary: "list or switch the model's precision variants" },
   quantize: { run: quantize, help: quantizeHelp, summary: "derive a precision variant of a .gguf file" },
   bench: { run: bench, help: benchHelp, summary: "replay editing traces and report latency, cache reuse, speed, memory" },

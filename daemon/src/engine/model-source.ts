@@ -1,14 +1,20 @@
 /**
  * Turns what the user configured into a local GGUF file:
  * - a path to a .gguf file;
- * - an `hf:` URI (or https URL), downloaded through node-llama-cpp into the models folder
- *   with progress, and found there again offline;
+ * - a catalog name (`hearth models`), pulled into the models folder like `hearth pull`
+ *   does (resumable, size and hash checked);
+ * - an `hf:` URI (or https URL): the file `hearth pull` left for it, else downloaded through
+ *   node-llama-cpp into the models folder with progress, and found there again offline;
+ *   `hf:` goes to HF_ENDPOINT when it names a mirror;
  * - `generated:NAME`, a deterministic synthetic model the project writes itself (for tests
  *   and for the out-of-the-box demo when no real model is configured).
  */
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { resolveModelFile } from "node-llama-cpp";
+import { loadCatalog, looksLikeCatalogName } from "../catalog/catalog.js";
+import { huggingFaceEndpoint, resolveModelRef } from "../catalog/model-ref.js";
+import { findPulledFile, pullModel } from "../catalog/model-store.js";
 import { HearthError } from "../errors.js";
 import { ensureSyntheticModel, syntheticPresets, type SyntheticPrecision } from "../gguf/model-cache.js";
 
@@ -46,12 +52,16 @@ export async function resolveModelSource(
       precision: (precision ?? "Q8_0") as SyntheticPrecision,
     });
   }
+  if (looksLikeCatalogName(source) && !existsSync(source)) return pullCatalogModel(source, options);
   if (isRemoteSource(source)) {
     let lastReported = -1;
     try {
+      const pulled = findPulledFile(options.modelsDir, source);
+      if (pulled) return pulled;
       return await resolveModelFile(source, {
         directory: options.modelsDir,
         cli: false,
+        endpoints: { huggingFace: huggingFaceEndpoint() },
         ...(options.signal ? { signal: options.signal } : {}),
         onProgress: ({ totalSize, downloadedSize }) => {
           const fraction = totalSize > 0 ? downloadedSize / totalSize : null;
@@ -71,4 +81,27 @@ export async function resolveModelSource(
     throw modelLoadFailed(`Model file ${resolved} does not exist.`, "Check the path given to --model (a .gguf file, an hf: URI or generated:NAME).", "HEARTH_ERR_MODEL_NOT_FOUND");
   }
   return resolved;
+}
+
+/** A catalog model, fetched as `hearth pull NAME` does (or found where it left it). */
+async function pullCatalogModel(name: string, options: { modelsDir: string; report: ProgressReporter; signal?: AbortSignal }): Promise<string> {
+  let lastReported = -1;
+  try {
+    const ref = resolveModelRef(name, loadCatalog());
+    const result = await pullModel(ref, {
+      modelsDir: options.modelsDir,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: ({ receivedBytes, totalBytes }) => {
+        const percent = totalBytes ? Math.floor((receivedBytes / totalBytes) * 100) : -1;
+        if (percent === lastReported) return;
+        lastReported = percent;
+        options.report("download", totalBytes ? receivedBytes / totalBytes : null, `Downloading ${name}: ${percent >= 0 ? `${percent}%` : `${receivedBytes} bytes`}`);
+      },
+    });
+    return result.path;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const hint = (error as { hint?: unknown }).hint;
+    throw modelLoadFailed(`Could not get model ${name}: ${reason}`, typeof hint === "string" ? `${hint} ${OFFLINE_HINT}` : OFFLINE_HINT);
+  }
 }
