@@ -59,6 +59,8 @@ export interface Vocabulary<T> {
   countTokens(text: string): number;
   /** Whether and how a prompt of token ids starts with BOS (prompt/bos.ts). */
   bosRule: BosRule<T>;
+  /** The token `text` is as one special token, or null; absent where the engine can't look it up (next-edit formats with special tokens then can't be used). */
+  specialToken?: (text: string) => T | null;
 }
 
 /** An explanation's prompt: tokens through the model's chat template, or the messages for a server that applies its own. */
