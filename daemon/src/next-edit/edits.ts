@@ -99,7 +99,7 @@ export function diffWindow(window: readonly string[], updated: readonly string[]
         if (edit) edits.push(edit);
       } else if (a > 0) {
         // The window's last lines: each after the newline before it.
-        const edit = trimmed(offsetOf(a) - 1, oldRun.map((l) => `\n${l}`).join(""), newRun.map((l) => `\n${l}`).join(""));
+        const edit = trimmed(offsetOf(a - 1) + (window[a - 1] as string).length, oldRun.map((l) => `\n${l}`).join(""), newRun.map((l) => `\n${l}`).join(""));
         if (edit) edits.push(edit);
       } else {
         const edit = trimmed(0, oldRun.join("\n"), newRun.join("\n"));
