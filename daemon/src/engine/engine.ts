@@ -217,6 +217,7 @@ export class Engine implements InferenceBackend {
       countTokens: (text) => model.tokenize(text, false).length,
       bosRule: bosRuleOf(model),
       specialToken: specialTokenLookup(model),
+      modelName: `${path.basename(modelPath)} ${String(model.fileInfo.metadata.general.name ?? "")}`.trim(),
     };
     this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type), fim, vocabulary };
     if (store) this.prefillBudget.seed(store.readNumber(PREFILL_SPEED_FILE) ?? Number.NaN);

@@ -7,21 +7,12 @@
  * Pure; positions are LSP's (UTF-16 code units, which JavaScript strings index).
  */
 
-export interface Position {
-  line: number;
-  character: number;
-}
+import type { NextEdit, NextEditKind, Position } from "../protocol.js";
 
-export type EditKind = "insertion" | "nearby" | "jump";
-
-export interface SuggestedEdit {
-  range: { start: Position; end: Position };
-  newText: string;
-  kind: EditKind;
-}
+export type { Position };
 
 export interface Suggestion {
-  edits: SuggestedEdit[];
+  edits: NextEdit[];
   /** Where the cursor goes once the edits are accepted (the end of the last one); absent without edits. */
   cursor?: Position;
 }
@@ -171,7 +162,7 @@ function applyOffsets(text: string, edits: readonly OffsetEdit[]): string {
   return out + text.slice(at);
 }
 
-function classify(start: Position, end: Position, cursor: Position): EditKind {
+function classify(start: Position, end: Position, cursor: Position): NextEditKind {
   if (start.line === end.line && start.character === end.character && start.line === cursor.line && start.character === cursor.character) return "insertion";
   const distance = cursor.line < start.line ? start.line - cursor.line : cursor.line > end.line ? cursor.line - end.line : 0;
   return distance <= NEARBY_LINES ? "nearby" : "jump";

@@ -61,6 +61,8 @@ export interface Vocabulary<T> {
   bosRule: BosRule<T>;
   /** The token `text` is as one special token, or null; absent where the engine can't look it up (next-edit formats with special tokens then can't be used). */
   specialToken?: (text: string) => T | null;
+  /** The model's file name and GGUF name, for formats chosen by name (next-edit); absent where unknown. */
+  modelName?: string;
 }
 
 /** An explanation's prompt: tokens through the model's chat template, or the messages for a server that applies its own. */
