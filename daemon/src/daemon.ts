@@ -16,6 +16,7 @@ import { HEARTH_VERSION, packageRoot } from "./version.js";
 import { idleTimingFrom, type IdleTiming } from "./workspace.js";
 import { WorkspaceRegistry } from "./workspaces.js";
 import { LIBUV_POOL_ADVICE, libuvPoolIsOneThread } from "./engine/libuv-pool.js";
+import type { NextEditFormatChoice } from "./next-edit/formats.js";
 
 /** The engine's options (the models folder lies in the home), plus the server's. */
 export interface DaemonOptions extends Omit<EngineOptions, "modelsDir">, RemoteOptions {
@@ -26,6 +27,8 @@ export interface DaemonOptions extends Omit<EngineOptions, "modelsDir">, RemoteO
   idleTimeoutMs: number;
   /** When a workspace's idle pass runs and how often its states may be saved (tests shorten them). */
   idleTiming?: IdleTiming;
+  /** The next-edit prompt format (--next-edit-format). */
+  nextEditFormat?: NextEditFormatChoice;
 }
 
 function log(message: string): void {
@@ -38,7 +41,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const releaseLock = acquireLock(options.home);
   const started = Date.now();
   const token = newToken();
-  const { port: _port, idleTimeoutMs: _idleTimeoutMs, idleTiming: _idleTiming, backend: choice, apiKey, remoteModel, remoteTimeoutMs, insecureHttp: _insecureHttp, ...engineOptions } = options;
+  const { port: _port, idleTimeoutMs: _idleTimeoutMs, idleTiming: _idleTiming, backend: choice, apiKey, remoteModel, remoteTimeoutMs, insecureHttp: _insecureHttp, nextEditFormat = "auto", ...engineOptions } = options;
   const backend = createBackend(choice, { ...engineOptions, modelsDir: path.join(options.home, "models") }, { apiKey, remoteModel, remoteTimeoutMs }, log);
   // The local engine switches precision; a remote backend answers that it can't.
   const engine = localEngine(backend);
@@ -134,6 +137,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         requestStop: () => void stop(),
         precision,
         log,
+        // The model roles module supplies the next-edit model's pipeline; until then there is none.
+        nextEditPipeline: async () => null,
+        nextEditFormat,
       });
       sessions.add(session);
       armIdleTimer();

@@ -1,0 +1,70 @@
+/**
+ * hearth/nextEdit through a real daemon process and a real WebSocket: without a next-edit
+ * model the answer is the typed error that names the option to set; bad parameters and
+ * unopened documents get their own typed errors; the daemon stays up and keeps completing.
+ */
+import assert from "node:assert/strict";
+import type { ResponseError } from "vscode-jsonrpc/node";
+import { openSocket } from "../../daemon/src/client/connect.js";
+import { HearthClient } from "../../daemon/src/client/hearth-client.js";
+import { ErrorCodes, NextEditAcceptedNotification, NextEditRequest } from "../../daemon/src/protocol.js";
+import { startDaemon, type RunningDaemon } from "../helpers/daemon-process.js";
+import { testModels } from "../helpers/test-models.js";
+
+const URI = "file:///workspace/a/src/shapes.ts";
+
+function hearthCode(error: unknown): string | undefined {
+  return (error as ResponseError<{ code: string; hint: string }>).data?.code;
+}
+
+describe("hearth/nextEdit through a real daemon", function () {
+  this.timeout(120_000);
+  let daemon: RunningDaemon;
+  let client: HearthClient;
+  before(async () => {
+    daemon = await startDaemon({ model: (await testModels()).target, args: ["--next-edit-format", "zeta"] });
+    client = await daemon.connect();
+    await client.open({ uri: URI, languageId: "typescript", version: 1, text: "export function area(radius: number) {\n  return Math.PI * radius * radius;\n}\n" });
+    await client.change({ textDocument: { uri: URI, version: 2 }, contentChanges: [{ range: { start: { line: 0, character: 21 }, end: { line: 0, character: 27 } }, text: "size" }] });
+  });
+  after(async () => {
+    client.dispose();
+    await daemon.stop();
+  });
+
+  it("is listed among the methods initialize announces", async () => {
+    const other = new HearthClient(await openSocket(daemon.info));
+    try {
+      const result = await other.initialize([{ uri: "file:///workspace/b", name: "b" }]);
+      const methods = result.capabilities.experimental.hearth.methods;
+      assert.ok(methods.includes(NextEditRequest.method) && methods.includes(NextEditAcceptedNotification.method), methods.join(", "));
+    } finally {
+      other.dispose();
+    }
+  });
+
+  it("answers HEARTH_ERR_NO_NEXT_EDIT_MODEL, naming --next-edit-model and hearth.model.nextEdit, when none is configured", async () => {
+    await client.nextEditAccepted(URI);
+    await assert.rejects(client.nextEdit({ textDocument: { uri: URI }, position: { line: 0, character: 25 } }), (error: unknown) => {
+      const e = error as ResponseError<{ code: string; hint: string }>;
+      assert.equal(e.code, ErrorCodes.NotSupportedByBackend);
+      assert.equal(hearthCode(e), "HEARTH_ERR_NO_NEXT_EDIT_MODEL");
+      assert.match(e.data?.hint ?? "", /--next-edit-model/);
+      assert.match(e.data?.hint ?? "", /hearth\.model\.nextEdit/);
+      return true;
+    });
+  });
+
+  it("checks its parameters and the document before anything else", async () => {
+    await assert.rejects(client.nextEdit({ textDocument: { uri: URI }, position: { line: -1, character: 0 } }), (e: unknown) => hearthCode(e) === "HEARTH_ERR_INVALID_PARAMS");
+    await assert.rejects(client.nextEdit({ textDocument: { uri: URI }, position: { line: 0, character: 0 }, maxTokens: 1_000_000 }), (e: unknown) => hearthCode(e) === "HEARTH_ERR_INVALID_PARAMS");
+    await assert.rejects(client.nextEdit({ textDocument: { uri: "file:///workspace/a/never-opened.ts" }, position: { line: 0, character: 0 } }), (e: unknown) => hearthCode(e) === "HEARTH_ERR_DOCUMENT_NOT_OPEN");
+  });
+
+  it("stays up and keeps completing", async () => {
+    const list = await client.complete({ textDocument: { uri: URI }, position: { line: 1, character: 9 }, context: { triggerKind: 1 }, hearth: { maxTokens: 4 } });
+    assert.ok(Array.isArray(list.items));
+    assert.equal(list.metrics.kind, "completion");
+    assert.equal(daemon.child.exitCode, null);
+  });
+});
