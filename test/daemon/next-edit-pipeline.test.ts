@@ -25,7 +25,9 @@ import type { EnginePort } from "../../daemon/src/pipeline/engine-port.js";
 import { Pipeline } from "../../daemon/src/pipeline/pipeline.js";
 import { renderText } from "../../daemon/src/prompt/fim-templates.js";
 import type { SpeculationMode } from "../../daemon/src/options.js";
+import { RemoteBackend } from "../../daemon/src/remote/remote-backend.js";
 import { repoRoot } from "../helpers/daemon-process.js";
+import { startLlamaServer, type RunningLlamaServer } from "../helpers/llama-server.js";
 import { qwenCoderVocab } from "../helpers/vocab-models.js";
 
 const URI = "file:///w/src/shapes.py";
@@ -69,10 +71,11 @@ function watched(port: EnginePort<number>, seen: Watched, onToken?: () => void):
   };
 }
 
-describe("next-edit pipeline on the local engine (Qwen2.5-Coder's real tokenizer)", function () {
+describe("next-edit pipeline on the local engine and llama-server (Qwen2.5-Coder's real tokenizer)", function () {
   this.timeout(300_000);
   const homes: string[] = [];
   const backends: InferenceBackend[] = [];
+  const servers: RunningLlamaServer[] = [];
   let llama: Llama;
   let vocab: LlamaModel;
   let modelPath: string;
@@ -85,6 +88,7 @@ describe("next-edit pipeline on the local engine (Qwen2.5-Coder's real tokenizer
   });
   after(async () => {
     for (const backend of backends) await backend.dispose();
+    for (const server of servers) await server.stop();
     for (const home of homes) rmSync(home, { recursive: true, force: true });
     await vocab.dispose();
     await llama.dispose();
@@ -217,5 +221,24 @@ describe("next-edit pipeline on the local engine (Qwen2.5-Coder's real tokenizer
     s.change(22, "SEP = '<|file_sep|>'", 5000);
     await assert.rejects(pipeline.nextEdit(input(s, { line: 20, character: 10 })), (e: unknown) => e instanceof HearthError && e.code === "HEARTH_ERR_NEXT_EDIT_RESERVED_TEXT" && e.message.includes("<|file_sep|>"));
     assert.equal(seen.prompts.length, 0);
+  });
+  it("through llama-server: the same Sweep prompt as token ids, and a keystroke evaluates ≤ 25% by the server's own count", async () => {
+    const server = await startLlamaServer({ model: modelPath, slots: 2, ctxPerSlot: 4096 });
+    servers.push(server);
+    const backend = createBackend({ kind: "llama-server", url: new URL(server.url) }, { modelSource: "", modelsDir: "", home: "", contextSize: 0, maxWorkspaces: 1, threads: 1, gpu: "off", maxPrefillMs: 0 }, { apiKey: null, remoteModel: null, remoteTimeoutMs: 30_000 }, () => undefined);
+    backends.push(backend);
+    await backend.load(() => undefined);
+    assert.ok(backend instanceof RemoteBackend, JSON.stringify(backend.state));
+    const seen: Watched = { prompts: [], uncached: [] };
+    const pipeline = new Pipeline(watched((backend as RemoteBackend<number>).port, seen));
+    const s = scenario();
+    const first = await pipeline.nextEdit(input(s, { line: 20, character: 10 }));
+    assert.equal(first.format, "sweep");
+    const local = { prompts: [] as number[][], uncached: [] as number[] };
+    await new Pipeline(watched((await engine("off")).port, local)).nextEdit(input(scenario(), { line: 20, character: 10 }));
+    assert.deepEqual(seen.prompts[0], local.prompts[0], "llama-server is given the local engine's prompt, token for token");
+    s.change(20, "def area(ra):", 300);
+    const second = await pipeline.nextEdit(input(s, { line: 20, character: 11 }));
+    assert.ok(second.evaluatedTokens > 0 && second.evaluatedTokens <= 0.25 * second.promptTokens, `the server evaluated ${second.evaluatedTokens} of ${second.promptTokens}`);
   });
 });

@@ -17,6 +17,9 @@ export const NEXT_EDIT_FORMAT_CHOICES: readonly NextEditFormatChoice[] = ["auto"
 
 export const NEXT_EDIT_FORMATS: Record<NextEditFormatName, NextEditFormat> = { sweep: SWEEP, zeta: ZETA, zeta2: ZETA2, instinct: INSTINCT };
 
+/** Every special token a next-edit format renders: what a remote vocabulary must look up when it connects. */
+export const NEXT_EDIT_SPECIAL_TEXTS: readonly string[] = [...new Set(Object.values(NEXT_EDIT_FORMATS).flatMap((f) => f.specialTokens))];
+
 /** The format a model's name (file name, GGUF general.name or a server's model id) points to, or null. */
 export function formatFromModelName(name: string): NextEditFormatName | null {
   const n = name.toLowerCase();
