@@ -4,11 +4,14 @@
  * unopened documents get their own typed errors; the daemon stays up and keeps completing.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { ResponseError } from "vscode-jsonrpc/node";
 import { openSocket } from "../../daemon/src/client/connect.js";
 import { HearthClient } from "../../daemon/src/client/hearth-client.js";
 import { ErrorCodes, NextEditAcceptedNotification, NextEditRequest } from "../../daemon/src/protocol.js";
-import { startDaemon, type RunningDaemon } from "../helpers/daemon-process.js";
+import { runCli, startDaemon, type RunningDaemon } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
 const URI = "file:///workspace/a/src/shapes.ts";
@@ -59,6 +62,26 @@ describe("hearth/nextEdit through a real daemon", function () {
     await assert.rejects(client.nextEdit({ textDocument: { uri: URI }, position: { line: -1, character: 0 } }), (e: unknown) => hearthCode(e) === "HEARTH_ERR_INVALID_PARAMS");
     await assert.rejects(client.nextEdit({ textDocument: { uri: URI }, position: { line: 0, character: 0 }, maxTokens: 1_000_000 }), (e: unknown) => hearthCode(e) === "HEARTH_ERR_INVALID_PARAMS");
     await assert.rejects(client.nextEdit({ textDocument: { uri: "file:///workspace/a/never-opened.ts" }, position: { line: 0, character: 0 } }), (e: unknown) => hearthCode(e) === "HEARTH_ERR_DOCUMENT_NOT_OPEN");
+  });
+
+  it("hearth next-edit: replays --history, then reports the same typed error with its hint; refuses a diff that does not fit", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-next-edit-cli-"));
+    try {
+      const file = path.join(dir, "shapes.py");
+      writeFileSync(file, "def area(size):\n    return 3.14 * size * size\n");
+      const diff = path.join(dir, "edit.diff");
+      writeFileSync(diff, "--- a/shapes.py\n+++ b/shapes.py\n@@ -1,1 +1,1 @@\n-def area(radius):\n+def area(size):\n");
+      const run = await runCli(["next-edit", `${file}:2:12`, "--history", diff, "--home", daemon.home, "--no-spawn", "--workspace", dir]);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /next-edit model/);
+      assert.match(run.stderr, /--next-edit-model/);
+      writeFileSync(diff, "@@ -1,1 +1,1 @@\n-x\n+not in the file\n");
+      const bad = await runCli(["next-edit", `${file}:2:12`, "--history", diff, "--home", daemon.home, "--no-spawn"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /does not match the file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("stays up and keeps completing", async () => {
