@@ -7,7 +7,7 @@
  * until the format's end marker, and read the rewritten window back as edits. The output
  * mostly copies the window, which the engine's prompt-lookup speculation drafts from.
  */
-import type { GenerationOutcome, NextEditInput, NextEditOutcome } from "../backend.js";
+import { emptyOutcome, type NextEditInput, type NextEditOutcome } from "../backend.js";
 import { HearthError } from "../errors.js";
 import { suggestEdits } from "../next-edit/edits.js";
 import { reservedTextIn, type NextEditFormat, type NextEditPromptInput } from "../next-edit/format.js";
@@ -37,7 +37,7 @@ export async function runNextEdit<T>(port: EnginePort<T>, input: NextEditInput):
   const prompt = await fittedPrompt(port, vocabulary, format, cut.input, input.maxTokens);
   const slot = await port.completionSlot(input.workspaceId, input.documentUri);
   try {
-    if (input.signal.aborted) return { ...cancelled(prompt.length), edits: [], format: format.name };
+    if (input.signal.aborted) return { ...emptyOutcome("cancelled", prompt.length), edits: [], format: format.name };
     const stream = new TextStream(nextEditRules(format.endMarkers));
     const run = await slot.run(prompt, {
       maxTokens: input.maxTokens,
@@ -106,6 +106,3 @@ async function promptTokens<T>(port: EnginePort<T>, vocabulary: Vocabulary<T>, f
   return piecesToTokens(rendered.pieces, { specialToken: special, tokenize: (t) => vocabulary.tokenize(t), bosRule: vocabulary.bosRule });
 }
 
-function cancelled(promptTokens: number): GenerationOutcome {
-  return { text: "", stopReason: "cancelled", promptTokens, reusedTokens: 0, evaluatedTokens: 0, generatedTokens: 0, tokensAfterCancel: 0, prefillMs: 0, firstTokenMs: null, decodeMs: 0, draftTokens: 0, acceptedTokens: 0, promptLayout: null };
-}
