@@ -69,6 +69,8 @@ export interface NextEditInput {
 export interface NextEditOutcome extends GenerationOutcome {
   edits: NextEdit[];
   cursor?: Position;
+  /** The share of the model's window that repeats the window's lines; null when the output could not be read. */
+  copied: number | null;
   /** The format the model was asked in. */
   format: string;
 }

@@ -280,6 +280,8 @@ export interface NextEditResult {
   cursor?: Position;
   /** The prompt format the model was asked in (sweep, zeta, zeta2, instinct). */
   format: string;
+  /** The share (0..1) of the model's rewritten window on lines it copied from the window; null when its output could not be read (cut short, no end marker). */
+  copied: number | null;
   metrics: RequestMetrics;
 }
 

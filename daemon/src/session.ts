@@ -353,8 +353,8 @@ export class Session {
     const outcome = await this.runJob("nextEdit", uri, token, p.workDoneToken, undefined, (handle, hooks) =>
       pipeline.nextEdit({ ...input, signal: handle.signal, onPrefill: hooks.onPrefill, yieldPoint: hooks.yieldPoint }),
     );
-    const { edits, cursor, format } = outcome.result;
-    return { edits, ...(cursor !== undefined ? { cursor } : {}), format, metrics: outcome.metrics };
+    const { edits, cursor, format, copied } = outcome.result;
+    return { edits, ...(cursor !== undefined ? { cursor } : {}), format, copied, metrics: outcome.metrics };
   }
 
   /** What the backend can't do answers a typed error that says so, instead of failing somewhere inside it. */

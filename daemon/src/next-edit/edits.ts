@@ -13,6 +13,8 @@ export type { Position };
 
 export interface Suggestion {
   edits: NextEdit[];
+  /** The share of the model's window (in characters, each line with its newline) that repeats lines of the window as it was: what copy speculation can draft. Null when the output could not be read. */
+  copied: number | null;
   /** Where the cursor goes once the edits are accepted (the end of the last one); absent without edits. */
   cursor?: Position;
 }
@@ -126,10 +128,11 @@ export interface SuggestInput {
 }
 
 export function suggestEdits(input: SuggestInput): Suggestion {
-  if (input.updated === null) return { edits: [] };
+  if (input.updated === null) return { edits: [], copied: null };
+  const copied = copiedShare(input.window, input.updated);
   const undo = new Set(diffWindow(input.window, input.original).map(key));
   const edits = diffWindow(input.window, input.updated).filter((edit) => !undo.has(key(edit)));
-  if (edits.length === 0) return { edits: [] };
+  if (edits.length === 0) return { edits: [], copied };
   const windowText = input.window.join("\n");
   let shift = 0;
   let cursorOffset = 0;
@@ -145,7 +148,16 @@ export function suggestEdits(input: SuggestInput): Suggestion {
       return { range: { start, end }, newText: edit.newText, kind: classify(start, end, input.cursor) };
     }),
     cursor: positionIn(newText.split("\n"), input.startLine, cursorOffset),
+    copied,
   };
+}
+
+/** The share of `updated`'s characters on lines it shares, in order, with `window`. */
+export function copiedShare(window: readonly string[], updated: readonly string[]): number {
+  const total = updated.reduce((n, line) => n + line.length + 1, 0);
+  if (total === 0) return 1;
+  const kept = commonLines(window, updated).reduce((n, [, j]) => n + (updated[j] as string).length + 1, 0);
+  return Math.round((kept / total) * 1000) / 1000;
 }
 
 function key(edit: OffsetEdit): string {

@@ -37,7 +37,7 @@ export async function runNextEdit<T>(port: EnginePort<T>, input: NextEditInput):
   const prompt = await fittedPrompt(port, vocabulary, format, cut.input, input.maxTokens);
   const slot = await port.completionSlot(input.workspaceId, input.documentUri);
   try {
-    if (input.signal.aborted) return { ...emptyOutcome("cancelled", prompt.length), edits: [], format: format.name };
+    if (input.signal.aborted) return { ...emptyOutcome("cancelled", prompt.length), edits: [], copied: null, format: format.name };
     const stream = new TextStream(nextEditRules(format.endMarkers));
     const run = await slot.run(prompt, {
       maxTokens: input.maxTokens,
