@@ -241,4 +241,20 @@ describe("next-edit pipeline on the local engine and llama-server (Qwen2.5-Coder
     const second = await pipeline.nextEdit(input(s, { line: 20, character: 11 }));
     assert.ok(second.evaluatedTokens > 0 && second.evaluatedTokens <= 0.25 * second.promptTokens, `the server evaluated ${second.evaluatedTokens} of ${second.promptTokens}`);
   });
+  it("through an OpenAI-compatible server: Zeta's text prompt goes as text; Sweep is refused, and so is a document spelling a special token the server would parse", async () => {
+    const server = servers[0] ?? (await startLlamaServer({ model: modelPath, slots: 2, ctxPerSlot: 4096 }));
+    if (!servers.includes(server)) servers.push(server);
+    const backend = createBackend({ kind: "openai", url: new URL(server.url) }, { modelSource: "", modelsDir: "", home: "", contextSize: 4096, maxWorkspaces: 1, threads: 1, gpu: "off", maxPrefillMs: 0 }, { apiKey: null, remoteModel: null, remoteTimeoutMs: 30_000 }, () => undefined);
+    backends.push(backend);
+    await backend.load(() => undefined);
+    assert.ok(backend instanceof RemoteBackend, JSON.stringify(backend.state));
+    const pipeline = new Pipeline((backend as RemoteBackend<string>).port);
+    const zeta = await pipeline.nextEdit(input(scenario(), { line: 20, character: 10 }, { format: "zeta", maxTokens: 8 }));
+    assert.equal(zeta.format, "zeta");
+    assert.ok(zeta.promptTokens > 0);
+    await assert.rejects(pipeline.nextEdit(input(scenario(), { line: 20, character: 10 })), (e: unknown) => e instanceof HearthError && e.code === "HEARTH_ERR_NEXT_EDIT_FORMAT");
+    const s = scenario();
+    s.change(22, "END = '<|im_end|>'", 5000);
+    await assert.rejects(pipeline.nextEdit(input(s, { line: 20, character: 10 }, { format: "zeta" })), (e: unknown) => e instanceof HearthError && e.code === "HEARTH_ERR_NEXT_EDIT_RESERVED_TEXT" && e.message.includes("<|im_end|>"));
+  });
 });

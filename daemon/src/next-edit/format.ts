@@ -119,6 +119,22 @@ export function documentTexts(input: NextEditPromptInput): string[] {
   ];
 }
 
+/** Texts that look like a special token of a common vocabulary: `<|im_end|>`, `<｜fim▁begin｜>`, `<[fim-suffix]>`, `</s>`. */
+const SPECIAL_LOOKING = /<\|[^|\s]{1,48}\|>|<｜[^｜\s]{1,48}｜>|<\[[^\]\s]{1,48}\]>|<\/?s>|<(?:fim|file|repo)_[a-z_]{1,24}>/;
+
+/**
+ * The first text in the input that looks like a special token, or null: for an engine whose
+ * server parses special tokens out of the text it is sent, where such text would reach the
+ * model as one.
+ */
+export function specialLookingTextIn(input: NextEditPromptInput): string | null {
+  for (const text of documentTexts(input)) {
+    const found = SPECIAL_LOOKING.exec(text);
+    if (found) return found[0];
+  }
+  return null;
+}
+
 /** The first of the format's reserved texts the input contains, or null. */
 export function reservedTextIn(format: NextEditFormat, input: NextEditPromptInput): string | null {
   const texts = documentTexts(input);

@@ -10,7 +10,7 @@
 import { emptyOutcome, type NextEditInput, type NextEditOutcome } from "../backend.js";
 import { HearthError } from "../errors.js";
 import { suggestEdits } from "../next-edit/edits.js";
-import { reservedTextIn, type NextEditFormat, type NextEditPromptInput } from "../next-edit/format.js";
+import { reservedTextIn, specialLookingTextIn, type NextEditFormat, type NextEditPromptInput } from "../next-edit/format.js";
 import { chooseNextEditFormat, NextEditFormatError } from "../next-edit/formats.js";
 import { nextEditRules } from "../next-edit/stops.js";
 import { piecesToTokens } from "../next-edit/tokens.js";
@@ -25,12 +25,13 @@ export async function runNextEdit<T>(port: EnginePort<T>, input: NextEditInput):
   const vocabulary = await port.ready();
   const format = formatFor(port, vocabulary, input);
   const cut = cutWindow(format, { text: input.text, cursor: input.cursor, path: input.path, events: input.events, related: input.related ?? [], countTokens: (t) => (t === "" ? 0 : vocabulary.countTokens(t)) });
-  const reserved = reservedTextIn(format, cut.input);
+  // A server that parses special tokens out of text would read any that the document spells as one.
+  const reserved = reservedTextIn(format, cut.input) ?? (vocabulary.specialToken === undefined ? specialLookingTextIn(cut.input) : null);
   if (reserved !== null) {
     throw new HearthError(
       ErrorCodes.InvalidParams,
       "HEARTH_ERR_NEXT_EDIT_RESERVED_TEXT",
-      `The text around the cursor contains ${reserved}, one of the ${format.name} next-edit format's own markers; Hearth does not pass it to the model.`,
+      `The text around the cursor contains ${reserved}, which the model would read as one of its own markers (the ${format.name} next-edit format's, or a special token the server parses out of text); Hearth does not pass it to the model.`,
       "Nothing to fix in the file: next-edit suggestions are off near that text; completions still work.",
     );
   }
