@@ -345,7 +345,8 @@ export class Session {
       text: document.text,
       cursor: p.position,
       path: workspace.pathOf(uri),
-      events: this.history.events(uri),
+      // A copy: the job may wait in the queue while later changes grow the history past this text.
+      events: [...this.history.events(uri)],
       related: workspace.ring.chunksFor(uri),
       format: this.services.nextEditFormat,
       maxTokens: p.maxTokens ?? Defaults.nextEditMaxTokens,
