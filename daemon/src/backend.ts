@@ -6,6 +6,10 @@
  * backend's library comes in through this file.
  */
 import type { BackendInfo, DeviceKind, KvCacheInfo, MemoryInfo, ModelInfo, ModelState, PrecisionListResult, PrecisionSetParams, PrecisionSetResult } from "./protocol.js";
+import type { EditEvent } from "./next-edit/edit-history.js";
+import type { RelatedFile } from "./next-edit/format.js";
+import type { NextEditFormatChoice } from "./next-edit/formats.js";
+import type { NextEdit, Position } from "./protocol.js";
 import type { ContextChunk } from "./prompt/fim-prompt.js";
 
 /** Download and load progress (0..1 when known) while a backend gets ready. */
@@ -40,6 +44,35 @@ export interface ExplainInput {
   onPrefill?: (evaluated: number, total: number) => void;
   onText?: (delta: string) => void;
   yieldPoint?: () => Promise<void>;
+}
+
+export interface NextEditInput {
+  workspaceId: string;
+  /** The document: its cache slot, its text now and the cursor in it. */
+  documentUri: string;
+  text: string;
+  cursor: Position;
+  /** Its path in the workspace, as prompts name it. */
+  path: string;
+  /** Its edit history, oldest first (next-edit/edit-history.ts). */
+  events: readonly EditEvent[];
+  related?: readonly RelatedFile[];
+  /** --next-edit-format; "auto" picks by the model's name and vocabulary. */
+  format: NextEditFormatChoice;
+  maxTokens: number;
+  signal: AbortSignal;
+  onPrefill?: (evaluated: number, total: number) => void;
+  yieldPoint?: () => Promise<void>;
+}
+
+/** A next-edit request's outcome: the generation's counts (its text is the model's raw output) and the edits read from it. */
+export interface NextEditOutcome extends GenerationOutcome {
+  edits: NextEdit[];
+  cursor?: Position;
+  /** The share of the model's window that repeats the window's lines; null when the output could not be read. */
+  copied: number | null;
+  /** The format the model was asked in. */
+  format: string;
 }
 
 export type GenerationStop = "eos" | "boundary" | "maxTokens" | "contextFull" | "cancelled";
@@ -103,6 +136,8 @@ export interface RequestPipeline {
   /** The idle warm-up: the document's prompt laid out anew and evaluated; the prompt tokens it evaluated. */
   warmUp(input: Omit<CompletionInput, "maxTokens" | "onPrefill" | "onText">): Promise<number>;
   explain(input: ExplainInput): Promise<GenerationOutcome>;
+  /** The edit the user makes next, predicted by a next-edit model (pipeline/next-edit.ts). */
+  nextEdit(input: NextEditInput): Promise<NextEditOutcome>;
 }
 
 export interface InferenceBackend {

@@ -17,6 +17,7 @@ import { HEARTH_VERSION, packageRoot } from "./version.js";
 import { idleTimingFrom, type IdleTiming } from "./workspace.js";
 import { WorkspaceRegistry } from "./workspaces.js";
 import { LIBUV_POOL_ADVICE, libuvPoolIsOneThread } from "./engine/libuv-pool.js";
+import type { NextEditFormatChoice } from "./next-edit/formats.js";
 
 /** The engine's options (the models folder lies in the home), plus the server's. */
 export interface DaemonOptions extends Omit<EngineOptions, "modelsDir">, RemoteOptions {
@@ -32,6 +33,8 @@ export interface DaemonOptions extends Omit<EngineOptions, "modelsDir">, RemoteO
   nextEditModel?: RoleModelChoice | null;
   /** Unload a chat or next-edit model unused this long; 0 never (default 10 minutes). */
   modelIdleUnloadMs?: number;
+  /** The next-edit prompt format (--next-edit-format). */
+  nextEditFormat?: NextEditFormatChoice;
 }
 
 /** Unload an unused chat or next-edit model after this long, unless told otherwise. */
@@ -59,6 +62,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     chatModel,
     nextEditModel,
     modelIdleUnloadMs,
+    nextEditFormat = "auto",
     ...engineOptions
   } = options;
   const modelsDir = path.join(options.home, "models");
@@ -198,6 +202,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         precision,
         roles,
         log,
+        nextEditFormat,
       });
       sessions.add(session);
       armIdleTimer();

@@ -9,6 +9,7 @@
  */
 import { MAX_PREFILL_CHUNK, MIN_PREFILL_CHUNK, PREFILL_STEP_TARGET_MS } from "./pipeline/prefill-chunk.js";
 import { DEFAULT_CONTEXT_EXCLUDE } from "./privacy.js";
+import { NEXT_EDIT_FORMAT_NAMES } from "./next-edit/format.js";
 import { FIM_FAMILY_NAMES } from "./prompt/fim-templates.js";
 import { Defaults, Limits } from "./protocol.js";
 
@@ -45,10 +46,11 @@ export interface CheckedDaemonOptions {
   gpu: string;
   speculation?: string;
   fimTemplate?: string;
+  nextEditFormat?: string;
 }
 
 type IntegerKey = { [K in keyof CheckedDaemonOptions]-?: NonNullable<CheckedDaemonOptions[K]> extends number ? K : never }[keyof CheckedDaemonOptions];
-type ChoiceKey = "gpu" | "speculation" | "fimTemplate";
+type ChoiceKey = "gpu" | "speculation" | "fimTemplate" | "nextEditFormat";
 
 interface OptionCommon {
   /** The `hearth serve` flag, without its dashes. */
@@ -273,6 +275,17 @@ export const serveOptions = {
     default: "auto",
     description:
       "The fill-in-the-middle prompt format: auto picks it from the model's special tokens; a family name overrides it (gguf: the GGUF's own FIM token ids). The daemon refuses one the model's vocabulary can't render.",
+  },
+  "next-edit-format": {
+    kind: "choice",
+    flag: "next-edit-format",
+    value: "F",
+    setting: "hearth.nextEdit.format",
+    key: "nextEditFormat",
+    choices: ["auto", ...NEXT_EDIT_FORMAT_NAMES],
+    default: "auto",
+    description:
+      "The next-edit suggestions' prompt format: auto picks it from the next-edit model's name (sweep, zeta, zeta-2 or seed-coder, instinct), else Sweep's where the vocabulary has Qwen2.5-Coder's <|file_sep|>; a name overrides it. A format whose special tokens the vocabulary lacks is refused with a typed error.",
   },
   threads: {
     kind: "integer",

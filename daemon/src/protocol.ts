@@ -159,7 +159,7 @@ export type StopReason =
 /** What one request cost. Times are milliseconds measured in the daemon. */
 export interface RequestMetrics {
   requestId: number;
-  kind: "completion" | "explain";
+  kind: "completion" | "explain" | "nextEdit";
   workspaceId: string;
   /** Tokens in the prompt the model saw. */
   promptTokens: number;
@@ -265,6 +265,46 @@ export interface ServedBy {
 }
 
 export const ExplainRequest = new RequestType<ExplainParams, ExplainResult, void>("hearth/explain");
+
+// ---------------------------------------------------------------------------------------
+// hearth/nextEdit: the edit the user makes next, at the cursor or lines away
+
+export interface NextEditParams extends WorkDoneProgressParams {
+  textDocument: TextDocumentIdentifier;
+  position: Position;
+  /** Upper bound on generated tokens (1..Limits.maxNextEditTokens); the model writes the whole window again. */
+  maxTokens?: number;
+}
+
+/** "insertion": text inserted at the cursor (shown as an inline completion); "nearby": an edit within 2 lines of the cursor's; "jump": farther. */
+export type NextEditKind = "insertion" | "nearby" | "jump";
+
+export interface NextEdit {
+  range: Range;
+  newText: string;
+  kind: NextEditKind;
+}
+
+export interface NextEditResult {
+  /** In document order, each range in the document as it is now; none when the model suggests nothing. */
+  edits: NextEdit[];
+  /** Where the cursor goes once every edit is applied: the end of the last one. */
+  cursor?: Position;
+  /** The prompt format the model was asked in (sweep, zeta, zeta2, instinct). */
+  format: string;
+  /** The share (0..1) of the model's rewritten window on lines it copied from the window; null when its output could not be read (cut short, no end marker). */
+  copied: number | null;
+  metrics: RequestMetrics;
+}
+
+export const NextEditRequest = new RequestType<NextEditParams, NextEditResult, void>("hearth/nextEdit");
+
+export interface NextEditAcceptedParams {
+  textDocument: TextDocumentIdentifier;
+}
+
+/** The client is applying a suggestion: the document's next change is marked accepted in its edit history. */
+export const NextEditAcceptedNotification = new NotificationType<NextEditAcceptedParams>("hearth/nextEdit/accepted");
 
 // ---------------------------------------------------------------------------------------
 // hearth/status
@@ -527,6 +567,8 @@ export const HEARTH_METHODS: readonly string[] = [
   DidCloseTextDocumentNotification.method,
   InlineCompletionRequest.method,
   ExplainRequest.method,
+  NextEditRequest.method,
+  NextEditAcceptedNotification.method,
   StatusRequest.method,
   StopDaemonRequest.method,
   PrecisionListRequest.method,
@@ -613,6 +655,9 @@ export const HEARTH_ERRORS = {
   HEARTH_ERR_NO_FIM: { rpcCode: ErrorCodes.NoFimSupport, meaning: "The model (or server) cannot fill in the middle, or its FIM format is unknown." },
   HEARTH_ERR_UNKNOWN_VARIANT: { rpcCode: ErrorCodes.UnknownVariant, meaning: "hearth/precision/set named a variant this model does not have." },
   HEARTH_ERR_KV_TYPE_UNSUPPORTED: { rpcCode: ErrorCodes.UnsupportedKvCacheType, meaning: "hearth/precision/set asked for a KV cache type this model or device cannot use." },
+  HEARTH_ERR_NO_NEXT_EDIT_MODEL: { rpcCode: ErrorCodes.NotSupportedByBackend, meaning: "hearth/nextEdit came and no next-edit model is configured." },
+  HEARTH_ERR_NEXT_EDIT_FORMAT: { rpcCode: ErrorCodes.NotSupportedByBackend, meaning: "No next-edit prompt format fits the next-edit model (its vocabulary lacks the format's special tokens, or its name says none)." },
+  HEARTH_ERR_NEXT_EDIT_RESERVED_TEXT: { rpcCode: ErrorCodes.InvalidParams, meaning: "The text around the cursor contains one of the next-edit format's own markers, which Hearth never passes to the model." },
   HEARTH_ERR_NOT_SUPPORTED_BY_BACKEND: { rpcCode: ErrorCodes.NotSupportedByBackend, meaning: "The backend cannot do what was asked (a remote server cannot switch precision)." },
   // Remote engines
   HEARTH_ERR_BACKEND_UNREACHABLE: { rpcCode: ErrorCodes.BackendUnreachable, meaning: "The remote server did not answer." },
@@ -682,6 +727,7 @@ export const Limits = {
   maxUriLength: 4096,
   maxCompletionTokens: 1024,
   maxExplainTokens: 4096,
+  maxNextEditTokens: 2048,
   maxQueuedRequests: 64,
   maxWorkspaceFolders: 64,
   maxContextChunks: 16,
@@ -692,4 +738,5 @@ export const Limits = {
 export const Defaults = {
   completionMaxTokens: 128,
   explainMaxTokens: 512,
+  nextEditMaxTokens: 512,
 } as const;

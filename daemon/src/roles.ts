@@ -91,6 +91,10 @@ class NamedPipeline implements RequestPipeline {
   explain(input: Parameters<RequestPipeline["explain"]>[0]): Promise<GenerationOutcome> {
     return this.use(async (backend) => ({ ...(await backend.pipeline.explain(input)), model: nameOf(backend, this.source) }));
   }
+
+  nextEdit(input: Parameters<RequestPipeline["nextEdit"]>[0]): ReturnType<RequestPipeline["nextEdit"]> {
+    return this.use(async (backend) => ({ ...(await backend.pipeline.nextEdit(input)), model: nameOf(backend, this.source) }));
+  }
 }
 
 /** One secondary role's model: absent (unloaded), loading, or loaded, with its users and idle timer. */

@@ -9,6 +9,9 @@ import { DocumentStore, offsetAt } from "./documents.js";
 import { emptyOutcome, type GenerationOutcome, type InferenceBackend, type PrecisionControl } from "./backend.js";
 import { HearthError, cancelledError, toHearthError } from "./errors.js";
 import type { MetricsLog } from "./metrics.js";
+import { EditHistory } from "./next-edit/edit-history.js";
+import type { NextEditFormatChoice } from "./next-edit/formats.js";
+import { defaultExcludes } from "./privacy.js";
 import { chunkAround } from "./prompt/context-ring.js";
 import {
   AddContextNotification,
@@ -24,6 +27,8 @@ import {
   InitializeRequest,
   InlineCompletionRequest,
   ModelProgressNotification,
+  NextEditAcceptedNotification,
+  NextEditRequest,
   PrecisionListRequest,
   PrecisionSetRequest,
   PROTOCOL_VERSION,
@@ -37,6 +42,7 @@ import {
   type InitializeResult,
   type InlineCompletionList,
   type ModelProgressParams,
+  type NextEditResult,
   type ProgressToken,
   type RequestMetrics,
   type StatusResult,
@@ -63,11 +69,18 @@ export interface SessionServices {
   precision: PrecisionControl | null;
   /** The models by role: which pipeline serves completions, explanations and next edits. */
   roles: ModelRoles;
+  /** --next-edit-format: "auto" picks by the model's name and vocabulary. */
+  nextEditFormat: NextEditFormatChoice;
 }
+
+/** A document this large keeps no edit history: diffing it on every keystroke would cost more than a suggestion is worth. */
+const MAX_HISTORY_DOCUMENT_CHARS = 1024 * 1024;
 
 export class Session {
   private readonly connection: MessageConnection;
   private readonly documents = new DocumentStore();
+  /** What the user changed lately in each open document, for next-edit prompts; excluded files keep none. */
+  private readonly history = new EditHistory({ now: () => Date.now() });
   private readonly jobs = new Set<JobHandle>();
   /** The workspace this connection joined at initialize. */
   private joined: Workspace | null = null;
@@ -131,13 +144,16 @@ export class Session {
       this.notification(() => {
         const { textDocument } = validate.didOpenParams(params);
         this.documents.open(textDocument);
+        this.history.forget(textDocument.uri);
         this.requireWorkspace().addChunk(textDocument.uri, chunkAround(textDocument.text, 0));
       }),
     );
     c.onNotification(DidChangeTextDocumentNotification.method, (params: unknown) =>
       this.notification(() => {
         const p = validate.didChangeParams(params);
+        const beforeText = this.syncedText(p.textDocument.uri);
         this.documents.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
+        this.recordEdit(p.textDocument.uri, beforeText);
         const line = p.contentChanges[p.contentChanges.length - 1]?.range?.start.line ?? 0;
         this.requireWorkspace().addChunk(p.textDocument.uri, chunkAround(this.documents.require(p.textDocument.uri).text, line));
       }),
@@ -148,8 +164,16 @@ export class Session {
       }),
     );
     c.onNotification(DidCloseTextDocumentNotification.method, (params: unknown) =>
-      this.notification(() => this.documents.close(validate.didCloseParams(params).textDocument.uri)),
+      this.notification(() => {
+        const { uri } = validate.didCloseParams(params).textDocument;
+        this.documents.close(uri);
+        this.history.forget(uri);
+      }),
     );
+    c.onNotification(NextEditAcceptedNotification.method, (params: unknown) =>
+      this.notification(() => this.history.acceptNext(validate.nextEditAcceptedParams(params).textDocument.uri)),
+    );
+    c.onRequest(NextEditRequest.method, (params: unknown, token: CancellationToken) => this.guard(() => this.nextEdit(params, token)));
     c.onRequest(InlineCompletionRequest.method, (params: unknown, token: CancellationToken) => this.guard(() => this.inlineCompletion(params, token)));
     c.onRequest(ExplainRequest.method, (params: unknown, token: CancellationToken) => this.guard(() => this.explain(params, token)));
     // Daemon-wide, not about a workspace: allowed before initialize (hearth status, hearth stop).
@@ -284,6 +308,60 @@ export class Session {
     return { markdown: outcome.result.text, metrics: outcome.metrics, servedBy: { ...servedBy, model: outcome.metrics.model ?? servedBy.model } };
   }
 
+  /** A change enters the document's edit history, unless the file is one whose text never reaches a prompt. */
+  private recordEdit(uri: string, beforeText: string | null): void {
+    if (defaultExcludes.matches(uri)) return;
+    const afterText = this.syncedText(uri);
+    if (beforeText === null || afterText === null || afterText.length > MAX_HISTORY_DOCUMENT_CHARS || beforeText.length > MAX_HISTORY_DOCUMENT_CHARS) {
+      // A change the daemon could not follow (or a huge file) leaves no history to stand on.
+      this.history.forget(uri);
+      return;
+    }
+    this.history.record(uri, beforeText, afterText);
+  }
+
+  /** The document's text while the daemon's copy follows the editor's; null when it is not open or out of step. */
+  private syncedText(uri: string): string | null {
+    try {
+      return this.documents.require(uri).text;
+    } catch {
+      return null;
+    }
+  }
+
+  private async nextEdit(params: unknown, token: CancellationToken): Promise<NextEditResult> {
+    const p = validate.nextEditParams(params);
+    const document = this.documents.require(p.textDocument.uri);
+    const pipeline = await this.services.roles.pipelineFor("nextEdit");
+    if (pipeline === null) {
+      throw new HearthError(
+        ErrorCodes.NotSupportedByBackend,
+        "HEARTH_ERR_NO_NEXT_EDIT_MODEL",
+        "No next-edit model is configured, so the daemon can't suggest next edits.",
+        "Configure one with --next-edit-model (hearth.model.nextEdit), such as Sweep Next-Edit 1.5B (hf:sweepai/sweep-next-edit-1.5b-GGUF).",
+      );
+    }
+    const workspace = this.requireWorkspace();
+    const uri = p.textDocument.uri;
+    const input = {
+      workspaceId: workspace.id,
+      documentUri: uri,
+      text: document.text,
+      cursor: p.position,
+      path: workspace.pathOf(uri),
+      // A copy: the job may wait in the queue while later changes grow the history past this text.
+      events: [...this.history.events(uri)],
+      related: workspace.ring.chunksFor(uri),
+      format: this.services.nextEditFormat,
+      maxTokens: p.maxTokens ?? Defaults.nextEditMaxTokens,
+    };
+    const outcome = await this.runJob("nextEdit", uri, token, p.workDoneToken, undefined, (handle, hooks) =>
+      pipeline.nextEdit({ ...input, signal: handle.signal, onPrefill: hooks.onPrefill, yieldPoint: hooks.yieldPoint }),
+    );
+    const { edits, cursor, format, copied } = outcome.result;
+    return { edits, ...(cursor !== undefined ? { cursor } : {}), format, copied, metrics: outcome.metrics };
+  }
+
   /** What the backend can't do answers a typed error that says so, instead of failing somewhere inside it. */
   private precisionService(): PrecisionControl {
     const service = this.services.precision;
@@ -305,20 +383,21 @@ export class Session {
    * Queues a generation, wires cancellation and progress to it, records its metrics, and
    * turns an aborted job into LSP's RequestCancelled error.
    */
-  private async runJob(
+  private async runJob<O extends GenerationOutcome>(
     kind: RequestMetrics["kind"],
     documentUri: string | null,
     token: CancellationToken,
     workDoneToken: ProgressToken | undefined,
     partialResultToken: ProgressToken | undefined,
-    work: (handle: JobHandle, hooks: { onPrefill: (done: number, total: number) => void; onText: (delta: string) => void; yieldPoint: () => Promise<void> }) => Promise<GenerationOutcome>,
+    work: (handle: JobHandle, hooks: { onPrefill: (done: number, total: number) => void; onText: (delta: string) => void; yieldPoint: () => Promise<void> }) => Promise<O>,
     warm?: (signal: AbortSignal) => Promise<number>,
-  ): Promise<{ result: GenerationOutcome; metrics: RequestMetrics }> {
+  ): Promise<{ result: O; metrics: RequestMetrics }> {
     const arrived = performance.now();
     const requestId = this.services.metrics.newRequestId();
     const workspace = this.requireWorkspace();
     const workspaceId = kind === "explain" ? "explain" : workspace.id;
-    const supersedeKey = documentUri === null ? null : `${workspace.id}\u0000${documentUri}`;
+    // A next-edit request supersedes the document's older next-edit request, never its completion.
+    const supersedeKey = documentUri === null ? null : `${workspace.id}\u0000${documentUri}${kind === "nextEdit" ? "\u0000nextEdit" : ""}`;
     // Assigned by the scheduler's callback, which TypeScript's flow analysis can't see.
     let handle = null as JobHandle | null;
     let failure: unknown = null;
@@ -345,7 +424,7 @@ export class Session {
       async (h) => {
         if (h.signal.aborted) return null;
         workspace.touch();
-        if (workDoneToken !== undefined) this.progress(WorkDoneProgress, workDoneToken, { kind: "begin", title: kind === "explain" ? "Explaining" : "Completing", cancellable: true });
+        if (workDoneToken !== undefined) this.progress(WorkDoneProgress, workDoneToken, { kind: "begin", title: kind === "explain" ? "Explaining" : kind === "nextEdit" ? "Predicting the next edit" : "Completing", cancellable: true });
         try {
           return await work(h, { ...hooks, yieldPoint: () => h.yield() });
         } catch (error) {
@@ -368,7 +447,8 @@ export class Session {
     if (kind === "completion" && warm) workspace.requestFinished(warm);
     if (aborted !== null) throw cancelledError(aborted);
     if (failure !== null) throw failure;
-    return { result, metrics };
+    if (outcome === null) throw cancelledError("cancelled");
+    return { result: outcome, metrics };
   }
 }
 

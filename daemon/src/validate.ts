@@ -21,6 +21,8 @@ import {
   type Range,
   type TextDocumentContentChangeEvent,
   type WorkspaceFolder,
+  type NextEditAcceptedParams,
+  type NextEditParams,
 } from "./protocol.js";
 
 type Obj = Record<string, unknown>;
@@ -189,6 +191,24 @@ export function explainParams(value: unknown): ExplainParams {
   if (partialResultToken !== undefined) result.partialResultToken = partialResultToken;
   if (p.maxTokens !== undefined) result.maxTokens = integer(p.maxTokens, "params.maxTokens", 1, Limits.maxExplainTokens);
   return result;
+}
+
+export function nextEditParams(value: unknown): NextEditParams {
+  const p = object(value, "params");
+  const doc = object(p.textDocument, "params.textDocument");
+  const result: NextEditParams = {
+    textDocument: { uri: uri(doc.uri, "params.textDocument.uri") },
+    position: position(p.position, "params.position"),
+  };
+  const workDoneToken = progressToken(p.workDoneToken, "params.workDoneToken");
+  if (workDoneToken !== undefined) result.workDoneToken = workDoneToken;
+  if (p.maxTokens !== undefined) result.maxTokens = integer(p.maxTokens, "params.maxTokens", 1, Limits.maxNextEditTokens);
+  return result;
+}
+
+export function nextEditAcceptedParams(value: unknown): NextEditAcceptedParams {
+  const doc = object(object(value, "params").textDocument, "params.textDocument");
+  return { textDocument: { uri: uri(doc.uri, "params.textDocument.uri") } };
 }
 
 export function emptyRange() {

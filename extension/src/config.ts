@@ -46,6 +46,10 @@ export class Config {
     return this.get("model.fimTemplate", serveOptions["fim-template"].default);
   }
 
+  get nextEditFormat(): string {
+    return this.get("nextEdit.format", serveOptions["next-edit-format"].default);
+  }
+
   get draftModel(): string {
     return this.get("model.draft", "").trim();
   }

@@ -83,6 +83,7 @@ export class DaemonLauncher {
     if (this.config.memoryBudgetMB > 0) add("--memory-budget-mb", String(this.config.memoryBudgetMB), "hearth.daemon.memoryBudgetMB");
     if (this.config.gpu !== "auto") add("--gpu", this.config.gpu, "hearth.daemon.gpu");
     if (this.config.fimTemplate !== "auto") add("--fim-template", this.config.fimTemplate, "hearth.model.fimTemplate");
+    if (this.config.nextEditFormat !== "auto") add("--next-edit-format", this.config.nextEditFormat, "hearth.nextEdit.format");
     return args;
   }
 

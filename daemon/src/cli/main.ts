@@ -8,6 +8,7 @@ import { complete, completeHelp } from "./commands/complete.js";
 import { explain, explainHelp } from "./commands/explain.js";
 import { lsp, lspHelp } from "./commands/lsp.js";
 import { models, modelsHelp } from "./commands/models.js";
+import { nextEdit, nextEditHelp } from "./commands/next-edit.js";
 import { precision, precisionHelp } from "./commands/precision.js";
 import { pull, pullHelp } from "./commands/pull.js";
 import { quantize, quantizeHelp } from "./commands/quantize.js";
@@ -22,6 +23,7 @@ const commands: Record<string, Command> = {
   serve: { run: serve, help: serveHelp, summary: "run the daemon in the foreground" },
   complete: { run: complete, help: completeHelp, summary: "complete code at FILE:LINE:COL" },
   explain: { run: explain, help: explainHelp, summary: "explain FILE[:START-END] in Markdown" },
+  "next-edit": { run: nextEdit, help: nextEditHelp, summary: "suggest the next edit at FILE:LINE:COL (a next-edit model)" },
   status: { run: status, help: statusHelp, summary: "show device, model, memory and request metrics" },
   stop: { run: stop, help: stopHelp, summary: "stop the daemon" },
   lsp: { run: lsp, help: lspHelp, summary: "a language server on stdio for Neovim, Emacs, Helix, Zed… (bridges to the daemon)" },

@@ -2,7 +2,7 @@
  * A typed JSON-RPC client over one daemon socket, for the CLI, the bench and the tests
  * (the extension speaks through vscode-languageclient instead, over the same transport).
  */
-import { createMessageConnection, CancellationTokenSource, type MessageConnection } from "vscode-jsonrpc/node";
+import { createMessageConnection, CancellationTokenSource, type CancellationToken, type MessageConnection } from "vscode-jsonrpc/node";
 import type WebSocket from "ws";
 import {
   DidChangeTextDocumentNotification,
@@ -13,6 +13,8 @@ import {
   InitializeRequest,
   InlineCompletionRequest,
   ModelProgressNotification,
+  NextEditAcceptedNotification,
+  NextEditRequest,
   PrecisionListRequest,
   PrecisionSetRequest,
   StatusRequest,
@@ -33,6 +35,8 @@ import {
   type TextDocumentItem,
   type WorkDoneProgressValue,
   type WorkspaceFolder,
+  type NextEditParams,
+  type NextEditResult,
 } from "../protocol.js";
 import { WsMessageReader, WsMessageWriter } from "../transport/ws-transport.js";
 
@@ -82,6 +86,16 @@ export class HearthClient {
 
   explain(params: Omit<ExplainParams, "partialResultToken" | "workDoneToken">, hooks: StreamHooks = {}): Promise<ExplainResult> {
     return this.streamed(ExplainRequest, params, hooks);
+  }
+
+  /** The edit the user makes next (hearth/nextEdit); `token` cancels it. */
+  nextEdit(params: NextEditParams, token?: CancellationToken): Promise<NextEditResult> {
+    return token ? this.connection.sendRequest(NextEditRequest, params, token) : this.connection.sendRequest(NextEditRequest, params);
+  }
+
+  /** The document's next change applies an accepted suggestion. */
+  nextEditAccepted(uri: string): Promise<void> {
+    return this.connection.sendNotification(NextEditAcceptedNotification, { textDocument: { uri } });
   }
 
   status(): Promise<StatusResult> {

@@ -13,7 +13,7 @@ import { ErrorCodes, type BackendInfo, type DeviceKind, type KvCacheInfo, type K
 import type { ExplainMessages } from "../prompt/explain-prompt.js";
 import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
 import { KvStore } from "./kv-store.js";
-import { bosRuleOf, fimFormatFor } from "./fim-format.js";
+import { bosRuleOf, fimFormatFor, specialTokenLookup } from "./fim-format.js";
 import type { FimFormat, FimTemplateChoice } from "../prompt/fim-format.js";
 import type { BackendCapabilities, InferenceBackend, RequestPipeline } from "../backend.js";
 import type { CacheSlot, EnginePort, Vocabulary } from "../pipeline/engine-port.js";
@@ -223,6 +223,8 @@ export class Engine implements InferenceBackend {
       tokenize: (text) => model.tokenize(text, false),
       countTokens: (text) => model.tokenize(text, false).length,
       bosRule: bosRuleOf(model),
+      specialToken: specialTokenLookup(model),
+      modelName: `${path.basename(modelPath)} ${String(model.fileInfo.metadata.general.name ?? "")}`.trim(),
     };
     this.loaded = { llama, model, context, pool, explainSequence, speculation, path: modelPath, store, precision: precisionName(model.fileInfo.metadata.general.file_type), fim, vocabulary };
     if (store) this.prefillBudget.seed(store.readNumber(PREFILL_SPEED_FILE) ?? Number.NaN);

@@ -59,6 +59,14 @@ export interface Vocabulary<T> {
   countTokens(text: string): number;
   /** Whether and how a prompt of token ids starts with BOS (prompt/bos.ts). */
   bosRule: BosRule<T>;
+  /**
+   * The token `text` is as one special token, or null. Absent where the engine takes text and
+   * the server tokenizes it, special tokens parsed (an OpenAI-compatible server): next-edit
+   * formats with special tokens can't be used there, and text that spells one is refused.
+   */
+  specialToken?: (text: string) => T | null;
+  /** The model's file name and GGUF name, for formats chosen by name (next-edit); absent where unknown. */
+  modelName?: string;
 }
 
 /** An explanation's prompt: tokens through the model's chat template, or the messages for a server that applies its own. */

@@ -2,10 +2,11 @@
  * The requests a backend serves, made by the one pipeline over the backend's engine port:
  * every backend completes, warms up and explains with the same code.
  */
-import { emptyOutcome, type CompletionInput, type ExplainInput, type GenerationOutcome, type RequestPipeline } from "../backend.js";
+import { emptyOutcome, type CompletionInput, type ExplainInput, type GenerationOutcome, type NextEditInput, type NextEditOutcome, type RequestPipeline } from "../backend.js";
 import { runCompletion } from "./completion.js";
 import type { EnginePort } from "./engine-port.js";
 import { runExplanation } from "./explanation.js";
+import { runNextEdit } from "./next-edit.js";
 
 export class Pipeline<T> implements RequestPipeline {
   constructor(private readonly port: EnginePort<T>) {}
@@ -27,6 +28,10 @@ export class Pipeline<T> implements RequestPipeline {
 
   explain(input: ExplainInput): Promise<GenerationOutcome> {
     return this.guarded(input.signal, () => runExplanation(this.port, input));
+  }
+
+  nextEdit(input: NextEditInput): Promise<NextEditOutcome> {
+    return this.guarded(input.signal, () => runNextEdit(this.port, input));
   }
 
   private guarded<R>(signal: AbortSignal, work: () => Promise<R>): Promise<R> {

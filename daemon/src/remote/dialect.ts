@@ -25,6 +25,8 @@ export interface ServerFacts<T> {
   countTokens: (text: string) => number;
   /** Exact tokens of plain text where the server tokenizes, else the estimate's pieces. */
   tokenize: (text: string) => Promise<T[]>;
+  /** The token a text is as one special token, where the server says (llama-server's /tokenize); absent elsewhere. */
+  specialToken?: (text: string) => T | null;
   /** Whether Hearth's token-id prompts start with BOS: where the server's vocabulary asks for it (the server adds none to token ids). */
   bosRule: BosRule<T>;
   /** The server's tokens per token counted here, measured at connect (1 where the server's own tokenizer counts). */

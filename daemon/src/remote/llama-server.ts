@@ -9,6 +9,7 @@
 import { badAnswer, requestJson, requestText, type RemoteServer } from "./http.js";
 import { chatRequest, usageOf, type CompletionEvent, type Dialect, type ServerFacts } from "./dialect.js";
 import { bindFimFormat, FIM_SPECIAL_TEXTS, FimTemplateError, type FimTemplateChoice } from "../prompt/fim-format.js";
+import { NEXT_EDIT_SPECIAL_TEXTS } from "../next-edit/formats.js";
 import { CALIBRATION_TEXT, CALIBRATION_TOKENS } from "../prompt/prefill-budget.js";
 import { HearthError } from "../errors.js";
 import { ErrorCodes } from "../protocol.js";
@@ -35,7 +36,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
       // Special tokens are looked up once: a text the vocabulary has as one special token tokenizes to that token alone.
       // One after another on one kept-alive connection: a score of requests at once would hold the server's HTTP threads.
       const special = new Map<string, Id | null>();
-      for (const text of FIM_SPECIAL_TEXTS) {
+      for (const text of new Set([...FIM_SPECIAL_TEXTS, ...NEXT_EDIT_SPECIAL_TEXTS])) {
         const ids = await tokenize(server, text, true, signal);
         special.set(text, ids.length === 1 && ids[0] !== undefined ? ids[0] : null);
       }
@@ -76,6 +77,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
         // The text typed since the layout (a new string each keystroke) is not worth caching: only the head's pieces are.
         tokenize: (text) => tokenize(server, text, false),
         bosRule,
+        specialToken: (text) => special.get(text) ?? null,
         tokenRatio: 1,
         prefillTokensPerSecond,
       };

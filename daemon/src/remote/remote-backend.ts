@@ -412,5 +412,5 @@ export function asHearthError(error: unknown, server: RemoteServer): HearthError
 
 /** What the pipeline needs of the server's vocabulary. */
 function vocabularyOf<T>(facts: ServerFacts<T>): Vocabulary<T> {
-  return { fim: facts.fim, tokenize: facts.tokenize, countTokens: facts.countTokens, bosRule: facts.bosRule };
+  return { fim: facts.fim, tokenize: facts.tokenize, countTokens: facts.countTokens, bosRule: facts.bosRule, modelName: facts.model, ...(facts.specialToken ? { specialToken: facts.specialToken } : {}) };
 }

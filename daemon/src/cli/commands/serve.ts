@@ -3,6 +3,7 @@ import { runDaemon } from "../../daemon.js";
 import { hearthHome } from "../../discovery.js";
 import { defaultThreadCount, parseBackendChoice, parseRoleChoice, readApiKey, type BackendChoice, type RoleModelChoice } from "../../backends.js";
 import { isOneOf, serveOptions, serveOptionsHelp, type ChoiceOption, type IntegerOption, type ServeOption, type TextOption } from "../../options.js";
+import type { NextEditFormatChoice } from "../../next-edit/formats.js";
 import type { FimTemplateChoice } from "../../prompt/fim-format.js";
 import { intFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from "../../args.js";
 
@@ -46,6 +47,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const draft = stringFlag(args, "draft") ?? null;
   const spec = choice(args, serveOptions.spec, draft !== null ? "draft" : "lookup");
   const fimTemplate: FimTemplateChoice = choice(args, serveOptions["fim-template"], "auto");
+  const nextEditFormat = choice(args, serveOptions["next-edit-format"], "auto") as NextEditFormatChoice;
   let backend: BackendChoice;
   let apiKey: string | null;
   let chatModel: RoleModelChoice | null;
@@ -85,6 +87,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     chatModel,
     nextEditModel,
     modelIdleUnloadMs: integer(args, o["model-idle-unload-s"]),
+    nextEditFormat,
   });
   // Everything is saved and closed by now, but node-llama-cpp's native side can hold the
   // event loop open after its objects are disposed (seen after a generation): exit outright.
