@@ -7,9 +7,12 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { rmSync } from "node:fs";
+import path from "node:path";
 import { CancellationTokenSource, createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
-import { ErrorCodes } from "../../daemon/src/protocol.js";
-import { hearthBin, runCli, tempHome } from "../helpers/daemon-process.js";
+import { applyChanges } from "../../daemon/src/documents.js";
+import { ensureSyntheticModel, syntheticPresets } from "../../daemon/src/gguf/model-cache.js";
+import { ErrorCodes, type NextEditResult } from "../../daemon/src/protocol.js";
+import { hearthBin, repoRoot, runCli, startDaemon, tempHome } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
 interface Bridge {
@@ -20,8 +23,8 @@ interface Bridge {
   exited: Promise<number | null>;
 }
 
-function startBridge(home: string, model: string): Bridge {
-  const child = spawn(process.execPath, [hearthBin, "lsp", "--stdio", "--home", home, "--model", model, "--threads", "1", "--idle-timeout", "0"], { stdio: ["pipe", "pipe", "pipe"] });
+function startBridge(home: string, model: string, extraArgs: string[] = []): Bridge {
+  const child = spawn(process.execPath, [hearthBin, "lsp", "--stdio", "--home", home, "--model", model, "--threads", "1", "--idle-timeout", "0", ...extraArgs], { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const lsp = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
@@ -105,6 +108,95 @@ describe("hearth lsp --stdio", function () {
     } finally {
       first.child.kill();
       second?.child.kill();
+      await runCli(["stop", "--home", home]);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The edits applied to the text: each range is in the text as it was, so the last goes first. */
+function applied(text: string, result: NextEditResult): string {
+  return applyChanges(text, [...result.edits].reverse().map((edit) => ({ range: edit.range, text: edit.newText })));
+}
+
+describe("hearth lsp --stdio: hearth/nextEdit", function () {
+  this.timeout(180_000);
+  const uri = "file:///workspace/a/area.ts";
+  const text = "export function area(radius: number) {\n  return Math.PI * radius * radius;\n}\n";
+  const rename = { textDocument: { uri, version: 2 }, contentChanges: [{ range: { start: { line: 0, character: 21 }, end: { line: 0, character: 27 } }, text: "size" }] };
+  const at = { line: 0, character: 25 };
+  const hearthCode = (error: unknown): string | undefined => (error as { data?: { code?: string } }).data?.code;
+
+  it("passes the request through: the edits are the daemon's own for the same request, and an accepted edit is carried in order", async () => {
+    // Qwen2.5-Coder's tokenizer on generated weights (as next-edit-daemon.test.ts): meaningless edits, real ones.
+    const spec = { ...syntheticPresets["tiny-draft"], name: "hearth-tiny-qwen2.5-coder", vocabSize: 151936, vocabulary: "qwen2.5-coder" as const };
+    const nextEditModel = await ensureSyntheticModel(spec, { cacheDir: path.join(repoRoot, ".cache", "test-models"), precision: "Q8_0" });
+    const model = (await testModels()).target;
+    const daemon = await startDaemon({ model, args: ["--next-edit-model", nextEditModel, "--next-edit-format", "sweep"] });
+    const bridge = startBridge(daemon.home, model, ["--no-spawn"]);
+    const direct = await daemon.connect([{ uri: "file:///workspace/a", name: "a" }]);
+    try {
+      // Before initialize: ServerNotInitialized, as for every request.
+      await assert.rejects(bridge.lsp.sendRequest("hearth/nextEdit", { textDocument: { uri }, position: at }), (error: { code?: number }) => error.code === ErrorCodes.ServerNotInitialized);
+      const init = await bridge.lsp.sendRequest<{ capabilities: { experimental?: { hearthNextEdit?: { request?: string } } } }>("initialize", { processId: process.pid, workspaceFolders: [{ uri: "file:///workspace/a", name: "a" }], capabilities: {} });
+      assert.equal(init.capabilities.experimental?.hearthNextEdit?.request, "hearth/nextEdit");
+      await bridge.lsp.sendNotification("initialized", {});
+      // The same document and the same edit in the bridge's session and in a direct one.
+      await bridge.lsp.sendNotification("textDocument/didOpen", { textDocument: { uri, languageId: "typescript", version: 1, text } });
+      await bridge.lsp.sendNotification("textDocument/didChange", rename);
+      await direct.open({ uri, languageId: "typescript", version: 1, text });
+      await direct.change(rename);
+
+      // Malformed requests stop at the bridge, typed.
+      for (const bad of [{ position: at }, { textDocument: { uri }, position: { line: -1, character: 0 } }, { textDocument: { uri }, position: at, maxTokens: 1_000_000 }]) {
+        await assert.rejects(bridge.lsp.sendRequest("hearth/nextEdit", bad), (error: unknown) => (error as { code?: number }).code === ErrorCodes.InvalidParams && hearthCode(error) === "HEARTH_ERR_INVALID_PARAMS");
+      }
+      // Cancelled at once: RequestCancelled.
+      const cancel = new CancellationTokenSource();
+      const cancelled = bridge.lsp.sendRequest("hearth/nextEdit", { textDocument: { uri }, position: at, maxTokens: 24 }, cancel.token);
+      cancel.cancel();
+      await assert.rejects(cancelled, (error: { code?: number }) => error.code === ErrorCodes.RequestCancelled);
+
+      const viaBridge = await bridge.lsp.sendRequest<NextEditResult>("hearth/nextEdit", { textDocument: { uri }, position: at, maxTokens: 24 });
+      const asked = await direct.nextEdit({ textDocument: { uri }, position: at, maxTokens: 24 });
+      assert.equal(viaBridge.format, "sweep");
+      assert.ok(viaBridge.metrics.generatedTokens > 0, JSON.stringify(viaBridge.metrics));
+      assert.deepEqual(viaBridge.edits, asked.edits);
+      assert.deepEqual(viaBridge.cursor, asked.cursor);
+
+      // Accepting: the notification, then the change that applies the edits, in both; then both are asked again.
+      const next = { textDocument: { uri, version: 3 }, contentChanges: [{ text: applied(text.replace("radius", "size"), asked) }] };
+      await bridge.lsp.sendNotification("hearth/nextEdit/accepted", { textDocument: { uri } });
+      await bridge.lsp.sendNotification("textDocument/didChange", next);
+      await direct.nextEditAccepted(uri);
+      await direct.change(next);
+      const againViaBridge = await bridge.lsp.sendRequest<NextEditResult>("hearth/nextEdit", { textDocument: { uri }, position: at, maxTokens: 24 });
+      const againAsked = await direct.nextEdit({ textDocument: { uri }, position: at, maxTokens: 24 });
+      assert.deepEqual(againViaBridge.edits, againAsked.edits);
+      assert.equal(daemon.child.exitCode, null);
+    } finally {
+      direct.dispose();
+      bridge.child.kill();
+      await daemon.stop();
+    }
+  });
+
+  it("answers the daemon's typed error when no next-edit model is configured", async () => {
+    const home = tempHome();
+    const bridge = startBridge(home, (await testModels()).target);
+    try {
+      await initialize(bridge, "proj");
+      const doc = "file:///proj/sum.ts";
+      await bridge.lsp.sendNotification("textDocument/didOpen", { textDocument: { uri: doc, languageId: "typescript", version: 1, text: FILE } });
+      await assert.rejects(bridge.lsp.sendRequest("hearth/nextEdit", { textDocument: { uri: doc }, position: AT }), (error: unknown) => {
+        const e = error as { code?: number; data?: { code?: string; hint?: string } };
+        assert.equal(e.code, ErrorCodes.NotSupportedByBackend);
+        assert.equal(e.data?.code, "HEARTH_ERR_NO_NEXT_EDIT_MODEL");
+        assert.match(e.data?.hint ?? "", /--next-edit-model/);
+        return true;
+      });
+    } finally {
+      bridge.child.kill();
       await runCli(["stop", "--home", home]);
       rmSync(home, { recursive: true, force: true });
     }

@@ -8,7 +8,9 @@
  * as they are. For editors without textDocument/inlineCompletion (LSP 3.18) the same
  * completion comes back as one textDocument/completion item: a textEdit from the cursor,
  * multi-line where it fits, isIncomplete so the editor asks again as the user types.
- * Explain and status are workspace/executeCommand commands answering Markdown.
+ * Explain and status are workspace/executeCommand commands answering Markdown. The daemon's
+ * next-edit suggestions pass through as the custom request hearth/nextEdit (and the
+ * hearth/nextEdit/accepted notification an editor sends as it applies one), unchanged.
  *
  * The bridge keeps its own copy of the open documents, so that when the daemon restarts it
  * reconnects and opens them again; it exits when the editor closes stdin (or sends exit).
@@ -34,7 +36,7 @@ import {
 import { connectToDaemon } from "../client/connect.js";
 import { HearthClient } from "../client/hearth-client.js";
 import { applyChanges } from "../documents.js";
-import { ErrorCodes, Limits, type InlineCompletionList, type ModelProgressParams, type Position, type Range, type StatusResult, type TextDocumentContentChangeEvent, type WorkspaceFolder } from "../protocol.js";
+import { ErrorCodes, Limits, NextEditAcceptedNotification, NextEditRequest, type InlineCompletionList, type ModelProgressParams, type NextEditParams, type NextEditResult, type Position, type Range, type StatusResult, type TextDocumentContentChangeEvent, type WorkspaceFolder } from "../protocol.js";
 import { FrameGuard, MAX_EDITOR_MESSAGE_BYTES, type SkippedMessage } from "./frame-guard.js";
 
 export interface BridgeOptions {
@@ -151,6 +153,8 @@ export class LspBridge {
           inlineCompletionProvider: {},
           completionProvider: { triggerCharacters: [".", "(", " ", "=", ":", ",", "{", "\n"], resolveProvider: false },
           executeCommandProvider: { commands: Object.values(LSP_COMMANDS) },
+          // Custom methods, so an editor's script can tell a bridge that passes next edits through.
+          experimental: { hearthNextEdit: { request: NextEditRequest.method, accepted: NextEditAcceptedNotification.method } },
         },
         serverInfo: { name: "hearth", version: "lsp-bridge" },
       };
@@ -203,6 +207,17 @@ export class LspBridge {
         return result.markdown;
       }
       throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${p.command}; Hearth has ${Object.values(LSP_COMMANDS).join(", ")}`);
+    });
+    e.onRequest(NextEditRequest.method, (p: unknown, token: CancellationToken) => {
+      this.mustBeInitialized();
+      return this.nextEdit(nextEditParams(p), token);
+    });
+    e.onNotification(NextEditAcceptedNotification.method, (p: unknown) => {
+      if (!this.initialized) return;
+      const uri = documentUri(p);
+      if (uri === null || !this.synced.has(uri)) return; // Nothing the daemon knows to mark.
+      // Forwarded in order with the didChange that applies the edit, which the daemon marks accepted.
+      void this.forward((d) => d.nextEditAccepted(uri));
     });
     // Any other request before initialize (LSP: -32002); after it, vscode-jsonrpc's MethodNotFound.
     e.onRequest((method: string) => {
@@ -297,6 +312,15 @@ export class LspBridge {
     // Cancelled while the daemon answered: the editor has moved on, and LSP says answer RequestCancelled.
     throwIfCancelled(token);
     return list;
+  }
+
+  private async nextEdit(params: NextEditParams, token: CancellationToken): Promise<NextEditResult> {
+    this.mustBeInSync(params.textDocument.uri);
+    const daemon = await this.connected();
+    throwIfCancelled(token);
+    const result = await daemon.nextEdit(params, linked(token).token);
+    throwIfCancelled(token);
+    return result;
   }
 
   private wholeDocument(uri: string): Range {
@@ -413,6 +437,31 @@ function explainTarget(argument: unknown): { uri: string; range: Range | null } 
     return { uri: a.uri, range: a.range ?? null };
   }
   throw new ResponseError(ErrorCodes.InvalidParams, `${LSP_COMMANDS.explain} takes {uri, range?} (or a URI): the document and the lines to explain`);
+}
+
+function invalidParams(message: string): ResponseError<{ code: string; hint: string }> {
+  return new ResponseError(ErrorCodes.InvalidParams, message, { code: "HEARTH_ERR_INVALID_PARAMS", hint: `${NextEditRequest.method} takes {textDocument: {uri}, position: {line, character}, maxTokens?}` });
+}
+
+function documentUri(p: unknown): string | null {
+  const doc = typeof p === "object" && p !== null ? (p as { textDocument?: unknown }).textDocument : undefined;
+  const uri = typeof doc === "object" && doc !== null ? (doc as { uri?: unknown }).uri : undefined;
+  return typeof uri === "string" && uri.length > 0 && uri.length <= Limits.maxUriLength ? uri : null;
+}
+
+function isIndex(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0;
+}
+
+/** Only the fields the daemon reads, checked here so that a malformed request never reaches it. */
+function nextEditParams(p: unknown): NextEditParams {
+  const uri = documentUri(p);
+  if (uri === null) throw invalidParams(`${NextEditRequest.method} needs textDocument.uri, a URI of an open document`);
+  const { position, maxTokens } = p as { position?: unknown; maxTokens?: unknown };
+  const at = typeof position === "object" && position !== null ? (position as { line?: unknown; character?: unknown }) : null;
+  if (at === null || !isIndex(at.line) || !isIndex(at.character)) throw invalidParams(`${NextEditRequest.method} needs position {line, character}, zero-based integers`);
+  if (maxTokens !== undefined && !(isIndex(maxTokens) && maxTokens >= 1 && maxTokens <= Limits.maxNextEditTokens)) throw invalidParams(`maxTokens is 1..${Limits.maxNextEditTokens}`);
+  return { textDocument: { uri }, position: { line: at.line, character: at.character }, ...(maxTokens === undefined ? {} : { maxTokens }) };
 }
 
 function throwIfCancelled(token: CancellationToken): void {
