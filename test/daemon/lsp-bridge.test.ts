@@ -11,7 +11,7 @@ import path from "node:path";
 import { CancellationTokenSource, createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
 import { applyChanges } from "../../daemon/src/documents.js";
 import { ensureSyntheticModel, syntheticPresets } from "../../daemon/src/gguf/model-cache.js";
-import { ErrorCodes, type NextEditResult } from "../../daemon/src/protocol.js";
+import { ErrorCodes, Limits, type NextEditResult } from "../../daemon/src/protocol.js";
 import { hearthBin, repoRoot, runCli, startDaemon, tempHome } from "../helpers/daemon-process.js";
 import { testModels } from "../helpers/test-models.js";
 
@@ -181,7 +181,7 @@ describe("hearth lsp --stdio: hearth/nextEdit", function () {
     }
   });
 
-  it("answers the daemon's typed error when no next-edit model is configured", async () => {
+  it("answers the daemon's typed error when no next-edit model is configured, and DocumentTooLarge for a document the daemon can't have", async () => {
     const home = tempHome();
     const bridge = startBridge(home, (await testModels()).target);
     try {
@@ -195,6 +195,14 @@ describe("hearth lsp --stdio: hearth/nextEdit", function () {
         assert.match(e.data?.hint ?? "", /--next-edit-model/);
         return true;
       });
+      // Over the daemon's document limit: kept out of it by the bridge, the request answered there.
+      const big = "file:///proj/big.ts";
+      await bridge.lsp.sendNotification("textDocument/didOpen", { textDocument: { uri: big, languageId: "typescript", version: 1, text: "x".repeat(Limits.maxDocumentChars + 1) } });
+      await assert.rejects(bridge.lsp.sendRequest("hearth/nextEdit", { textDocument: { uri: big }, position: { line: 0, character: 0 } }), (error: unknown) => (error as { code?: number }).code === ErrorCodes.DocumentTooLarge && hearthCode(error) === "HEARTH_ERR_DOCUMENT_TOO_LARGE");
+      // hearth/nextEdit/accepted for it (or for nothing) is dropped; the bridge still answers.
+      await bridge.lsp.sendNotification("hearth/nextEdit/accepted", { textDocument: { uri: big } });
+      await bridge.lsp.sendNotification("hearth/nextEdit/accepted", {});
+      assert.match(await bridge.lsp.sendRequest<string>("workspace/executeCommand", { command: "hearth.status" }), /1 client\(s\)/);
     } finally {
       bridge.child.kill();
       await runCli(["stop", "--home", home]);
