@@ -85,7 +85,7 @@ describe("renderMarkdown", () => {
 
 describe("highlightCode", () => {
   it("knows the common languages by their fence names and VS Code's language ids, and no others", () => {
-    for (const name of ["ts", "typescript", "javascriptreact", "py", "rust", "go", "java", "cpp", "csharp", "shellscript", "json", "yaml", "html", "sql", "diff"]) {
+    for (const name of ["ts", "typescript", "javascriptreact", "py", "rust", "go", "java", "cpp", "csharp", "shellscript", "json", "yaml", "html", "xml", "diff"]) {
       assert.notEqual(knownLanguage(name), null, name);
     }
     assert.equal(knownLanguage("brainfuck"), null);
