@@ -93,6 +93,18 @@ describe("highlightCode", () => {
     assert.equal(highlightCode("x", "brainfuck"), null);
   });
 
+  it("gives a block rendered again (as streaming does, after every piece) the same HTML as the first time", () => {
+    const blocks = Array.from({ length: 70 }, (_, i) => `\`\`\`python\ndef f${i}(x):\n    return x * ${i}  # "<${i}>"\n\`\`\``);
+    const document = blocks.join("\n\n");
+    const once = renderMarkdown(document);
+    let streamed = "";
+    for (let end = 1; end <= document.length; end += 97) streamed = renderMarkdown(document.slice(0, end));
+    assert.equal(renderMarkdown(document), once);
+    assert.equal(renderMarkdown(document.slice(0, document.length - ((document.length - 1) % 97))), streamed);
+    assert.equal((once.match(/<span class="hljs-keyword">def<\/span>/g) ?? []).length, 70);
+    for (let i = 0; i < 70; i++) assert.ok(once.includes(`<span class="hljs-title function_">f${i}</span>`) && once.includes(`&quot;&lt;${i}&gt;&quot;`), `block ${i}`);
+  });
+
   it("escapes the code it highlights, whatever the language", () => {
     const html = highlightCode('<img src=x onerror=alert(1)> "&"', "html") ?? "";
     assert.ok(!html.includes("<img"), html);

@@ -39,9 +39,31 @@ export function knownLanguage(language: string): string | null {
   return hljs.getLanguage(name) ? name : null;
 }
 
+/**
+ * Highlighted blocks, least recently used first. A streamed explanation is rendered whole
+ * after every piece of text: its finished blocks come back unchanged each time, and
+ * highlighting them again would cost ten times the rest of the render.
+ */
+const cache = new Map<string, string>();
+const CACHE_ENTRIES = 64;
+
 /** `code` as escaped HTML with token spans, or null when the language is not one registered here. */
 export function highlightCode(code: string, language: string): string | null {
   const name = knownLanguage(language);
   if (name === null) return null;
-  return hljs.highlight(code, { language: name, ignoreIllegals: true }).value;
+  const key = `${name}\n${code}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) {
+    cache.delete(key);
+    cache.set(key, cached);
+    return cached;
+  }
+  const html = hljs.highlight(code, { language: name, ignoreIllegals: true }).value;
+  cache.set(key, html);
+  // The entries not used by the last render go first: a streaming block's earlier versions.
+  for (const oldest of cache.keys()) {
+    if (cache.size <= CACHE_ENTRIES) break;
+    cache.delete(oldest);
+  }
+  return html;
 }
