@@ -1,8 +1,8 @@
 // @ts-check
 // The explain panel's page script. It shows what the extension posts (HTML the extension
-// rendered from the model's markdown with every character escaped; see
-// extension/src/webview/markdown.ts), sends "stop" from the Stop button and reports each
-// render back. Plain text always goes through textContent. Message shapes mirror
+// rendered from the model's markdown with raw HTML off, so every tag the model wrote is text;
+// see extension/src/webview/markdown.ts), sends "stop" from the Stop button and reports each
+// render back (its text and the DOM it made). Plain text always goes through textContent. Message shapes mirror
 // extension/src/webview/messages.ts.
 
 /**
@@ -48,7 +48,7 @@
         content.innerHTML = message.html;
         if (message.done) content.classList.add("done");
         else content.classList.remove("done");
-        vscode.postMessage({ type: "rendered", textLength: message.textLength, done: message.done, visibleText: content.textContent || "" });
+        vscode.postMessage({ type: "rendered", textLength: message.textLength, done: message.done, visibleText: content.textContent || "", visibleHtml: content.innerHTML });
         break;
       case "status":
         status.textContent = message.text;

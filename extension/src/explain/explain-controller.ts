@@ -146,7 +146,7 @@ export class ExplainController implements vscode.Disposable {
     const name = path.basename(document.uri.path);
     const title = `Explain ${name}:${range.start.line + 1}–${range.end.line + 1}`;
     const subtitle = `${document.languageId} · ${range.end.line - range.start.line + 1} lines`;
-    panel.start(title, subtitle);
+    panel.start(title, subtitle, document.languageId);
     this.clearHighlight();
     if (editor.selection.isEmpty) {
       editor.setDecorations(this.explainedHighlight, [range]);

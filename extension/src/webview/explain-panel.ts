@@ -24,6 +24,8 @@ export class ExplainPanel implements vscode.Disposable {
   /** What the page shows, re-sent when it reloads (it is not kept while hidden). */
   private readonly replay = new Map<ToWebview["type"], ToWebview>();
   private markdown = "";
+  /** The explained code's language: a code block whose fence names none is highlighted as it. */
+  private codeLanguage: string | undefined;
   private ready = false;
   private disposed = false;
 
@@ -78,8 +80,9 @@ export class ExplainPanel implements vscode.Disposable {
     this.panel.reveal(vscode.ViewColumn.Beside, true);
   }
 
-  start(title: string, subtitle: string): void {
+  start(title: string, subtitle: string, codeLanguage?: string): void {
     this.markdown = "";
+    this.codeLanguage = codeLanguage;
     this.post({ type: "start", title, subtitle });
     this.post({ type: "render", html: "", textLength: 0, done: false });
     this.post({ type: "status", text: "Explaining…", running: true });
@@ -88,7 +91,7 @@ export class ExplainPanel implements vscode.Disposable {
   /** Shows the explanation so far (the whole text, re-rendered). */
   render(markdown: string, done: boolean): void {
     this.markdown = markdown;
-    this.post({ type: "render", html: renderMarkdown(markdown), textLength: markdown.length, done });
+    this.post({ type: "render", html: renderMarkdown(markdown, this.codeLanguage === undefined ? {} : { defaultLanguage: this.codeLanguage }), textLength: markdown.length, done });
   }
 
   status(text: string, running: boolean): void {

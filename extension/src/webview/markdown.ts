@@ -1,10 +1,19 @@
 /**
- * Renders the model's markdown to HTML for the explain panel. The model's text is untrusted:
- * every character of it is HTML-escaped first and only fixed tags are added around it, so no
- * markup the model writes (or a prompt injected through the code it explains) can reach the
- * DOM as markup. Links are shown as text with their address, never followed. It renders a
- * half-streamed document too (an open code fence runs to the end). vscode-free.
+ * Renders the model's markdown to HTML for the explain panel, through markdown-it (CommonMark
+ * with GitHub's tables and strikethrough). The model's text is untrusted, and so is the code
+ * it quotes (a prompt can be injected through the code it explains): raw HTML is off, so any
+ * tag it writes comes out as text; links are shown as text with their address (http and
+ * https only; any other scheme stays the literal markdown) and never followed; images are
+ * not loaded. Code blocks are highlighted (highlight.ts). A half-streamed document renders
+ * too: an open code fence runs to the end. vscode-free.
  */
+import MarkdownIt, { type MarkdownIt as Renderer } from "markdown-it";
+import { highlightCode, knownLanguage } from "./highlight.js";
+
+export interface RenderOptions {
+  /** The language of a code block whose fence names none (the language of the code explained). */
+  defaultLanguage?: string;
+}
 
 const ESCAPES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -12,104 +21,45 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
 }
 
-/** Inline markup on one line of already-split text: code spans first, so nothing inside them is formatted. */
-export function renderInline(text: string): string {
-  const parts = text.split(/(`[^`\n]+`)/);
-  return parts
-    .map((part, i) => {
-      if (i % 2 === 1) return `<code>${escapeHtml(part.slice(1, -1))}</code>`;
-      return escapeHtml(part)
-        .replace(/\*\*([^*\n]+)\*\*/g, "<strong>$1</strong>")
-        .replace(/__([^_\n]+)__/g, "<strong>$1</strong>")
-        .replace(/(^|[^*\w])\*([^*\n]+)\*(?!\w)/g, "$1<em>$2</em>")
-        .replace(/(^|[^_\w])_([^_\n]+)_(?!\w)/g, "$1<em>$2</em>")
-        .replace(/\[([^\]\n]+)\]\(([^)\s]+)\)/g, '<span class="link" title="$2">$1</span>');
-    })
-    .join("");
-}
+const SAFE_LINK = /^https?:\/\//i;
+/** Table cells' alignment as classes: the page's CSP allows no inline style attributes. */
+const ALIGN_CLASSES: Readonly<Record<string, string>> = { "text-align:left": "align-left", "text-align:center": "align-center", "text-align:right": "align-right" };
 
-type Block =
-  | { kind: "code"; language: string; lines: string[] }
-  | { kind: "heading"; level: number; text: string }
-  | { kind: "list"; ordered: boolean; items: string[] }
-  | { kind: "quote"; lines: string[] }
-  | { kind: "paragraph"; lines: string[] };
-
-function parseBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  const lines = markdown.replace(/\r\n/g, "\n").split("\n");
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i] ?? "";
-    const fence = /^\s*(```|~~~)\s*([\w+#.-]*)/.exec(line);
-    if (fence) {
-      const code: string[] = [];
-      i++;
-      while (i < lines.length && !(lines[i] ?? "").trimStart().startsWith(fence[1] ?? "```")) code.push(lines[i++] ?? "");
-      i++;
-      blocks.push({ kind: "code", language: fence[2] ?? "", lines: code });
-      continue;
-    }
-    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
-    if (heading) {
-      blocks.push({ kind: "heading", level: heading[1]?.length ?? 1, text: heading[2] ?? "" });
-      i++;
-      continue;
-    }
-    const item = /^\s*([-*+]|\d+[.)])\s+(.*)$/.exec(line);
-    if (item) {
-      const ordered = /\d/.test(item[1] ?? "");
-      const items: string[] = [];
-      while (i < lines.length) {
-        const m = /^\s*([-*+]|\d+[.)])\s+(.*)$/.exec(lines[i] ?? "");
-        if (!m || /\d/.test(m[1] ?? "") !== ordered) break;
-        items.push(m[2] ?? "");
-        i++;
-      }
-      blocks.push({ kind: "list", ordered, items });
-      continue;
-    }
-    if (/^\s*>/.test(line)) {
-      const quoted: string[] = [];
-      while (i < lines.length && /^\s*>/.test(lines[i] ?? "")) quoted.push((lines[i++] ?? "").replace(/^\s*>\s?/, ""));
-      blocks.push({ kind: "quote", lines: quoted });
-      continue;
-    }
-    if (line.trim() === "") {
-      i++;
-      continue;
-    }
-    const paragraph: string[] = [];
-    while (i < lines.length) {
-      const next = lines[i] ?? "";
-      if (next.trim() === "" || /^\s*(```|~~~)/.test(next) || /^#{1,6}\s/.test(next) || /^\s*([-*+]|\d+[.)])\s+/.test(next) || /^\s*>/.test(next)) break;
-      paragraph.push(next);
-      i++;
-    }
-    blocks.push({ kind: "paragraph", lines: paragraph });
+function createRenderer(): Renderer {
+  const md = new MarkdownIt("default", { html: false, linkify: false, typographer: false });
+  // An image would be a request the page's CSP refuses anyway; `![alt](url)` reads as `!` and a link.
+  md.disable("image");
+  // markdown-it refuses javascript:, vbscript:, file: and data: already; only web addresses pass here.
+  md.validateLink = (url) => SAFE_LINK.test(url.trim());
+  const rules = md.renderer.rules;
+  rules.link_open = (tokens, idx) => `<span class="link" title="${escapeHtml(String(tokens[idx]?.attrGet("href") ?? ""))}">`;
+  rules.link_close = () => "</span>";
+  for (const cell of ["th_open", "td_open"] as const) {
+    rules[cell] = (tokens, idx) => {
+      const token = tokens[idx];
+      const align = ALIGN_CLASSES[String(token?.attrGet("style") ?? "")];
+      const tag = cell === "th_open" ? "th" : "td";
+      return align ? `<${tag} class="${align}">` : `<${tag}>`;
+    };
   }
-  return blocks;
+  rules.fence = (tokens, idx, _options, env) => {
+    const defaultLanguage = typeof env?.defaultLanguage === "string" ? env.defaultLanguage : "";
+    const token = tokens[idx];
+    const info = (token?.info ?? "").trim().split(/\s+/)[0] ?? "";
+    const language = knownLanguage(info) ?? knownLanguage(info === "" ? defaultLanguage : "");
+    // markdown-it keeps the block's last newline; the <pre> would show it as an empty line.
+    const code = (token?.content ?? "").replace(/\n$/, "");
+    const highlighted = language === null ? null : highlightCode(code, language);
+    const label = info !== "" ? info : (language ?? "");
+    const attributes = label !== "" ? ` data-language="${escapeHtml(label)}"` : "";
+    const codeClass = highlighted !== null ? ` class="hljs language-${escapeHtml(language ?? "")}"` : "";
+    return `<pre${attributes}><code${codeClass}>${highlighted ?? escapeHtml(code)}</code></pre>\n`;
+  };
+  return md;
 }
 
-export function renderMarkdown(markdown: string): string {
-  return parseBlocks(markdown)
-    .map((block) => {
-      switch (block.kind) {
-        case "code": {
-          const language = block.language ? ` data-language="${escapeHtml(block.language)}"` : "";
-          return `<pre${language}><code>${escapeHtml(block.lines.join("\n"))}</code></pre>`;
-        }
-        case "heading":
-          return `<h${block.level}>${renderInline(block.text)}</h${block.level}>`;
-        case "list": {
-          const tag = block.ordered ? "ol" : "ul";
-          return `<${tag}>${block.items.map((item) => `<li>${renderInline(item)}</li>`).join("")}</${tag}>`;
-        }
-        case "quote":
-          return `<blockquote>${block.lines.map(renderInline).join("<br>")}</blockquote>`;
-        case "paragraph":
-          return `<p>${block.lines.map(renderInline).join("\n")}</p>`;
-      }
-    })
-    .join("\n");
+const renderer = createRenderer();
+
+export function renderMarkdown(markdown: string, options: RenderOptions = {}): string {
+  return renderer.render(markdown, { ...options });
 }

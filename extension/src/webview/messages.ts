@@ -14,7 +14,7 @@ export type FromWebview =
   | { type: "ready" }
   | { type: "stop" }
   /** Sent after the panel showed a render; tests and the log use it to see what reached the page. */
-  | { type: "rendered"; textLength: number; done: boolean; visibleText: string };
+  | { type: "rendered"; textLength: number; done: boolean; visibleText: string; visibleHtml: string };
 
 export function isFromWebview(value: unknown): value is FromWebview {
   if (typeof value !== "object" || value === null) return false;
@@ -24,7 +24,7 @@ export function isFromWebview(value: unknown): value is FromWebview {
     case "stop":
       return true;
     case "rendered":
-      return typeof v.textLength === "number" && typeof v.done === "boolean" && typeof v.visibleText === "string";
+      return typeof v.textLength === "number" && typeof v.done === "boolean" && typeof v.visibleText === "string" && typeof v.visibleHtml === "string";
     default:
       return false;
   }

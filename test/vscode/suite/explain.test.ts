@@ -1,11 +1,15 @@
 /**
  * Explain Selection streams the explanation into the webview panel (the page reports what
- * it rendered), and with nothing selected it explains the function around the cursor.
+ * it rendered), and with nothing selected it explains the function around the cursor. A
+ * chat server of known answers (a real HTTP server on 127.0.0.1) shows how the page renders
+ * the model's markdown: a table, a highlighted code block, HTML as text.
  */
 import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as vscode from "vscode";
 import type { ExplainOutcome } from "../../../extension/src/explain/explain-controller.js";
-import { closeAllEditors, connected, hearth, modelReady, nextEvent, openFile, screenshot, typeText } from "./helpers.js";
+import { closeAllEditors, connected, hearth, modelReady, nextEvent, onTemporaryDaemon, openFile, screenshot, typeText } from "./helpers.js";
 
 const CODE = [
   "export class LruCache<K, V> {",
@@ -109,4 +113,93 @@ describe("Explain Selection", function () {
     assert.equal(editor.document.getText(), lines.join("\n"));
     await closeAllEditors();
   });
+
+  it("renders the model's markdown: a table, a highlighted code block, and its HTML as text, not markup", async () => {
+    const api = await hearth();
+    const main = await connected(api);
+    const server = await answeringChatServer(MARKDOWN_ANSWER);
+    try {
+      await onTemporaryDaemon(api, "explain-markdown", { backend: `openai=${server.url}` }, { linkModels: false }, async () => {
+        await connected(api, 90_000, (state) => state.info.pid !== main.info.pid);
+        await modelReady(api);
+        const editor = await openFile("explain-markdown.ts", CODE);
+        editor.selection = new vscode.Selection(5, 0, 12, 3);
+        const finished = nextEvent("the panel to show the finished explanation", api.onDidRenderExplain, (r) => r.done && r.textLength > 0, 90_000);
+        const outcome = await vscode.commands.executeCommand<ExplainOutcome>("hearth.explainSelection");
+        assert.equal(outcome.status, "done", JSON.stringify(outcome));
+        assert.ok(server.chatRequests() >= 1, "the explanation came from the chat server");
+        const { visibleHtml, visibleText } = await finished;
+        // What the page's DOM holds, as the webview parsed the HTML it was sent.
+        assert.match(visibleHtml, /<table>[\s\S]*<th class="align-left">Method<\/th>[\s\S]*<td class="align-right"><strong>O\(1\)<\/strong><\/td>[\s\S]*<\/table>/, visibleHtml);
+        assert.match(visibleHtml, /<pre data-language="ts"><code class="hljs language-ts"><span class="hljs-keyword">const<\/span>/, visibleHtml);
+        assert.ok(visibleHtml.includes('<span class="hljs-string">"&lt;b&gt;"</span>'), visibleHtml);
+        assert.ok(!/<(img|a|script)\b/i.test(visibleHtml), `no image, link or script element: ${visibleHtml}`);
+        assert.ok(visibleText.includes("<img src=x onerror=alert(1)>"), `the HTML shows as text: ${visibleText}`);
+        assert.ok(visibleText.includes("[run](javascript:alert(1))"), `a javascript: link stays text: ${visibleText}`);
+        await screenshot("explain-markdown");
+      });
+    } finally {
+      await server.close();
+    }
+    await connected(api, 60_000, (state) => state.info.pid === main.info.pid);
+  });
 });
+
+/** What the chat server answers, in pieces as a model streams them (fewer than the suite's 48-token limit). */
+const MARKDOWN_ANSWER = [
+  "`get` moves the key to the **end** of the map.\n\n",
+  "| Method | Cost |\n",
+  "| :--- | ---: |\n",
+  "| `get` | **O(1)** |\n\n",
+  "```ts\n",
+  'const tag = "<b>";\n',
+  "this.map.set(key, value);\n",
+  "```\n\n",
+  "Watch <img src=x onerror=alert(1)> ",
+  "and [run](javascript:alert(1)).",
+];
+
+/**
+ * An OpenAI-compatible server on 127.0.0.1 that lists one model, answers the daemon's probe,
+ * and streams `pieces` for every chat request (and an empty answer for completions).
+ */
+async function answeringChatServer(pieces: readonly string[]): Promise<{ url: string; chatRequests(): number; close(): Promise<void> }> {
+  let chats = 0;
+  const sse = (response: http.ServerResponse, events: readonly unknown[]): void => {
+    response.writeHead(200, { "content-type": "text/event-stream" });
+    for (const event of events) response.write(`data: ${JSON.stringify(event)}\n\n`);
+    response.end("data: [DONE]\n\n");
+  };
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { stream?: boolean }) : {};
+      if (request.method === "GET" && request.url === "/v1/models") {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ object: "list", data: [{ id: "qwen2.5-coder-explain-test", object: "model" }] }));
+      } else if (request.method === "POST" && request.url === "/v1/chat/completions") {
+        chats++;
+        sse(response, [...pieces.map((content) => ({ choices: [{ index: 0, delta: { content }, finish_reason: null }] })), { choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }, { choices: [], usage: { prompt_tokens: 40, completion_tokens: pieces.length } }]);
+      } else if (request.method === "POST" && request.url === "/v1/completions") {
+        if (body.stream) sse(response, [{ choices: [{ index: 0, text: "", finish_reason: "stop" }] }]);
+        else {
+          response.writeHead(200, { "content-type": "application/json" });
+          response.end(JSON.stringify({ choices: [{ index: 0, text: "", finish_reason: "length" }], usage: { prompt_tokens: 0, completion_tokens: 1 } }));
+        }
+      } else {
+        response.writeHead(404, { "content-type": "application/json" });
+        response.end(JSON.stringify({ error: { message: "not found" } }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    chatRequests: () => chats,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
