@@ -28,6 +28,7 @@ export interface NextEditShown {
 
 /** Why a request ended without a suggestion: for the tests and the log. */
 export type NextEditEvent =
+  | { kind: "requested"; uri: string; version: number }
   | { kind: "shown"; shown: NextEditShown }
   | { kind: "empty"; uri: string }
   | { kind: "cancelled"; uri: string }
@@ -117,6 +118,7 @@ export class NextEditController implements vscode.Disposable {
     try {
       // The document reached the daemon through the language client's sync (its language is on).
       const client = this.client.requireClient();
+      this.eventEmitter.fire({ kind: "requested", uri, version });
       result = await client.sendRequest(NextEditRequest, { textDocument: { uri }, position }, source.token);
     } catch (error) {
       if (source.token.isCancellationRequested) this.eventEmitter.fire({ kind: "cancelled", uri });
