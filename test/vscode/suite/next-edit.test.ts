@@ -63,6 +63,8 @@ describe("next-edit suggestions", function () {
       const again = await suggestion(api, editor);
       const before = editor.document.getText();
       const expected = applyEdits(before, again.result.edits);
+      assert.notEqual(expected, before, `the daemon's edits change the text: ${JSON.stringify(again.result.edits)}`);
+      console.log(`next edit: ${again.result.edits.length} edit(s), ${again.presentation}, ${again.result.metrics.generatedTokens} tokens generated`);
       // Tab: a far edit is jumped to first (the cursor lands on it), then applied.
       for (let press = 0; press < 2 && editor.document.getText() === before; press++) {
         const outcome = nextEvent("Tab to accept or jump", api.onDidNextEditEvent, (e) => e.kind === "accepted" || e.kind === "shown");
@@ -98,6 +100,27 @@ describe("next-edit suggestions", function () {
         await vscode.commands.executeCommand("hearth.nextEdit.dismiss");
       }
       assert.ok(cancelledOne, "in 5 attempts the daemon always answered before the next keystroke");
+      // Switched off, nothing is asked for or shown, and Tab indents as usual.
+      await vscode.workspace.getConfiguration("hearth").update("nextEdit.enabled", false, vscode.ConfigurationTarget.Global);
+      try {
+        const plain = await openFile("next-edit-off.ts", "x\n", "typescript");
+        setCursor(plain, new vscode.Position(0, 0));
+        const seen: NextEditEvent[] = [];
+        const watch = api.onDidNextEditEvent((e) => seen.push(e));
+        try {
+          const changed = nextEvent("Tab to indent", vscode.workspace.onDidChangeTextDocument, (e) => e.document === plain.document);
+          await vscode.commands.executeCommand("editor.action.inlineSuggest.hide");
+          await pressKey("Tab");
+          await changed;
+          assert.match(plain.document.lineAt(0).text, /^\s+x$/, "Tab indented");
+          assert.equal(api.nextEdit(), null);
+          assert.deepEqual(seen.filter((e) => e.kind === "requested"), [], "nothing is asked for while switched off");
+        } finally {
+          watch.dispose();
+        }
+      } finally {
+        await vscode.workspace.getConfiguration("hearth").update("nextEdit.enabled", undefined, vscode.ConfigurationTarget.Global);
+      }
       await closeAllEditors();
     });
   });
