@@ -425,6 +425,11 @@ export const extensionSettings = {
     max: Limits.maxExplainTokens,
     description: "The most tokens one explanation may generate.",
   },
+  "hearth.nextEdit.enabled": {
+    setting: "hearth.nextEdit.enabled",
+    default: true,
+    description: "Suggest the next edit (drawn beside the code; Tab accepts or jumps to it, Escape dismisses) after an edit settles. Needs hearth.model.nextEdit.",
+  },
   "hearth.context.exclude": {
     setting: "hearth.context.exclude",
     default: DEFAULT_CONTEXT_EXCLUDE,

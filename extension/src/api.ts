@@ -12,6 +12,7 @@ import type { StatusView } from "./stats/status-text.js";
 import type { FromWebview } from "./webview/messages.js";
 import type { NoticeRecord } from "./notices.js";
 import type { Problem } from "./problems.js";
+import type { NextEditEvent, NextEditShown } from "./next-edit/next-edit-controller.js";
 
 export interface HearthApi {
   /** The daemon home this window uses. */
@@ -34,4 +35,8 @@ export interface HearthApi {
   readonly onDidShowNotice: vscode.Event<NoticeRecord>;
   /** The daemon's problem being shown now; null when there is none (or it was fixed). */
   activeProblem(): Problem | null;
+  /** The next-edit suggestion on screen (the daemon's answer as it came), or null. */
+  nextEdit(): NextEditShown | null;
+  /** Each next-edit request's outcome (shown, empty, cancelled, failed) and each accept or dismissal. */
+  readonly onDidNextEditEvent: vscode.Event<NextEditEvent>;
 }

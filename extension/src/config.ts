@@ -63,6 +63,11 @@ export class Config {
     return this.get("model.nextEdit", "").trim();
   }
 
+  /** Next-edit suggestions are asked for only when a next-edit model is set and this switch is on. */
+  get nextEditEnabled(): boolean {
+    return this.nextEditModel !== "" && this.get("nextEdit.enabled", extensionSettings["hearth.nextEdit.enabled"].default);
+  }
+
   get modelIdleUnloadSeconds(): number {
     const option = serveOptions["model-idle-unload-s"];
     return clampTo(this.get("model.idleUnloadSeconds", option.default), option);

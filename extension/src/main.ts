@@ -10,6 +10,7 @@ import { Config, connectionSettings, daemonSettings } from "./config.js";
 import { CompletionCache } from "./completion/completion-cache.js";
 import { Debouncer, debounceOptionsFor, type DebounceOptions } from "../../daemon/src/client/debouncer.js";
 import { InlineProvider } from "./completion/inline-provider.js";
+import { NextEditController } from "./next-edit/next-edit-controller.js";
 import { DaemonLauncher } from "./daemon-launcher.js";
 import { DaemonStatus } from "./daemon-status.js";
 import { ExplainController } from "./explain/explain-controller.js";
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const provider = new InlineProvider(client, config, pause, cache, debouncer, stats, statusBar, log);
   const explain = new ExplainController(client, config, stats, statusBar, vscode.Uri.joinPath(context.extensionUri, "media"), log, context.workspaceState);
   const precision = new PrecisionSwitcher(client, daemonStatus, log);
+  const nextEdit = new NextEditController(client, config, log);
 
   // Disposed in this order when the extension stops; the log goes last.
   context.subscriptions.push(
@@ -55,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     statusBar,
     provider,
     explain,
+    nextEdit,
     { dispose: () => debouncer.dispose() },
     // The explain panel comes back after a window reload, with the last explanation.
     vscode.window.registerWebviewPanelSerializer(EXPLAIN_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => explain.restore(panel) }),
@@ -127,6 +130,8 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     notices: () => notices.shown,
     onDidShowNotice: notices.onDidShow,
     activeProblem: () => notices.activeProblem,
+    nextEdit: () => nextEdit.current,
+    onDidNextEditEvent: nextEdit.onDidNextEditEvent,
   };
 }
 

@@ -54,11 +54,15 @@ trap cleanup EXIT
 # The CPU binaries are enough here and keep the package small.
 node scripts/package-vsix.mjs --backends cpu --out "$TMP/hearth.vsix"
 node test/vscode/build.mjs
+# The next-edit tests give a temporary daemon a generated model with Qwen2.5-Coder's tokenizer.
+node_modules/.bin/esbuild test/vscode/next-edit-model.ts --bundle --platform=node --format=esm --target=node20 --outfile=dist/test/next-edit-model.mjs --log-level=warning
+NEXT_EDIT_MODEL="$(node dist/test/next-edit-model.mjs)"
 
 
 args=(--install-vsix "$TMP/hearth.vsix" --extension-dir "$ROOT/dist/test/vscode" --tests "$ROOT/dist/test/vscode/index.cjs" --workspace "$WORKSPACE"
   --timeout-ms "${HEARTH_VSCODE_TIMEOUT_MS:-900000}"
   --env "HEARTH_HOME=$DAEMON_HOME"
+  --env "HEARTH_VSCODE_NEXT_EDIT_MODEL=$NEXT_EDIT_MODEL"
   --env "HEARTH_MODEL=${HEARTH_VSCODE_TEST_MODEL:-generated:tiny-target}")
 [ -n "${HEARTH_VSCODE_GREP:-}" ] && args+=(--env "HEARTH_VSCODE_GREP=$HEARTH_VSCODE_GREP")
 SHOTS="$ROOT/media/screenshots"
