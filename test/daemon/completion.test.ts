@@ -222,9 +222,12 @@ describe("context from other files", function () {
       await openDoc(client, helper, "export function clamp(value: number, low: number, high: number): number {\n  return Math.min(high, Math.max(low, value));\n}\n");
       await openDoc(client, main, SOURCE);
       const ask = () => client.complete({ textDocument: { uri: main }, position: CURSOR, context: { triggerKind: 1 }, hearth: { maxTokens: 4 } });
+      const passes = (await client.status()).idle.passes;
       const before = await ask();
-      // The daemon promotes queued chunks once the workspace is idle; wait (bounded) for it.
-      await untilStatus(client, "the ring's promotion at idle", (s) => (s.workspaces.find((w) => w.folders.includes("file:///workspace/ring"))?.contextChunks.active ?? 0) > 0, 20_000);
+      // The daemon promotes queued chunks once the workspace is idle, then warms the prompt up:
+      // wait (bounded) for that idle pass to end, not only for the promotion, or the request
+      // below would cut the warm-up short on a slow machine.
+      await untilStatus(client, "the idle pass after the promotion", (s) => s.idle.passes > passes && (s.workspaces.find((w) => w.folders.includes("file:///workspace/ring"))?.contextChunks.active ?? 0) > 0, 30_000);
       const after = await ask();
       assert.ok(after.metrics.promptTokens > before.metrics.promptTokens + 20, `the helper's chunk is in the prompt: ${before.metrics.promptTokens} → ${after.metrics.promptTokens}`);
       assert.ok(after.metrics.evaluatedTokens <= 2, `the idle warm-up already evaluated it: ${after.metrics.evaluatedTokens}`);

@@ -177,7 +177,8 @@ describe("faults a long day brings", function () {
         };
         more();
       });
-      const line = await errorOf(streamEvents(server(), "/completion", {}, new AbortController().signal, () => "progress"));
+      // A line with no end yet carries no event, so nothing re-arms the idle timer: give it room to read 4 MiB on a busy machine.
+      const line = await errorOf(streamEvents(server({ idleTimeoutMs: 60_000 }), "/completion", {}, new AbortController().signal, () => "progress"));
       assert.equal(line.rpcCode, ErrorCodes.BackendBadAnswer);
       assert.match(line.message, /a stream line over 4194304 bytes/);
       hostile.set((_req, res) => {
