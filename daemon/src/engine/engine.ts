@@ -1,8 +1,9 @@
 /**
  * The only owner of node-llama-cpp state: the runtime, the loaded model, its context and
- * the per-workspace sequences. Callers (the scheduler) run one request at a time through
- * `complete` and `explain`; loading happens once at start-up, in the background, so that
- * clients can connect and watch its progress.
+ * the per-workspace sequences. Requests reach it through its `pipeline` (pipeline/), which
+ * drives it as a token-level engine (`port`: the vocabulary, a document's sequence, and
+ * generate()); loading happens once at start-up, in the background, so that clients can
+ * connect and watch its progress.
  */
 import { stat } from "node:fs/promises";
 import os from "node:os";
@@ -32,7 +33,9 @@ import { Speculation, type SpeculationMode } from "./speculation.js";
 export const DEFAULT_MAX_PREFILL_MS = 4000;
 const PREFILL_SPEED_FILE = "prefill-tokens-per-second.json";
 
-export type GpuChoice = import("../options.js").GpuChoice;
+import type { GpuChoice } from "../options.js";
+
+export type { GpuChoice };
 
 export interface EngineOptions {
   modelSource: string;
