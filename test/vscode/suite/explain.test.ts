@@ -66,30 +66,36 @@ describe("Explain Selection", function () {
 
   it("stops generating when asked (the panel's Stop button runs the same command)", async () => {
     const api = await hearth();
+    const main = await connected(api);
+    // A chat server that streams until it is stopped: the generated model ends its short
+    // answer (ten tokens) before any stop could land, which would test nothing.
+    const server = await answeringChatServer(["The cache ", "keeps ", "the most ", "recent ", "keys. "], { endless: true });
     const settings = vscode.workspace.getConfiguration("hearth");
     const previous = settings.inspect<number>("explain.maxTokens")?.workspaceValue;
     await settings.update("explain.maxTokens", 4096, vscode.ConfigurationTarget.Workspace);
     try {
-      const editor = await openFile("explain-stop.ts", CODE);
-      // The model may end its text before the stop lands: then try again.
-      for (let attempt = 1; attempt <= 3; attempt++) {
+      await onTemporaryDaemon(api, "explain-stop", { backend: `openai=${server.url}` }, { linkModels: false }, async () => {
+        await connected(api, 90_000, (state) => state.info.pid !== main.info.pid);
+        await modelReady(api);
+        const editor = await openFile("explain-stop.ts", CODE);
         editor.selection = new vscode.Selection(0, 0, 13, 1);
         const firstText = nextEvent("the first streamed text in the panel", api.onDidRenderExplain, (r) => !r.done && r.textLength > 0, 90_000);
         const running = vscode.commands.executeCommand<ExplainOutcome>("hearth.explainSelection");
         await firstText;
         await vscode.commands.executeCommand("hearth.stopExplain");
         const outcome = await running;
-        if (outcome.status === "done") continue;
         assert.equal(outcome.status, "stopped", JSON.stringify(outcome));
         const status = await api.refreshDaemonStatus();
         const last = status?.recentRequests.filter((m) => m.kind === "explain").pop();
         assert.equal(last?.stopReason, "cancelled", "the daemon stopped generating");
-        return;
-      }
-      assert.fail("in 3 attempts the explanation always ended before the stop reached the daemon");
+        assert.ok((last?.generatedTokens ?? 4096) < 4096, "stopped before its limit");
+        await server.streamClosed(10_000);
+      });
     } finally {
       await settings.update("explain.maxTokens", previous, vscode.ConfigurationTarget.Workspace);
+      await server.close();
     }
+    await connected(api, 60_000, (state) => state.info.pid === main.info.pid);
   });
 
   it("explains the whole function around the cursor when nothing is selected, and typing afterwards replaces nothing", async () => {
@@ -163,8 +169,27 @@ const MARKDOWN_ANSWER = [
  * An OpenAI-compatible server on 127.0.0.1 that lists one model, answers the daemon's probe,
  * and streams `pieces` for every chat request (and an empty answer for completions).
  */
-async function answeringChatServer(pieces: readonly string[]): Promise<{ url: string; chatRequests(): number; close(): Promise<void> }> {
+async function answeringChatServer(pieces: readonly string[], options: { endless?: boolean } = {}): Promise<{ url: string; chatRequests(): number; streamClosed(timeoutMs: number): Promise<void>; close(): Promise<void> }> {
   let chats = 0;
+  let markClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  /** Streams `pieces` over and over, one every 50 ms, until the client closes the stream (or a minute passes). */
+  const endless = (response: http.ServerResponse): void => {
+    response.writeHead(200, { "content-type": "text/event-stream" });
+    let sent = 0;
+    const timer = setInterval(() => {
+      const content = pieces[sent++ % pieces.length] ?? "";
+      response.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`);
+      if (sent >= 1200) {
+        clearInterval(timer);
+        response.end("data: [DONE]\n\n");
+      }
+    }, 50);
+    response.on("close", () => {
+      clearInterval(timer);
+      if (!response.writableFinished) markClosed();
+    });
+  };
   const sse = (response: http.ServerResponse, events: readonly unknown[]): void => {
     response.writeHead(200, { "content-type": "text/event-stream" });
     for (const event of events) response.write(`data: ${JSON.stringify(event)}\n\n`);
@@ -180,6 +205,7 @@ async function answeringChatServer(pieces: readonly string[]): Promise<{ url: st
         response.end(JSON.stringify({ object: "list", data: [{ id: "qwen2.5-coder-explain-test", object: "model" }] }));
       } else if (request.method === "POST" && request.url === "/v1/chat/completions") {
         chats++;
+        if (options.endless) return endless(response);
         sse(response, [...pieces.map((content) => ({ choices: [{ index: 0, delta: { content }, finish_reason: null }] })), { choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }, { choices: [], usage: { prompt_tokens: 40, completion_tokens: pieces.length } }]);
       } else if (request.method === "POST" && request.url === "/v1/completions") {
         if (body.stream) sse(response, [{ choices: [{ index: 0, text: "", finish_reason: "stop" }] }]);
@@ -197,6 +223,12 @@ async function answeringChatServer(pieces: readonly string[]): Promise<{ url: st
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     chatRequests: () => chats,
+    /** Resolves once a client closed an endless stream before its end (the daemon stopped it); rejects after `timeoutMs`. */
+    streamClosed: (timeoutMs) =>
+      Promise.race([
+        closed,
+        new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`the server saw no stream closed within ${timeoutMs} ms`)), timeoutMs).unref()),
+      ]),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
