@@ -7,6 +7,7 @@
  * share of the prompt. Generated models write meaningless text: this tests the plumbing, not
  * the quality of suggestions.
  */
+import { watchSlots } from "../helpers/watched-port.js";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -44,31 +45,17 @@ interface Watched {
 
 /** The engine's own port, watched: each prompt it evaluates, and how much of it the cache lacked. */
 function watched(port: EnginePort<number>, seen: Watched, onToken?: () => void): EnginePort<number> {
-  return {
-    ...port,
-    completionSlot: async (workspaceId, documentUri) => {
-      const slot = await port.completionSlot(workspaceId, documentUri);
-      return {
-        get held() {
-          return slot.held;
-        },
-        hold: (layouts) => slot.hold(layouts),
-        uncached: (prompt) => slot.uncached(prompt),
-        run: (prompt, request) => {
-          seen.prompts.push([...prompt]);
-          seen.uncached.push(slot.uncached(prompt));
-          return slot.run(prompt, {
-            ...request,
-            onGenerated: (text) => {
-              onToken?.();
-              return request.onGenerated(text);
-            },
-          });
-        },
-        release: () => slot.release(),
-      };
-    },
-  };
+  return watchSlots(port, (prompt, slot, request) => {
+    seen.prompts.push([...prompt]);
+    seen.uncached.push(slot.uncached(prompt));
+    return {
+      ...request,
+      onGenerated: (text) => {
+        onToken?.();
+        return request.onGenerated(text);
+      },
+    };
+  });
 }
 
 describe("next-edit pipeline on the local engine and llama-server (Qwen2.5-Coder's real tokenizer)", function () {

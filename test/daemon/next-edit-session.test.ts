@@ -4,6 +4,7 @@
  * will supply: the edit history comes from the document sync, excluded files and closed
  * documents leave none, a newer request supersedes an older one for the same document.
  */
+import { watchSlots } from "../helpers/watched-port.js";
 import type { ModelRoles } from "../../daemon/src/roles.js";
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -34,24 +35,7 @@ const TEXT = LINES.join("\n");
 
 /** The engine's port, each prompt it evaluates recorded. */
 function watched(port: EnginePort<number>, prompts: number[][]): EnginePort<number> {
-  return {
-    ...port,
-    completionSlot: async (workspaceId, documentUri) => {
-      const slot = await port.completionSlot(workspaceId, documentUri);
-      return {
-        get held() {
-          return slot.held;
-        },
-        hold: (layouts) => slot.hold(layouts),
-        uncached: (prompt) => slot.uncached(prompt),
-        run: (prompt, request) => {
-          prompts.push([...prompt]);
-          return slot.run(prompt, request);
-        },
-        release: () => slot.release(),
-      };
-    },
-  };
+  return watchSlots(port, (prompt, _slot, request) => (prompts.push([...prompt]), request));
 }
 
 describe("hearth/nextEdit through a session, on the local engine", function () {

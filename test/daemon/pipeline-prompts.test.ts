@@ -7,6 +7,7 @@
  * llama.cpp's own tokenization of the rendered prompt (the server's /tokenize, special tokens
  * added and parsed as llama.cpp does for a text prompt).
  */
+import { watchSlots } from "../helpers/watched-port.js";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -52,23 +53,9 @@ function modelWith(vocabulary: Vocabulary): Promise<string> {
 
 /** The backend's own port, watched: every prompt it is asked to evaluate is recorded. */
 function watched<T>(port: EnginePort<T>, prompts: { completion: T[][]; explanation: ChatPrompt<T>[] }): EnginePort<T> {
+  const slots = watchSlots(port, (prompt, _slot, request) => (prompts.completion.push([...prompt]), request));
   return {
-    ...port,
-    completionSlot: async (workspaceId, documentUri) => {
-      const slot = await port.completionSlot(workspaceId, documentUri);
-      return {
-        get held() {
-          return slot.held;
-        },
-        hold: (layouts) => slot.hold(layouts),
-        uncached: (prompt) => slot.uncached(prompt),
-        run: (prompt, request) => {
-          prompts.completion.push([...prompt]);
-          return slot.run(prompt, request);
-        },
-        release: () => slot.release(),
-      };
-    },
+    ...slots,
     runExplanation: (prompt, request) => {
       prompts.explanation.push(prompt);
       return port.runExplanation(prompt, request);
