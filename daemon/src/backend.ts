@@ -120,6 +120,19 @@ export function emptyOutcome(stopReason: GenerationStop, promptTokens = 0): Gene
   };
 }
 
+/** What loading a model will take, asked before its weights load, and the memory free where they would go. */
+export interface LoadNeed {
+  /** Its weights and KV caches. */
+  bytes: number;
+  /** Where they would load: VRAM on a GPU, else RAM. */
+  memory: "RAM" | "VRAM";
+  /** Bytes free there now (beside every model already loaded). */
+  freeBytes: number;
+}
+
+/** Asked before a model's weights load: throws a typed error to refuse one that would not fit. */
+export type Admission = (need: LoadNeed) => Promise<void>;
+
 /** What a backend can do beyond completing and explaining; what it can't answers a typed error. */
 export interface BackendCapabilities {
   /** Saves and restores KV states across restarts. */

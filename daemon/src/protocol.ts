@@ -651,7 +651,7 @@ export const HEARTH_ERRORS = {
   HEARTH_ERR_DERIVE_FAILED: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "Deriving a precision variant from the model file failed." },
   HEARTH_ERR_NO_DRAFT_MODEL: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "Draft speculation was asked for and no draft model is configured or found." },
   HEARTH_ERR_DRAFT_VOCABULARY: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "The draft model's vocabulary differs from the target model's." },
-  HEARTH_ERR_MODEL_OVER_BUDGET: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "A chat or next-edit model would not fit in the memory budget beside the models already loaded." },
+  HEARTH_ERR_MODEL_OVER_BUDGET: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "A chat or next-edit model would not fit in the memory budget beside the models already loaded (with no budget set: in the memory free on this machine)." },
   HEARTH_ERR_NO_FIM: { rpcCode: ErrorCodes.NoFimSupport, meaning: "The model (or server) cannot fill in the middle, or its FIM format is unknown." },
   HEARTH_ERR_UNKNOWN_VARIANT: { rpcCode: ErrorCodes.UnknownVariant, meaning: "hearth/precision/set named a variant this model does not have." },
   HEARTH_ERR_KV_TYPE_UNSUPPORTED: { rpcCode: ErrorCodes.UnsupportedKvCacheType, meaning: "hearth/precision/set asked for a KV cache type this model or device cannot use." },

@@ -4,11 +4,12 @@
  * with its own pipeline, context and caches: they load on first use (their progress told to
  * clients as the completion model's is), unload after an idle time, and share one memory
  * budget with the completion model, which they never push out: a model that would not fit
- * in what the completion model (and any other role) leaves is refused with a typed error
+ * in what the completion model (and any other role) leaves of the budget, or with no budget
+ * set in the memory the machine has free (RAM, VRAM on a GPU), is refused with a typed error
  * that says what would fit. Every request a role serves names its model in the metrics.
  */
 import path from "node:path";
-import type { GenerationOutcome, InferenceBackend, ProgressReporter, RequestPipeline } from "./backend.js";
+import type { Admission, GenerationOutcome, InferenceBackend, LoadNeed, ProgressReporter, RequestPipeline } from "./backend.js";
 import { HearthError } from "./errors.js";
 import type { ModelProgressParams, ModelState, RoleModelInfo, ServedBy } from "./protocol.js";
 
@@ -16,13 +17,10 @@ import type { ModelProgressParams, ModelState, RoleModelInfo, ServedBy } from ".
 export type ServingRole = "completion" | "chat" | "nextEdit";
 export type SecondaryRole = Exclude<ServingRole, "completion">;
 
-/** Turns a load's memory need into a refusal: a backend's builder passes it to the local engine, which asks before loading weights. */
-export type Admission = (needBytes: number) => Promise<void>;
-
 export interface SecondaryModelSpec {
   /** What the user configured, as status shows it (a path, hf: URI, generated:NAME, or the server). */
   source: string;
-  /** A fresh backend for this role; `admit` refuses a model over the budget before its weights load. */
+  /** A fresh backend for this role; `admit` (passed to the local engine, which asks before loading weights) refuses a model that would not fit. */
   build(admit: Admission): InferenceBackend;
 }
 
@@ -31,7 +29,7 @@ export interface ModelRolesOptions {
   completion: InferenceBackend;
   completionSource: string;
   secondary: Partial<Record<SecondaryRole, SecondaryModelSpec>>;
-  /** Bytes every role's weights and caches may take together; 0: no budget. */
+  /** Bytes every role's weights and caches may take together; 0: no budget, a secondary model must fit in the memory free. */
   budgetBytes: number;
   /** Unload a secondary model unused this long; 0: never. */
   idleUnloadMs: number;
@@ -247,8 +245,8 @@ export class ModelRoles {
     // A backend that stopped answering (a remote server lost) is replaced by a fresh one.
     if (model.backend !== null) await this.unload(model, "it was not ready");
     let refusal: HearthError | null = null;
-    const backend = spec.build(async (needBytes) => {
-      refusal = await this.overBudget(model, needBytes);
+    const backend = spec.build(async (need) => {
+      refusal = this.options.budgetBytes > 0 ? await this.overBudget(model, need.bytes) : overFreeMemory(model, need);
       if (refusal !== null) throw refusal;
     });
     model.backend = backend;
@@ -273,10 +271,9 @@ export class ModelRoles {
     throw error;
   }
 
-  /** Null when `needBytes` fits beside what is loaded; else the typed refusal, saying what would fit. */
+  /** Null when `needBytes` fits in the budget beside what is loaded; else the typed refusal, saying what would fit. */
   private async overBudget(model: SecondaryModel, needBytes: number): Promise<HearthError | null> {
     const budget = this.options.budgetBytes;
-    if (budget <= 0) return null;
     let used = await residentBytes(this.options.completion);
     for (const other of this.secondaries.values()) {
       if (other !== model && other.backend !== null && other.backend.state.state === "ready") used += await residentBytes(other.backend);
@@ -311,4 +308,19 @@ export class ModelRoles {
     this.options.log(`unloading the ${ROLE_NAMES[model.role].noun} ${model.spec.source}: ${why}`);
     await backend.dispose().catch((error: unknown) => this.options.log(`warning: unloading the ${ROLE_NAMES[model.role].noun} failed: ${String(error)}`));
   }
+}
+
+/**
+ * With no budget set: null when the model fits in the memory free where it would load (the
+ * loaded models already hold theirs); else the typed refusal, saying what would fit. Never
+ * loading past it keeps the machine off swap and the completion model's caches warm.
+ */
+function overFreeMemory(model: SecondaryModel, need: LoadNeed): HearthError | null {
+  if (need.bytes <= need.freeBytes) return null;
+  const names = ROLE_NAMES[model.role];
+  return new HearthError(
+    "HEARTH_ERR_MODEL_OVER_BUDGET",
+    `The ${names.noun} ${model.spec.source} needs ${mb(need.bytes)} MB (weights and cache), but only ${mb(need.freeBytes)} MB of ${need.memory} is free on this machine beside the models loaded (no memory budget is set). The completion model keeps serving.`,
+    `Set ${names.setting} (${names.flag}) to a model that needs at most ${mb(need.freeBytes)} MB, or free ${mb(need.bytes - need.freeBytes)} MB of ${need.memory} (close other programs) and ask again.`,
+  );
 }

@@ -4,7 +4,10 @@
  * model and completions to the completion model, each named in the metrics and in status
  * with its memory; the chat model loads on first use, unloads when idle and loads again on
  * the next explanation; a memory budget too small for it gives a typed error that says what
- * would fit, and the completion model keeps serving.
+ * would fit, and the completion model keeps serving; with no budget set, so does a machine
+ * without the free memory for it. A chat model without FIM tokens (an instruct model, as
+ * most are) explains locally and through a real llama-server as the chat backend (and a
+ * next-edit format without FIM on the same server); only a completion asked of it is refused.
  */
 import assert from "node:assert/strict";
 import { ResponseError } from "vscode-jsonrpc/node";
@@ -28,6 +31,8 @@ const SOURCE = [
 const URI = "file:///workspace/a/total.ts";
 const COMPLETION_MODEL = "hearth-tiny-target";
 const CHAT_MODEL = "hearth-tiny-chat";
+/** generated:tiny-instruct: a chat template and no FIM tokens. */
+const INSTRUCT_MODEL = "hearth-tiny-instruct";
 
 function modelOf(status: StatusResult, role: RoleModelInfo["role"]): RoleModelInfo {
   const model = status.models.find((m) => m.role === role);
@@ -37,6 +42,16 @@ function modelOf(status: StatusResult, role: RoleModelInfo["role"]): RoleModelIn
 
 async function explain(client: HearthClient) {
   return client.explain({ textDocument: { uri: URI }, range: { start: { line: 0, character: 0 }, end: { line: 4, character: 1 } }, maxTokens: 24 });
+}
+
+/** The typed error a request was refused with. */
+async function refusalOf(request: Promise<unknown>): Promise<ResponseError<ErrorData>> {
+  const refusal = await request.then(
+    () => assert.fail("the request should be refused"),
+    (error: unknown) => error,
+  );
+  assert.ok(refusal instanceof ResponseError, String(refusal));
+  return refusal as ResponseError<ErrorData>;
 }
 
 async function complete(client: HearthClient) {
@@ -206,6 +221,143 @@ describe("models by role", function () {
       assert.equal(completed.metrics.model, COMPLETION_MODEL);
       const chat = modelOf(await client.status(), "chat");
       assert.deepEqual([chat.state, chat.memoryBytes, chat.source], ["ready", 0, `llama-server=${new URL(server.url).href}`]);
+    });
+  });
+  describe("no memory budget set, and less memory free than the chat model needs", () => {
+    let daemon: RunningDaemon;
+    let client: HearthClient;
+
+    before(async () => {
+      // The machine's free memory can't be made small for real: its reading is set through
+      // the test-only HEARTH_TEST_FREE_MEMORY_MB (engine/memory.ts, the one place it is read).
+      daemon = await startDaemon({ model: (await testModels()).target, args: ["--chat-model", "generated:tiny-chat"], env: { HEARTH_TEST_FREE_MEMORY_MB: "1" } });
+      client = await daemon.connect();
+      await client.open({ uri: URI, languageId: "typescript", version: 1, text: SOURCE });
+    });
+    after(async () => {
+      client.dispose();
+      assert.equal(await daemon.stop(), 0, daemon.stderr());
+    });
+
+    it("refuses it with the typed error that says what would fit, and keeps completing", async () => {
+      const ready = await untilStatus(client, "the completion model ready", (s) => s.modelState.state === "ready");
+      assert.equal(ready.model.name, COMPLETION_MODEL);
+      const refusal = await refusalOf(explain(client));
+      assert.equal(refusal.code, ErrorCodes.ModelLoadFailed);
+      assert.equal(refusal.data?.code, "HEARTH_ERR_MODEL_OVER_BUDGET");
+      const [, need, free, memory] = /needs (\d+) MB .* only (\d+) MB of (RAM|VRAM) is free on this machine .*no memory budget is set/.exec(refusal.message) ?? assert.fail(refusal.message);
+      assert.equal(free, "1");
+      assert.ok(Number(need) > 1, refusal.message);
+      assert.match(refusal.data?.hint ?? "", new RegExp(`needs at most 1 MB, or free ${Number(need) - 1} MB of ${memory}`));
+
+      const completed = await complete(client);
+      assert.equal(completed.metrics.model, COMPLETION_MODEL);
+      const status = await client.status();
+      assert.equal(modelOf(status, "completion").state, "ready");
+      const chat = modelOf(status, "chat");
+      assert.deepEqual([chat.state, chat.memoryBytes], ["failed", 0]);
+      assert.match(chat.error ?? "", /free on this machine/);
+    });
+  });
+
+  describe("a chat model without FIM tokens on this machine", () => {
+    let daemon: RunningDaemon;
+    let client: HearthClient;
+
+    before(async () => {
+      daemon = await startDaemon({ model: (await testModels()).target, args: ["--chat-model", "generated:tiny-instruct"] });
+      client = await daemon.connect();
+      await client.open({ uri: URI, languageId: "typescript", version: 1, text: SOURCE });
+    });
+    after(async () => {
+      client.dispose();
+      assert.equal(await daemon.stop(), 0, daemon.stderr());
+    });
+
+    it("loads it and explains with it; completions stay on the completion model", async () => {
+      const explained = await explain(client);
+      assert.deepEqual(explained.servedBy, { role: "chat", model: INSTRUCT_MODEL, fallback: false });
+      assert.equal(explained.metrics.model, INSTRUCT_MODEL);
+      assert.ok(explained.metrics.generatedTokens > 0, "the instruct model generated");
+      const completed = await complete(client);
+      assert.equal(completed.metrics.model, COMPLETION_MODEL);
+      assert.equal(modelOf(await client.status(), "chat").state, "ready");
+    });
+  });
+
+  describe("a chat model without FIM tokens on llama-server", () => {
+    let server: RunningLlamaServer;
+    let serverModel: string;
+
+    before(async () => {
+      const instructFile = await ensureSyntheticModel(syntheticPresets["tiny-instruct"], { cacheDir: path.join(repoRoot, ".cache", "test-models"), precision: "Q8_0" });
+      serverModel = path.basename(instructFile);
+      server = await startLlamaServer({ model: instructFile, slots: 1, ctxPerSlot: 2048 });
+    });
+    after(async () => {
+      await server.stop();
+    });
+
+    async function withDaemon(options: { model: string; args: string[] }, work: (client: HearthClient, daemon: RunningDaemon) => Promise<void>): Promise<void> {
+      const daemon = await startDaemon({ model: options.model, args: [...options.args, "--remote-timeout-ms", "20000"] });
+      const client = await daemon.connect();
+      try {
+        await client.open({ uri: URI, languageId: "typescript", version: 1, text: SOURCE });
+        await work(client, daemon);
+      } finally {
+        client.dispose();
+        assert.equal(await daemon.stop(), 0, daemon.stderr());
+      }
+    }
+
+    it("connects as the chat backend (llama-server=URL) and explains; a next-edit format without FIM runs there too; completions stay local", async () => {
+      await withDaemon({ model: (await testModels()).target, args: ["--chat-backend", `llama-server=${server.url}`, "--next-edit-backend", `llama-server=${server.url}`, "--next-edit-format", "zeta"] }, async (client, daemon) => {
+        const explained = await explain(client);
+        assert.deepEqual(explained.servedBy, { role: "chat", model: serverModel, fallback: false });
+        assert.equal(explained.metrics.model, serverModel);
+        assert.ok(explained.metrics.generatedTokens > 0, "the server's model generated");
+        const completed = await complete(client);
+        assert.equal(completed.metrics.model, COMPLETION_MODEL);
+
+        await client.change({ textDocument: { uri: URI, version: 2 }, contentChanges: [{ range: { start: { line: 1, character: 6 }, end: { line: 1, character: 9 } }, text: "acc" }] });
+        const edited = await client.nextEdit({ textDocument: { uri: URI }, position: { line: 1, character: 9 }, maxTokens: 24 });
+        assert.equal(edited.format, "zeta");
+        assert.equal(edited.metrics.model, serverModel);
+        assert.ok(edited.metrics.generatedTokens > 0, JSON.stringify(edited.metrics));
+
+        const status = await client.status();
+        assert.deepEqual([modelOf(status, "chat").state, modelOf(status, "nextEdit").state], ["ready", "ready"]);
+        assert.match(daemon.stderr(), /FIM none: explanations and next edits only/);
+      });
+    });
+
+    it("connects as the chat backend through its OpenAI-compatible API (openai=URL) and explains", async () => {
+      await withDaemon({ model: (await testModels()).target, args: ["--chat-backend", `openai=${server.url}`] }, async (client) => {
+        const explained = await explain(client);
+        assert.equal(explained.servedBy.role, "chat");
+        assert.equal(explained.servedBy.fallback, false);
+        assert.match(explained.servedBy.model, /tiny-instruct/, "the server's model id");
+        assert.equal(explained.metrics.model, explained.servedBy.model);
+        assert.ok(explained.metrics.generatedTokens > 0);
+        const completed = await complete(client);
+        assert.equal(completed.metrics.model, COMPLETION_MODEL);
+      });
+    });
+
+    it("as the completion backend too, refuses a completion with the typed no-FIM error and still explains", async () => {
+      await withDaemon({ model: "unused.gguf", args: ["--backend", `llama-server=${server.url}`, "--chat-backend", `llama-server=${server.url}`] }, async (client) => {
+        const status = await untilStatus(client, "the server connected", (s) => s.modelState.state === "ready");
+        assert.deepEqual([status.model.fim, status.model.fimTemplate], [false, null]);
+        const refusal = await refusalOf(complete(client));
+        assert.equal(refusal.code, ErrorCodes.NoFimSupport);
+        assert.equal(refusal.data?.code, "HEARTH_ERR_NO_FIM");
+        assert.match(refusal.message, /can't fill in the middle: its model has none of the FIM token families/);
+        assert.match(refusal.data?.hint ?? "", /--chat-backend/);
+        const explained = await explain(client);
+        assert.deepEqual(explained.servedBy, { role: "chat", model: serverModel, fallback: false });
+        assert.ok(explained.metrics.generatedTokens > 0);
+        assert.equal((await client.status()).modelState.state, "ready", "a refused completion is no lost server");
+      });
     });
   });
 });

@@ -16,13 +16,13 @@ import { fingerprintOf, modelFileSha256 } from "./fingerprint.js";
 import { KvStore } from "./kv-store.js";
 import { bosRuleOf, fimFormatFor, specialTokenLookup } from "./fim-format.js";
 import type { FimFormat, FimTemplateChoice } from "../prompt/fim-format.js";
-import type { BackendCapabilities, InferenceBackend, RequestPipeline } from "../backend.js";
+import type { Admission, BackendCapabilities, InferenceBackend, RequestPipeline } from "../backend.js";
 import type { CacheSlot, EnginePort, Vocabulary } from "../pipeline/engine-port.js";
 import { Pipeline } from "../pipeline/pipeline.js";
 import { flashAttentionFor } from "./attention.js";
 import { generate } from "./generate.js";
 import { PrefillChunker } from "../pipeline/prefill-chunk.js";
-import { kvCacheBytes, memorySnapshot, modelShape, modelShapeOf, trainedContextOf, type ModelShape } from "./memory.js";
+import { freeMemoryFor, kvCacheBytes, memorySnapshot, modelShape, modelShapeOf, trainedContextOf, type ModelShape } from "./memory.js";
 import { acquireLlama, releaseLlama } from "./runtime.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
 import { CALIBRATION_TEXT, CALIBRATION_TOKENS, PrefillBudget } from "../prompt/prefill-budget.js";
@@ -66,9 +66,10 @@ export interface EngineOptions {
   fimTemplate?: FimTemplateChoice;
   /**
    * Asked before the weights load, with the bytes the model will need (its file and its KV
-   * caches): throws (a typed error) to refuse a model the memory left can't hold.
+   * caches) and the memory free where they would go: throws (a typed error) to refuse a
+   * model the memory left can't hold.
    */
-  admit?: (needBytes: number) => Promise<void>;
+  admit?: Admission;
 }
 
 /** Explanations' speculation gate and recent text, apart from every workspace's. */
@@ -168,10 +169,11 @@ export class Engine implements InferenceBackend {
         report(phase, progress, message);
       },
     });
-    if (this.options.admit) await this.options.admit(await this.estimateNeed(modelPath));
-    report("load", null, `Loading ${modelPath}`);
     this.llama ??= await acquireLlama({ gpu: this.options.gpu, threads: this.options.threads });
     const llama = this.llama;
+    // The runtime first: it says where the weights would go (VRAM on a GPU) and how much is free there.
+    if (this.options.admit) await this.options.admit({ bytes: await this.estimateNeed(modelPath), ...(await freeMemoryFor(llama)) });
+    report("load", null, `Loading ${modelPath}`);
     const model = await llama.loadModel({
       modelPath,
       onLoadProgress: (progress) => {

@@ -1,10 +1,11 @@
 /**
- * Memory figures for status and the precision picker. KV bytes are computed from the
- * model's shape, exactly as llama.cpp allocates them: every sequence of a context holds
- * the full context size.
+ * Memory figures for status, the precision picker and a secondary model's admission. KV
+ * bytes are computed from the model's shape, exactly as llama.cpp allocates them: every
+ * sequence of a context holds the full context size.
  */
 import os from "node:os";
 import type { GgufMetadata, Llama, LlamaModel } from "node-llama-cpp";
+import type { LoadNeed } from "../backend.js";
 import type { MemoryInfo } from "../protocol.js";
 
 /** Bytes per element of the KV cache types Hearth offers (block formats averaged per element). */
@@ -75,4 +76,26 @@ export async function memorySnapshot(llama: Llama | null, modelBytes: number, kv
     ramTotalBytes: total,
     daemonRssBytes: process.memoryUsage.rss(),
   };
+}
+
+/**
+ * Test-only: the free memory a model's admission reads, in MB, instead of the machine's.
+ * A machine's free memory can't be made small on demand, so the test of a model refused for
+ * want of it sets this; nothing else reads it, and it is read here alone.
+ */
+export const TEST_FREE_MEMORY_ENV = "HEARTH_TEST_FREE_MEMORY_MB";
+
+/**
+ * Where a model would load and what is free there now: VRAM on a GPU (llama.cpp's reading),
+ * else the RAM this process may still take (the container's limit where there is one).
+ */
+export async function freeMemoryFor(llama: Llama, env: NodeJS.ProcessEnv = process.env): Promise<Omit<LoadNeed, "bytes">> {
+  const memory = llama.gpu === false ? "RAM" : "VRAM";
+  const raw = env[TEST_FREE_MEMORY_ENV];
+  if (raw !== undefined && raw !== "") {
+    const mb = Number(raw);
+    if (!Number.isFinite(mb) || mb < 0) throw new RangeError(`${TEST_FREE_MEMORY_ENV} must be a number of MB, 0 or more; got ${JSON.stringify(raw)}.`);
+    return { memory, freeBytes: Math.round(mb * 1024 * 1024) };
+  }
+  return { memory, freeBytes: memory === "VRAM" ? (await llama.getVramState()).free : process.availableMemory() };
 }

@@ -316,34 +316,54 @@ function qwenStyleIds(ids: VocabSpecialIds): SpecialTokenIds {
  * llama.cpp reads. Both EOS and EOT are end-of-generation tokens there.
  */
 export function bpeTokenizerMetadata(vocab: BpeVocab): [string, GgufValue][] {
-  if (vocab.specialTokenMetadata) {
-    return [
-      ["tokenizer.ggml.model", str("gpt2")],
-      ["tokenizer.ggml.pre", str(vocab.preTokenizer ?? "qwen2")],
-      ["tokenizer.ggml.tokens", stringArray(vocab.tokens)],
-      ["tokenizer.ggml.token_type", numberArray("int32", vocab.tokenTypes)],
-      ["tokenizer.ggml.merges", stringArray(vocab.merges)],
-      ...vocab.specialTokenMetadata,
-    ];
-  }
-  const ids = qwenStyleIds(vocab.specialIds);
   return [
     ["tokenizer.ggml.model", str("gpt2")],
-    ["tokenizer.ggml.pre", str("qwen2")],
+    ["tokenizer.ggml.pre", str(vocab.preTokenizer ?? "qwen2")],
     ["tokenizer.ggml.tokens", stringArray(vocab.tokens)],
     ["tokenizer.ggml.token_type", numberArray("int32", vocab.tokenTypes)],
     ["tokenizer.ggml.merges", stringArray(vocab.merges)],
+    ...(vocab.specialTokenMetadata ?? qwenSpecialMetadata(qwenStyleIds(vocab.specialIds), true)),
+  ];
+}
+
+function qwenSpecialMetadata(ids: SpecialTokenIds, fim: boolean): [string, GgufValue][] {
+  return [
     ["tokenizer.ggml.bos_token_id", u32(ids.endOfText)],
     ["tokenizer.ggml.eos_token_id", u32(ids.endOfText)],
     ["tokenizer.ggml.eot_token_id", u32(ids.imEnd)],
     ["tokenizer.ggml.padding_token_id", u32(ids.endOfText)],
     ["tokenizer.ggml.add_bos_token", bool(false)],
-    ["tokenizer.ggml.fim_pre_token_id", u32(ids.fimPrefix)],
-    ["tokenizer.ggml.fim_suf_token_id", u32(ids.fimSuffix)],
-    ["tokenizer.ggml.fim_mid_token_id", u32(ids.fimMiddle)],
-    ["tokenizer.ggml.fim_pad_token_id", u32(ids.fimPad)],
-    ["tokenizer.ggml.fim_rep_token_id", u32(ids.repoName)],
-    ["tokenizer.ggml.fim_sep_token_id", u32(ids.fileSep)],
+    ...(fim
+      ? ([
+          ["tokenizer.ggml.fim_pre_token_id", u32(ids.fimPrefix)],
+          ["tokenizer.ggml.fim_suf_token_id", u32(ids.fimSuffix)],
+          ["tokenizer.ggml.fim_mid_token_id", u32(ids.fimMiddle)],
+          ["tokenizer.ggml.fim_pad_token_id", u32(ids.fimPad)],
+          ["tokenizer.ggml.fim_rep_token_id", u32(ids.repoName)],
+          ["tokenizer.ggml.fim_sep_token_id", u32(ids.fileSep)],
+        ] as [string, GgufValue][])
+      : []),
     ["tokenizer.chat_template", str(CHATML_TEMPLATE)],
   ];
+}
+
+/** The special tokens an instruct model's vocabulary lacks: FIM's and the repository ones. */
+const FIM_TOKEN_NAMES: readonly SpecialTokenName[] = ["fimPrefix", "fimMiddle", "fimSuffix", "fimPad", "repoName", "fileSep"];
+
+/**
+ * `vocab` as a chat (instruct) model's: the FIM and repository tokens become unused
+ * placeholders at the same ids (so the corpus, and the weights learned from it, are the
+ * same) and no FIM ids are written, so neither llama.cpp nor Hearth finds a FIM format.
+ * Only the corpus-learned vocabulary (Qwen2.5-Coder style) has them where this expects.
+ */
+export function withoutFimTokens(vocab: BpeVocab): BpeVocab {
+  if (vocab.specialTokenMetadata) throw new Error("withoutFimTokens takes the corpus-learned vocabulary");
+  const ids = qwenStyleIds(vocab.specialIds);
+  const tokens = [...vocab.tokens];
+  const tokenTypes = [...vocab.tokenTypes];
+  for (const name of FIM_TOKEN_NAMES) {
+    tokens[ids[name]] = `[PAD${ids[name]}]`;
+    tokenTypes[ids[name]] = TOKEN_TYPE.UNUSED;
+  }
+  return { ...vocab, tokens, tokenTypes, specialTokenMetadata: qwenSpecialMetadata(ids, false) };
 }

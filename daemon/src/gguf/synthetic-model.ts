@@ -14,7 +14,7 @@
 // agree on many (not all) greedy tokens, as speculative decoding needs.
 
 import path from "node:path";
-import { buildBpeVocab, bpeTokenizerMetadata, type BpeVocab } from "./bpe-vocab.js";
+import { buildBpeVocab, bpeTokenizerMetadata, withoutFimTokens, type BpeVocab } from "./bpe-vocab.js";
 import { BUNDLED_VOCAB_FILE, bundledVocabFile, realVocab, type RealVocabularyName } from "./real-vocab.js";
 import { packageRoot } from "../version.js";
 import type { GgmlTensorType } from "./ggml-quant.js";
@@ -56,6 +56,8 @@ export interface SyntheticModelSpec {
   readonly rmsNormEpsilon: number;
   /** A real tokenizer (real-vocab.ts) instead of the one learned from the corpus; its size is the vocabulary's. */
   readonly vocabulary?: RealVocabularyName;
+  /** false: an instruct model's vocabulary, without FIM tokens (the corpus-learned one only); default true. */
+  readonly fimTokens?: boolean;
 }
 
 const TINY_VOCAB_SIZE = 1024;
@@ -98,6 +100,22 @@ export const SYNTHETIC_MODEL_PRESETS = {
     vocabSize: TINY_VOCAB_SIZE,
     ropeFreqBase: 10000,
     rmsNormEpsilon: 1e-6,
+  },
+  // A chat model as instruct models usually are: the chat template, and no FIM tokens at
+  // all (no FIM ids, the FIM and repository tokens unused placeholders). It explains; a
+  // completion asked of it is refused as of any model that can't fill in the middle.
+  "tiny-instruct": {
+    name: "hearth-tiny-instruct",
+    contextLength: 4096,
+    embeddingLength: 64,
+    blockCount: 3,
+    feedForwardLength: 192,
+    headCount: 4,
+    headCountKv: 2,
+    vocabSize: TINY_VOCAB_SIZE,
+    ropeFreqBase: 10000,
+    rmsNormEpsilon: 1e-6,
+    fimTokens: false,
   },
   // Qwen2.5-Coder shapes (without Qwen2's attention biases) on Qwen2.5-Coder's
   // real tokenizer, for realistic token counts, memory and speed; hundreds of
@@ -518,7 +536,8 @@ export function syntheticModelContents(spec: SyntheticModelSpec, options: Synthe
 
 /** The spec's tokenizer: a real one extracted from node-llama-cpp's llama.cpp source, or the corpus-learned one. */
 export async function vocabularyOf(spec: SyntheticModelSpec): Promise<BpeVocab> {
-  if (spec.vocabulary === undefined) return buildBpeVocab(spec.vocabSize);
+  if (spec.vocabulary === undefined) return spec.fimTokens === false ? withoutFimTokens(buildBpeVocab(spec.vocabSize)) : buildBpeVocab(spec.vocabSize);
+  if (spec.fimTokens === false) throw new RangeError(`${spec.name}: fimTokens false takes the corpus-learned vocabulary, not ${spec.vocabulary}`);
   const root = packageRoot();
   const bundle = path.join(root, "node_modules", "node-llama-cpp", "llama", "gitRelease.bundle");
   return realVocab(spec.vocabulary, bundledVocabFile(BUNDLED_VOCAB_FILE[spec.vocabulary], bundle, path.join(root, ".cache", "llama.cpp")));

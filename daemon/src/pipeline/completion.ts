@@ -76,7 +76,8 @@ async function completeOn<T>(port: EnginePort<T>, slot: CacheSlot<T>, vocabulary
 
 function fimOf<T>(vocabulary: Vocabulary<T>): FimFormat<T> {
   if (vocabulary.fim !== null) return vocabulary.fim;
-  throw new HearthError(
+  // A chat model (explanations, next edits) connects without FIM: only completions are refused.
+  throw vocabulary.noFim ?? new HearthError(
     ErrorCodes.NoFimSupport,
     "HEARTH_ERR_NO_FIM",
     "The loaded model has no fill-in-the-middle tokens, so it cannot complete code at a cursor.",

@@ -10,6 +10,7 @@
  * server that tokenizes itself.
  */
 import type { GenerationOutcome } from "../backend.js";
+import type { HearthError } from "../errors.js";
 import type { BosRule } from "../prompt/bos.js";
 import type { FimFormat } from "../prompt/fim-format.js";
 import type { ExplainMessages } from "../prompt/explain-prompt.js";
@@ -53,6 +54,8 @@ export interface CacheSlot<T> {
 export interface Vocabulary<T> {
   /** The FIM format; null when the model can't fill in the middle. */
   fim: FimFormat<T> | null;
+  /** Why `fim` is null, where the engine can say more than that the model has no FIM tokens (a remote server's model). */
+  noFim?: HearthError;
   /** Prompt tokens of plain text (special-token texts stay text). */
   tokenize(text: string): T[] | Promise<T[]>;
   /** A cheap count for fitting (exact, or an estimate where the engine tokenizes remotely). */

@@ -4,6 +4,7 @@
  * chat request bodies, and reads their stream events. remote-backend.ts drives a dialect and
  * knows neither format.
  */
+import type { HearthError } from "../errors.js";
 import type { BackendInfo, BackendKind } from "../protocol.js";
 import type { BosRule } from "../prompt/bos.js";
 import type { ExplainMessages } from "../prompt/explain-prompt.js";
@@ -20,7 +21,14 @@ export interface ServerFacts<T> {
   slots: number | null;
   /** The model's precision where the server says (llama-server's model_ftype), else "". */
   precision: string;
-  fim: FimFormat<T>;
+  /**
+   * The model's FIM format; null for a model without one (a chat or instruct model served
+   * for explanations or next edits), which connects all the same: only a completion sent to
+   * it is refused, with `noFim`.
+   */
+  fim: FimFormat<T> | null;
+  /** Why the model can't complete at a cursor (HEARTH_ERR_NO_FIM, saying what to do); null when it can. */
+  noFim: HearthError | null;
   /** Cheap token count for fitting (calibrated against the server's tokenizer where it has one). */
   countTokens: (text: string) => number;
   /** Exact tokens of plain text where the server tokenizes, else the estimate's pieces. */

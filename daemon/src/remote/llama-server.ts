@@ -60,7 +60,8 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
         if (error instanceof FimTemplateError) throw noFim(server, error.message);
         throw error;
       }
-      if (fim === null) throw noFim(server, "its model has none of the FIM token families Hearth knows");
+      // A chat model has no FIM tokens: it connects (explanations, next edits), and only a completion is refused.
+      const missing = fim === null ? noFim(server, "its model has none of the FIM token families Hearth knows") : null;
       // Fitting counts tokens many times per layout: an estimate from the server's own tokenizer on code.
       const sample = await tokenize(server, CALIBRATION_TEXT, false, signal);
       const charsPerToken = sample.length > 0 ? CALIBRATION_TEXT.length / sample.length : 3;
@@ -73,6 +74,7 @@ export function llamaServerDialect(fimTemplate: FimTemplateChoice): Dialect<Id> 
         slots,
         precision: typeof props.model_ftype === "string" ? boundedName(server, props.model_ftype, "/props model_ftype") : "",
         fim,
+        noFim: missing,
         countTokens: (text) => Math.ceil(text.length / charsPerToken),
         // The text typed since the layout (a new string each keystroke) is not worth caching: only the head's pieces are.
         tokenize: (text) => tokenize(server, text, false),
@@ -168,7 +170,7 @@ async function tokenize(server: RemoteServer, text: string, parseSpecial: boolea
 }
 
 function noFim(server: RemoteServer, why: string): HearthError {
-  return new HearthError(ErrorCodes.NoFimSupport, "HEARTH_ERR_NO_FIM", `${server.label} can't fill in the middle: ${why}.`, "Serve a FIM code model such as Qwen2.5-Coder, or name its format with --fim-template.");
+  return new HearthError(ErrorCodes.NoFimSupport, "HEARTH_ERR_NO_FIM", `${server.label} can't fill in the middle: ${why}.`, "For completions serve a FIM code model such as Qwen2.5-Coder (a chat model belongs in --chat-backend), or name its format with --fim-template.");
 }
 
 function asObject(server: RemoteServer, value: unknown, what: string): Record<string, unknown> {

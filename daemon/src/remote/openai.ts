@@ -7,11 +7,12 @@
  *
  * There is no tokenizer to ask: tokens are estimated (word, number and symbol pieces, long
  * words in 4-character pieces) and prompts are fitted to the context with a margin. The FIM
- * family comes from --fim-template or the model's name.
+ * family comes from --fim-template or the model's name; a model whose name tells none (a
+ * chat model, for explanations through /v1/chat/completions) connects without one.
  */
 import { HearthError } from "../errors.js";
 import { ErrorCodes } from "../protocol.js";
-import { bindFimFormat, type FimTemplateChoice } from "../prompt/fim-format.js";
+import { bindFimFormat, type FimFormat, type FimTemplateChoice } from "../prompt/fim-format.js";
 import { FIM_FAMILIES, type FimFamilyName } from "../prompt/fim-templates.js";
 import { CALIBRATION_TEXT } from "../prompt/prefill-budget.js";
 import { badAnswer, requestJson } from "./http.js";
@@ -64,41 +65,30 @@ export function openAiDialect(fimTemplate: FimTemplateChoice, contextSize: numbe
       if (!ids.includes(model)) {
         throw new HearthError(ErrorCodes.BackendUnknownModel, "HEARTH_ERR_BACKEND_UNKNOWN_MODEL", `${server.label} does not serve ${model}; it serves ${ids.slice(0, 8).join(", ") || "nothing"}.`, "Name one of those with --remote-model (hearth.remote.model).");
       }
-      const name = fimTemplate === "auto" ? familyFromModelName(model) : fimTemplate;
-      if (name === null || name === "gguf") {
-        throw new HearthError(ErrorCodes.NoFimSupport, "HEARTH_ERR_NO_FIM", `Hearth can't tell the FIM format of ${model} from its name.`, "Name it with --fim-template (qwen, starcoder, deepseek-coder, codellama, codestral, codegemma).");
-      }
-      const family = FIM_FAMILIES[name];
-      // The server parses the tokens' texts in the prompt: a piece is the token's text
-      // (SentencePiece's "▁" is the space it stands for).
-      const texts = new Set([family.prefix, family.suffix, family.middle, family.fileSeparator, family.repoName].filter((t): t is string => t !== null));
-      const fim = bindFimFormat<Piece>(
-        {
-          specialToken: (text) => (texts.has(text) ? text.replace(/^▁/, " ") : null),
-          tokenize: (text) => estimatePieces(text),
-          fimIds: { prefix: null, suffix: null, middle: null },
-          architecture: name === "codegemma" ? "gemma" : "",
-          // The server tokenizes the text and adds BOS itself where its vocabulary asks for it.
-          bosRule: { bos: null, addBos: false },
-        },
-        name,
-      );
-      if (fim === null) throw badAnswer(server, `no ${name} FIM format`);
+      const fim = fimFormatOf(model, fimTemplate);
       // One request of code with one token to generate: the usage the server reports says how
       // many of its tokens an estimated piece is (from 0.84 to 1.32 on real code tokenizers).
+      // A chat model (no FIM format) is asked through what it serves, /v1/chat/completions: its
+      // template's tokens count too, so the ratio errs high and prompts fit with room to spare.
+      const calibrationPath = fim === null ? "/v1/chat/completions" : "/v1/completions";
       const sent = performance.now();
-      const calibration = await requestJson(server, "POST", "/v1/completions", { model, prompt: CALIBRATION_TEXT, max_tokens: 1, temperature: 0, stream: false }, signal);
+      const calibration = await requestJson(server, "POST", calibrationPath, calibrationBody(model, fim === null), signal);
       const elapsed = performance.now() - sent;
-      // A tokenizer gives at most a token per byte (and a few it adds): more, and the ratio would shrink every prompt to nothing.
+      // A tokenizer gives at most a token per byte (and a few it adds; a chat template some hundreds): more, and the ratio would shrink every prompt to nothing.
       const reportedRaw = (calibration as { usage?: { prompt_tokens?: unknown } } | null)?.usage?.prompt_tokens;
       // Fewer than a token per 32 bytes of code, and it would grow every prompt past the server's context. 0: not counted.
       const bytes = Buffer.byteLength(CALIBRATION_TEXT);
-      const reported = reportedRaw === undefined || reportedRaw === null || reportedRaw === 0 ? null : boundedInt(server, reportedRaw, "/v1/completions usage.prompt_tokens", Math.ceil(bytes / 32), bytes + 16);
+      const added = fim === null ? MAX_CHAT_TEMPLATE_TOKENS : 16;
+      const reported = reportedRaw === undefined || reportedRaw === null || reportedRaw === 0 ? null : boundedInt(server, reportedRaw, `${calibrationPath} usage.prompt_tokens`, Math.ceil(bytes / 32), bytes + added);
       const measured = reported !== null && reported > 0 ? reported / estimatePieces(CALIBRATION_TEXT).length : 1;
       // The same request says roughly how fast the server evaluates a prompt (its round trip
       // included, so it errs slow and the prefill budget cuts a little early rather than late).
       const prefillTokensPerSecond = reported !== null && reported >= 64 && elapsed > 0 ? (1000 * reported) / elapsed : null;
-      return { model, contextSize, tokenRatio: measured * ESTIMATE_MARGIN, slots: null, precision: "", fim, bosRule: { bos: null, addBos: false }, countTokens: (text) => estimatePieces(text).length, tokenize: async (text) => estimatePieces(text), prefillTokensPerSecond };
+      const noFim =
+        fim === null
+          ? new HearthError(ErrorCodes.NoFimSupport, "HEARTH_ERR_NO_FIM", `Hearth can't tell the FIM format of ${model} from its name.`, "For completions name it with --fim-template (qwen, starcoder, deepseek-coder, codellama, codestral, codegemma), or serve a FIM code model; a chat model belongs in --chat-backend.")
+          : null;
+      return { model, contextSize, tokenRatio: measured * ESTIMATE_MARGIN, slots: null, precision: "", fim, noFim, bosRule: { bos: null, addBos: false }, countTokens: (text) => estimatePieces(text).length, tokenize: async (text) => estimatePieces(text), prefillTokensPerSecond };
     },
     completionBody(prompt, { maxTokens, model }) {
       return {
@@ -118,4 +108,43 @@ export function openAiDialect(fimTemplate: FimTemplateChoice, contextSize: numbe
       return { delta: typeof choice.text === "string" ? choice.text : "", done: finishReason(choice.finish_reason), ...usageOf(event) };
     },
   };
+}
+
+/** Tokens a chat template may add around the calibration's one message (a long default system prompt included). */
+const MAX_CHAT_TEMPLATE_TOKENS = 1024;
+
+/**
+ * The FIM format named by --fim-template or told by the model's name; null when neither
+ * tells one (a chat model: it connects, and only completions are refused). A template named
+ * "gguf" can't be used here: the server does not publish the GGUF's FIM ids.
+ */
+function fimFormatOf(model: string, fimTemplate: FimTemplateChoice): FimFormat<Piece> | null {
+  const name = fimTemplate === "auto" ? familyFromModelName(model) : fimTemplate;
+  if (name === null) return null;
+  if (name === "gguf") {
+    throw new HearthError(ErrorCodes.NoFimSupport, "HEARTH_ERR_NO_FIM", `An OpenAI-compatible server does not publish ${model}'s FIM token ids, so --fim-template gguf can't be used with it.`, "Name its format with --fim-template (qwen, starcoder, deepseek-coder, codellama, codestral, codegemma).");
+  }
+  const family = FIM_FAMILIES[name];
+  // The server parses the tokens' texts in the prompt: a piece is the token's text
+  // (SentencePiece's "▁" is the space it stands for).
+  const texts = new Set([family.prefix, family.suffix, family.middle, family.fileSeparator, family.repoName].filter((t): t is string => t !== null));
+  const fim = bindFimFormat<Piece>(
+    {
+      specialToken: (text) => (texts.has(text) ? text.replace(/^▁/, " ") : null),
+      tokenize: (text) => estimatePieces(text),
+      fimIds: { prefix: null, suffix: null, middle: null },
+      architecture: name === "codegemma" ? "gemma" : "",
+      // The server tokenizes the text and adds BOS itself where its vocabulary asks for it.
+      bosRule: { bos: null, addBos: false },
+    },
+    name,
+  );
+  if (fim === null) throw new Error(`no ${name} FIM format`);
+  return fim;
+}
+
+/** The calibration request: the code sample as a prompt (/v1/completions) or as a user's message (/v1/chat/completions). */
+function calibrationBody(model: string, chat: boolean): unknown {
+  const common = { model, max_tokens: 1, temperature: 0, stream: false };
+  return chat ? { ...common, messages: [{ role: "user", content: CALIBRATION_TEXT }] } : { ...common, prompt: CALIBRATION_TEXT };
 }

@@ -97,7 +97,7 @@ export class RemoteBackend<T> implements InferenceBackend {
       report("load", null, `Connecting to ${this.options.server.label}`);
       await this.probe();
       this.loadSettled = true;
-      if (this.facts) report("load", 1, `${this.options.server.label} ready: ${this.facts.model} (${this.facts.slots ?? "no"} slots, ctx ${this.facts.contextSize}, FIM ${this.facts.fim.family.name})`);
+      if (this.facts) report("load", 1, `${this.options.server.label} ready: ${this.facts.model} (${this.facts.slots ?? "no"} slots, ctx ${this.facts.contextSize}, FIM ${fimName(this.facts)})`);
     })();
     return this.readyPromise;
   }
@@ -118,7 +118,7 @@ export class RemoteBackend<T> implements InferenceBackend {
         if (this.prefillBudget.speed === null && facts.prefillTokensPerSecond !== null) this.prefillBudget.seed(facts.prefillTokensPerSecond);
         this.lastError = null;
         this.retryMs = FIRST_RETRY_MS;
-        if (this.modelState.state !== "ready") this.options.log(`${this.options.server.label}: ${facts.model}, ${facts.slots ?? "no"} slots, ctx ${facts.contextSize}, FIM ${facts.fim.family.name}`);
+        if (this.modelState.state !== "ready") this.options.log(`${this.options.server.label}: ${facts.model}, ${facts.slots ?? "no"} slots, ctx ${facts.contextSize}, FIM ${fimName(facts)}`);
         this.setState({ state: "ready" });
       } catch (error) {
         if (this.disposed) return;
@@ -363,8 +363,8 @@ export class RemoteBackend<T> implements InferenceBackend {
       kvCacheType: "f16",
       flashAttention: null,
       contextSize: facts?.contextSize ?? 0,
-      fim: facts !== null,
-      fimTemplate: facts?.fim.family.name ?? null,
+      fim: (facts?.fim ?? null) !== null,
+      fimTemplate: facts?.fim?.family.name ?? null,
       draft: null,
     };
   }
@@ -412,5 +412,18 @@ export function asHearthError(error: unknown, server: RemoteServer): HearthError
 
 /** What the pipeline needs of the server's vocabulary. */
 function vocabularyOf<T>(facts: ServerFacts<T>): Vocabulary<T> {
-  return { fim: facts.fim, tokenize: facts.tokenize, countTokens: facts.countTokens, bosRule: facts.bosRule, modelName: facts.model, ...(facts.specialToken ? { specialToken: facts.specialToken } : {}) };
+  return {
+    fim: facts.fim,
+    ...(facts.noFim !== null ? { noFim: facts.noFim } : {}),
+    tokenize: facts.tokenize,
+    countTokens: facts.countTokens,
+    bosRule: facts.bosRule,
+    modelName: facts.model,
+    ...(facts.specialToken ? { specialToken: facts.specialToken } : {}),
+  };
+}
+
+/** The FIM format as the log names it: a chat model's "none" is no failure (it explains and suggests next edits). */
+function fimName<T>(facts: ServerFacts<T>): string {
+  return facts.fim?.family.name ?? "none: explanations and next edits only";
 }

@@ -1,7 +1,7 @@
 // The synthetic models must be real models to llama.cpp: loadable, with the
-// FIM/EOS/EOG tokens the engine relies on, a tokenizer that matches ours, a
-// draft that shares the target's vocabulary, and deterministic, varied
-// greedy output.
+// FIM/EOS/EOG tokens the engine relies on (and an instruct model without FIM
+// tokens), a tokenizer that matches ours, a draft that shares the target's
+// vocabulary, and deterministic, varied greedy output.
 
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -22,7 +22,9 @@ import {
 
 import { bpeEncode, buildBpeVocab, CHATML_TEMPLATE } from "../../../daemon/src/gguf/bpe-vocab.js";
 import { CODE_CORPUS } from "../../../daemon/src/gguf/code-corpus.js";
-import { ensureTestModels } from "../../../daemon/src/gguf/model-cache.js";
+import { ensureSyntheticModel, ensureTestModels } from "../../../daemon/src/gguf/model-cache.js";
+import { fimFormatFor } from "../../../daemon/src/engine/fim-format.js";
+import { FIM_SPECIAL_TEXTS } from "../../../daemon/src/prompt/fim-format.js";
 import { SYNTHETIC_MODEL_PRESETS } from "../../../daemon/src/gguf/synthetic-model.js";
 
 const PROMPTS = [
@@ -105,6 +107,26 @@ describe("gguf/tiny models in node-llama-cpp", function () {
       assert.ok(model.isEogToken(ids.endOfText as Token));
       assert.ok(model.isEogToken(ids.imEnd as Token));
       assert.ok(!model.isEogToken(ids.fimMiddle as Token));
+    }
+  });
+
+  it("makes an instruct model without FIM tokens: no infill ids, no FIM format, the chat template and its tokens kept", async () => {
+    const file = await ensureSyntheticModel(SYNTHETIC_MODEL_PRESETS["tiny-instruct"], { cacheDir: dir, precision: "Q8_0" });
+    const info = await readGgufFileInfo(file, { logWarnings: false });
+    assert.equal(info.metadata.tokenizer.chat_template, CHATML_TEMPLATE);
+    assert.deepEqual(Object.keys(info.metadata.tokenizer.ggml).filter((key) => key.startsWith("fim_")), []);
+    const instruct = await llama.loadModel({ modelPath: file });
+    try {
+      assert.deepEqual([instruct.tokens.infill.prefix, instruct.tokens.infill.suffix, instruct.tokens.infill.middle], [null, null, null]);
+      assert.equal(fimFormatFor(instruct), null, "Hearth finds no FIM format");
+      // No FIM text of any family Hearth knows is one token of its vocabulary.
+      for (const text of FIM_SPECIAL_TEXTS) assert.ok(instruct.tokenize(text, true).length > 1, text);
+      assert.deepEqual(instruct.tokenize("<|im_start|><|im_end|>", true), [vocab.specialIds.imStart, vocab.specialIds.imEnd]);
+      assert.equal(instruct.tokens.eos, vocab.specialIds.endOfText);
+      // The same corpus-learned tokens as the target's: the ordinary text tokenizes alike.
+      for (const doc of CODE_CORPUS.slice(0, 3)) assert.deepEqual(instruct.tokenize(doc), target.tokenize(doc));
+    } finally {
+      await instruct.dispose();
     }
   });
 
