@@ -230,7 +230,7 @@ export const serveOptions = {
     max: 1 << 24,
     defaultText: "0, no budget",
     description:
-      "Memory for the models and their live KV caches, in MB, every role's together. The completion model comes first, with fewer live caches when --workspaces don't fit beside its weights (the least recently used are saved to disk); a chat or next-edit model loads into what is left, or is refused with an error that says what would fit.",
+      "Memory for the models and their live KV caches, in MB, every role's together. The completion model comes first, with fewer live caches when --workspaces don't fit beside its weights (the least recently used are saved to disk); a chat or next-edit model loads into what is left, or is refused with an error that says what would fit. With no budget (0), a chat or next-edit model must fit in the memory free on this machine (RAM; VRAM on a GPU), else it is refused the same way; a budget set is trusted instead.",
   },
   "kv-disk-mb": {
     kind: "integer",
@@ -346,7 +346,7 @@ export const serveOptions = {
     value: "B",
     default: null,
     defaultText: "none: --chat-model on this machine",
-    description: "A server that runs the chat model: llama-server=URL or openai=URL (an OpenAI-compatible server), as for --backend.",
+    description: "A server that runs the chat model: llama-server=URL or openai=URL (an OpenAI-compatible server), as for --backend. A chat model without FIM tokens connects: it explains through /v1/chat/completions, and only a completion asked of it is refused (HEARTH_ERR_NO_FIM).",
   },
   "next-edit-model": {
     kind: "text",
@@ -365,7 +365,7 @@ export const serveOptions = {
     value: "B",
     default: null,
     defaultText: "none: --next-edit-model on this machine",
-    description: "A server that runs the next-edit model: llama-server=URL or openai=URL, as for --backend.",
+    description: "A server that runs the next-edit model: llama-server=URL or openai=URL, as for --backend; the model needs no FIM tokens unless its next-edit format uses them.",
   },
   "model-idle-unload-s": {
     kind: "integer",
