@@ -739,4 +739,6 @@ export const Defaults = {
   completionMaxTokens: 128,
   explainMaxTokens: 512,
   nextEditMaxTokens: 512,
+  /** How long a document stays unchanged before a client asks for its next edit (the extension's rule; the bench replays it). */
+  nextEditSettleMs: 300,
 } as const;

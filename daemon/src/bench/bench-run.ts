@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import type { HearthClient } from "../client/hearth-client.js";
 import type { DiscoveryInfo } from "../discovery.js";
-import type { RequestMetrics, StatusResult } from "../protocol.js";
+import type { StatusResult } from "../protocol.js";
 import { HEARTH_VERSION } from "../version.js";
 import { fileBytes, resolveHearthConfig, switchPrecision, type ConfigSpec, type HearthConfigSpec, type ResolvedHearthConfig } from "./bench-config.js";
 import { BenchDaemon, connectBench, serveHelpText } from "./bench-daemon.js";
@@ -22,6 +22,7 @@ import { REPORT_FORMAT, type BenchReport, type ConfigReport, type RestartResult 
 import { summarizeReplay, summaryProblems } from "./stats.js";
 import { countKeystrokes, traceDurationMs, type Trace } from "./trace.js";
 import { expandTrace, TraceEditor, workspaceFolderUri } from "./trace-editor.js";
+import { RequestLog } from "./request-log.js";
 
 export interface BenchOptions {
   /** The command line that ran the bench, kept in the report. */
@@ -108,39 +109,6 @@ async function startHearth(resolved: ResolvedHearthConfig, options: BenchOptions
     control?.dispose();
     await daemon.stop(info).catch(() => daemon.kill());
     throw error;
-  }
-}
-
-/** Collects the daemon's request log (its last 50 requests) during a replay, so cancelled requests' work is counted too. */
-class RequestLog {
-  private readonly seen = new Map<number, RequestMetrics>();
-  private newest: number;
-  complete = true;
-
-  private constructor(
-    private readonly control: HearthClient,
-    private readonly baseline: number,
-  ) {
-    this.newest = baseline;
-  }
-
-  static async start(control: HearthClient): Promise<RequestLog> {
-    const status = await control.status();
-    return new RequestLog(control, Math.max(0, ...status.recentRequests.map((r) => r.requestId)));
-  }
-
-  async poll(): Promise<void> {
-    const recent = (await this.control.status()).recentRequests.filter((r) => r.requestId > this.baseline);
-    const oldest = Math.min(...recent.map((r) => r.requestId));
-    if (recent.length > 0 && oldest > this.newest + 1) this.complete = false;
-    for (const r of recent) {
-      this.seen.set(r.requestId, r);
-      this.newest = Math.max(this.newest, r.requestId);
-    }
-  }
-
-  get requests(): RequestMetrics[] {
-    return [...this.seen.values()].sort((a, b) => a.requestId - b.requestId);
   }
 }
 

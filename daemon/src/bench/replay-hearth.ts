@@ -102,6 +102,12 @@ export class HearthDriver implements ReplayDriver {
     return this.shownIn.get(file.uri) ?? null;
   }
 
+  applied(file: EditorFile, changes: TextDocumentContentChangeEvent[]): void {
+    const window = this.window(file);
+    window.current?.cancel();
+    void window.client.change({ textDocument: { uri: file.uri, version: file.version }, contentChanges: changes });
+  }
+
   change(file: EditorFile, change: TextDocumentContentChangeEvent, call: CompletionCall): void {
     const window = this.window(file);
     void window.client.change({ textDocument: { uri: file.uri, version: file.version }, contentChanges: [change] });

@@ -170,6 +170,11 @@ export class LlamaServerDriver implements ReplayDriver {
     return this.shownIn.get(file.uri) ?? null;
   }
 
+  /** llama.vscode keeps no document state: an applied edit only makes a pending completion moot. */
+  applied(file: EditorFile): void {
+    this.interrupt(file);
+  }
+
   change(file: EditorFile, _change: TextDocumentContentChangeEvent, call: CompletionCall): void {
     const window = this.window(file);
     if (window.current) window.current.cancelled = true;

@@ -79,6 +79,8 @@ export interface ReplayDriver {
   interrupt(file: EditorFile): void;
   /** A keystroke changed the text: sync it, then ask for a completion (the driver's client rules). */
   change(file: EditorFile, change: TextDocumentContentChangeEvent, call: CompletionCall): void;
+  /** An accepted next-edit suggestion changed the text (a next-edit trace): sync it; the cursor jumped, so a pending completion is moot and none is asked. */
+  applied(file: EditorFile, changes: TextDocumentContentChangeEvent[]): void;
   /** The suggestion last shown in this file and the offset it was shown at. */
   shown(file: EditorFile): { offset: number; text: string } | null;
   /** Resolves once every request has settled. */
@@ -136,6 +138,10 @@ export async function replayTrace(trace: Trace, driver: ReplayDriver): Promise<R
           break;
         case "interrupt":
           driver.interrupt(file);
+          break;
+        case "apply":
+          context.mark(file.trace.id, "first");
+          driver.applied(file, effect.changes);
           break;
         case "change": {
           if (effect.accept) {

@@ -5,7 +5,7 @@
  * events that don't fit the text. No clock here: delays are the replayers' business.
  */
 import type { Position, TextDocumentContentChangeEvent } from "../protocol.js";
-import { TraceFormatError, type Trace, type TraceEvent, type TraceFile } from "./trace.js";
+import { TraceFormatError, type Trace, type TraceEdit, type TraceEvent, type TraceFile } from "./trace.js";
 
 /** The document URI of a trace file: a file: URI under a per-workspace folder that exists nowhere. */
 export function workspaceFolderUri(workspace: string): string {
@@ -23,6 +23,7 @@ export type EditorStep =
   | { kind: "move"; delayMs: number; line: number; character: number }
   | { kind: "insert"; delayMs: number; text: string; accept: boolean }
   | { kind: "backspace"; delayMs: number }
+  | { kind: "apply"; delayMs: number; edits: TraceEdit[] }
   | { kind: "close"; delayMs: number; file: string };
 
 export function expandEvent(event: TraceEvent): EditorStep[] {
@@ -33,6 +34,8 @@ export function expandEvent(event: TraceEvent): EditorStep[] {
       return event.delaysMs.map((delayMs) => ({ kind: "backspace", delayMs }));
     case "accept":
       return [{ kind: "insert", delayMs: event.delayMs, text: event.text, accept: true }];
+    case "apply":
+      return [{ kind: "apply", delayMs: event.delayMs, edits: event.edits }];
     case "open": {
       const step: EditorStep = { kind: "open", delayMs: event.delayMs, file: event.file };
       if (event.line !== undefined) step.line = event.line;
@@ -100,6 +103,28 @@ export class EditorFile {
     return { before: this.text.slice(start, this.cursor), after: this.text.slice(this.cursor, end) };
   }
 
+  /**
+   * Applies edits given in the text as it is (document order, not overlapping) in one change
+   * set, as an editor applies a suggestion: the LSP changes come last edit first, so each
+   * range holds in the text the changes before it left. The cursor goes to the end of the
+   * last edit.
+   */
+  applyEdits(edits: readonly TraceEdit[]): TextDocumentContentChangeEvent[] {
+    const spans = edits.map((edit) => ({ start: this.offsetAt({ line: edit.line, character: edit.character }), end: this.offsetAt({ line: edit.endLine, character: edit.endCharacter }), text: edit.text }));
+    spans.forEach((span, i) => {
+      if (span.end < span.start || (i > 0 && span.start < (spans[i - 1] as { end: number }).end)) throw new Error("apply edits must be in document order and not overlap");
+    });
+    const changes = [...spans].reverse().map((span) => ({ range: { start: this.positionAt(span.start), end: this.positionAt(span.end) }, text: span.text }));
+    let text = this.text;
+    for (const span of [...spans].reverse()) text = text.slice(0, span.start) + span.text + text.slice(span.end);
+    const last = spans[spans.length - 1];
+    const shift = spans.slice(0, -1).reduce((n, span) => n + span.text.length - (span.end - span.start), 0);
+    this.text = text;
+    this.version++;
+    this.cursor = last === undefined ? this.cursor : last.start + shift + last.text.length;
+    return changes;
+  }
+
   /** Replaces [start, end) with `text` and returns the LSP change (range in the old text). */
   edit(start: number, end: number, text: string): TextDocumentContentChangeEvent {
     const change = { range: { start: this.positionAt(start), end: this.positionAt(end) }, text };
@@ -116,6 +141,8 @@ export type EditorEffect =
   | { kind: "close"; file: EditorFile }
   /** A keystroke changed the text: didChange, then the editor asks for a completion. */
   | { kind: "change"; file: EditorFile; change: TextDocumentContentChangeEvent; accept: boolean }
+  /** An accepted next-edit suggestion changed the text: one didChange with these changes, in order; the cursor moved to its end. */
+  | { kind: "apply"; file: EditorFile; changes: TextDocumentContentChangeEvent[] }
   /** The cursor left the spot (moved, or another editor got focus): any pending suggestion is moot. */
   | { kind: "interrupt"; file: EditorFile };
 
@@ -158,6 +185,10 @@ export class TraceEditor {
         const file = this.requireActive(step.accept ? "accept" : "type");
         const change = file.edit(file.cursor, file.cursor, step.text);
         return [{ kind: "change", file, change, accept: step.accept }];
+      }
+      case "apply": {
+        const file = this.requireActive("apply");
+        return [{ kind: "apply", file, changes: file.applyEdits(step.edits) }];
       }
       case "backspace": {
         const file = this.requireActive("delete");

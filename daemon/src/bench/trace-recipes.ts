@@ -19,10 +19,10 @@ export interface TraceRecipe {
   build(root: string): Trace;
 }
 
-const WS_LICENSE = "MIT, (c) 2011 Einar Otto Stangvik, 2013 Arnout Kazemier, 2016 Luigi Pinca and contributors (node_modules/ws/LICENSE)";
+export const WS_LICENSE = "MIT, (c) 2011 Einar Otto Stangvik, 2013 Arnout Kazemier, 2016 Luigi Pinca and contributors (node_modules/ws/LICENSE)";
 const JSONRPC_LICENSE = "MIT, (c) Microsoft Corporation (node_modules/vscode-jsonrpc/License.txt)";
 
-function source(root: string, relative: string, languageId: string, license?: string): SourceFile {
+export function source(root: string, relative: string, languageId: string, license?: string): SourceFile {
   const file: SourceFile = { path: relative, text: readFileSync(path.join(root, relative), "utf8"), languageId };
   if (license !== undefined) file.license = license;
   return file;

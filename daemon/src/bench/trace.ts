@@ -1,7 +1,7 @@
 /**
  * The editing-trace format: a JSON file of editor events (open a file, type keys with the
- * delays between them, backspace, move the cursor, switch files, accept a suggestion) that
- * the bench replays through the real protocol. A trace carries the text of every file it
+ * delays between them, backspace, move the cursor, switch files, accept a suggestion, apply an
+ * accepted next-edit suggestion) that the bench replays through the real protocol. A trace carries the text of every file it
  * touches, so it replays the same way whatever is on disk later.
  *
  * Everything is checked on load and each error names the field and what was expected,
@@ -94,12 +94,33 @@ export interface AcceptEvent extends Delayed {
   text: string;
 }
 
+/** One edit of an accepted next-edit suggestion: a range (zero-based, in the text before any of its event's edits) and the text replacing it. */
+export interface TraceEdit {
+  line: number;
+  character: number;
+  endLine: number;
+  endCharacter: number;
+  text: string;
+}
+
+/**
+ * The user accepts a next-edit suggestion (Tab): its edits, in document order and not
+ * overlapping, are applied in one change, as the extension applies them, and the cursor goes
+ * to the end of the last one. Like `accept`, the edits are what the trace's author accepted
+ * (the rest of the refactoring), not what a model suggested; the bench reports how often the
+ * suggestion shown was exactly these edits.
+ */
+export interface ApplyEvent extends Delayed {
+  type: "apply";
+  edits: TraceEdit[];
+}
+
 export interface CloseEvent extends Delayed {
   type: "close";
   file: string;
 }
 
-export type TraceEvent = OpenEvent | FocusEvent | MoveEvent | TypeEvent | DeleteEvent | AcceptEvent | CloseEvent;
+export type TraceEvent = OpenEvent | FocusEvent | MoveEvent | TypeEvent | DeleteEvent | AcceptEvent | ApplyEvent | CloseEvent;
 
 export interface Trace {
   format: typeof TRACE_FORMAT;
@@ -218,9 +239,40 @@ function parseEvent(c: Checker, value: unknown, path: string): TraceEvent {
       if (text.length === 0) c.fail(`${path}.text`, "must not be empty");
       return { type, delayMs: delayMs(), text };
     }
+    case "apply": {
+      c.onlyKeys(e, path, ["type", "delayMs", "edits"]);
+      const edits = c.array(e.edits, `${path}.edits`).map((x, i) => parseEdit(c, x, `${path}.edits[${i}]`));
+      if (edits.length === 0) c.fail(`${path}.edits`, "must hold at least one edit");
+      edits.forEach((edit, i) => {
+        const previous = edits[i - 1];
+        if (previous !== undefined && before(edit.line, edit.character, previous.endLine, previous.endCharacter)) {
+          c.fail(`${path}.edits[${i}]`, "must start at or after the end of the edit before it (edits in document order, not overlapping)");
+        }
+      });
+      return { type, delayMs: delayMs(), edits };
+    }
     default:
-      return c.fail(`${path}.type`, `must be one of open, focus, move, type, delete, accept, close; got "${type}"`);
+      return c.fail(`${path}.type`, `must be one of open, focus, move, type, delete, accept, apply, close; got "${type}"`);
   }
+}
+
+function before(line: number, character: number, otherLine: number, otherCharacter: number): boolean {
+  return line < otherLine || (line === otherLine && character < otherCharacter);
+}
+
+function parseEdit(c: Checker, value: unknown, path: string): TraceEdit {
+  const o = c.object(value, path);
+  c.onlyKeys(o, path, ["line", "character", "endLine", "endCharacter", "text"]);
+  const edit: TraceEdit = {
+    line: c.integer(o.line, `${path}.line`, 0, 10_000_000),
+    character: c.integer(o.character, `${path}.character`, 0, 10_000_000),
+    endLine: c.integer(o.endLine, `${path}.endLine`, 0, 10_000_000),
+    endCharacter: c.integer(o.endCharacter, `${path}.endCharacter`, 0, 10_000_000),
+    text: c.string(o.text, `${path}.text`),
+  };
+  if (before(edit.endLine, edit.endCharacter, edit.line, edit.character)) c.fail(path, "must end at or after its start");
+  if (edit.text === "" && edit.line === edit.endLine && edit.character === edit.endCharacter) c.fail(path, "changes nothing (an empty range and no text)");
+  return edit;
 }
 
 /**
@@ -295,7 +347,7 @@ export function loadTrace(file: string): Trace {
   return parseTrace(value, file);
 }
 
-/** Keystrokes (content changes the user makes) in a trace: each one asks for a completion. */
+/** Keystrokes (content changes the user makes) in a trace: each one asks for a completion. An applied next edit asks for none. */
 export function countKeystrokes(trace: Trace): number {
   let n = 0;
   for (const e of trace.events) {

@@ -117,6 +117,22 @@ export const SYNTHETIC_MODEL_PRESETS = {
     rmsNormEpsilon: 1e-6,
     fimTokens: false,
   },
+  // The next-edit role's model in the bench: tiny, on Qwen2.5-Coder's real tokenizer (Sweep's
+  // format needs its <|file_sep|>, and prompt sizes are then a Sweep user's), named so that
+  // the Sweep format is chosen for it. Its text is meaningless; its token counts are not.
+  "tiny-sweep": {
+    name: "hearth-tiny-sweep",
+    contextLength: 4096,
+    embeddingLength: 64,
+    blockCount: 2,
+    feedForwardLength: 192,
+    headCount: 4,
+    headCountKv: 2,
+    vocabSize: 151936,
+    ropeFreqBase: 10000,
+    rmsNormEpsilon: 1e-6,
+    vocabulary: "qwen2.5-coder",
+  },
   // Qwen2.5-Coder shapes (without Qwen2's attention biases) on Qwen2.5-Coder's
   // real tokenizer, for realistic token counts, memory and speed; hundreds of
   // MB each, never built in unit tests.

@@ -7,14 +7,14 @@
  * suggestion shows, so Tab indents as usual otherwise.
  */
 import * as vscode from "vscode";
-import { NextEditAcceptedNotification, NextEditRequest, type NextEditResult, type Position } from "../../../daemon/src/protocol.js";
+import { Defaults, NextEditAcceptedNotification, NextEditRequest, type NextEditResult, type Position } from "../../../daemon/src/protocol.js";
 import type { DaemonClient } from "../client.js";
 import type { Config } from "../config.js";
 import { describeError, type Log } from "../log.js";
 import { jumpHint, presentationOf, previewText, type NextEditPresentation } from "./next-edit-logic.js";
 
 /** How long the document must stay unchanged before a suggestion is asked for. */
-export const SETTLE_MS = 300;
+export const SETTLE_MS = Defaults.nextEditSettleMs;
 export const VISIBLE_CONTEXT_KEY = "hearth.nextEditVisible";
 
 /** The suggestion on screen, as the extension's API reports it. */

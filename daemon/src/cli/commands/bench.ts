@@ -8,6 +8,9 @@ import { formatTrace, loadTrace, parseTrace, type Trace } from "../../bench/trac
 import { checkPlayable } from "../../bench/trace-editor.js";
 import { typingTraceFromSource } from "../../bench/trace-generator.js";
 import { TRACE_RECIPES } from "../../bench/trace-recipes.js";
+import { NEXT_EDIT_TRACE_RECIPES } from "../../bench/next-edit-recipes.js";
+import { NEXT_EDIT_REPORT_FORMAT, renderNextEditMarkdown, type NextEditBenchReport } from "../../bench/next-edit-report.js";
+import { nextEditTracesDir, runNextEditCommand } from "./bench-next-edit.js";
 import { syntheticPresets } from "../../gguf/model-cache.js";
 import { Defaults, KV_CACHE_TYPES, Limits } from "../../protocol.js";
 import { packageRoot } from "../../version.js";
@@ -15,6 +18,7 @@ import { intFlag, parseArgs, parseFileRange, stringFlag, UsageError, type Parsed
 import { entryScript, languageIdFor } from "../common.js";
 
 export const benchHelp = `Usage: hearth bench [options]
+       hearth bench --next-edit [next-edit options]
        hearth bench make-traces [--out-dir DIR]
        hearth bench make-trace FILE:START-END [--seed N] [--name NAME] [--out FILE]
        hearth bench report FILE.json [--readme]
@@ -55,9 +59,31 @@ Options:
   --no-restart         skip the restart measurements
   --quiet              no progress on stderr
 
-make-traces regenerates the shipped traces (bench/traces) from their recipes; make-trace
-turns lines START-END of a source file into a typing trace with a seeded human rhythm;
-report prints a saved JSON report as Markdown (--readme: the README's table).
+Next edits (--next-edit): replays the next-edit traces (bench/traces/next-edit: a rename,
+a new parameter and its call sites, a field's new type; keystrokes, the requests the
+extension makes 300 ms after a change and at once after Tab, accepted suggestions) through
+a daemon with a next-edit model. Reports per request the prompt and evaluated tokens,
+latency, drafted/accepted tokens and the share of the window the output copied, their
+p50/p95, and the warm-cache goal: after a document's first request, each request within
+the same edit evaluates at most 25% of its prompt.
+  --next-edit-model M  the next-edit model: .gguf path or generated:NAME (default
+                       generated:tiny-sweep: tiny, on Qwen2.5-Coder's tokenizer, Sweep's format)
+  --next-edit-backend llama-server=URL
+                       Hearth's next edits through that server (its own count of
+                       evaluated tokens); beside --peer llama-server=URL on another server
+  --next-edit-format F the prompt format (auto, sweep, zeta, zeta2, instinct)
+  --peer llama-server=URL
+                       also drive that server as a plain next-edit client: the whole Sweep
+                       prompt as text to /completion with cache_prompt, no Hearth in between
+  --peer hearth=FLAGS  a second Hearth configuration, e.g.
+                       "hearth=--next-edit-backend llama-server=URL"
+  --model, --shape, --threads, --ctx, --label, --trace, --out, --quiet as above;
+  --max-tokens N       per request (default ${Defaults.nextEditMaxTokens}, as the extension asks)
+
+make-traces regenerates the shipped traces (bench/traces, bench/traces/next-edit) from
+their recipes; make-trace turns lines START-END of a source file into a typing trace with a
+seeded human rhythm; report prints a saved JSON report as Markdown (--readme: the README's
+table).
 `;
 
 const CONFIG_FLAGS = ["model", "shape", "precision", "kv", "spec", "draft", "threads", "ctx", "label", "backend"] as const;
@@ -186,13 +212,20 @@ function makeTraces(argv: readonly string[]): number {
     return 0;
   }
   const root = packageRoot();
-  const dir = path.resolve(stringFlag(args, "out-dir") ?? path.join(root, "bench", "traces"));
-  mkdirSync(dir, { recursive: true });
-  for (const recipe of TRACE_RECIPES) {
-    const trace = checkPlayable(parseTrace(recipe.build(root), recipe.name), recipe.name);
-    const file = path.join(dir, `${trace.name}.json`);
-    writeFileSync(file, formatTrace(trace));
-    process.stdout.write(`${file}\n`);
+  const outDir = stringFlag(args, "out-dir");
+  const dir = path.resolve(outDir ?? path.join(root, "bench", "traces"));
+  const nextEditDir = outDir === undefined ? nextEditTracesDir() : path.join(dir, "next-edit");
+  for (const [recipes, into] of [
+    [TRACE_RECIPES, dir],
+    [NEXT_EDIT_TRACE_RECIPES, nextEditDir],
+  ] as const) {
+    mkdirSync(into, { recursive: true });
+    for (const recipe of recipes) {
+      const trace = checkPlayable(parseTrace(recipe.build(root), recipe.name), recipe.name);
+      const file = path.join(into, `${trace.name}.json`);
+      writeFileSync(file, formatTrace(trace));
+      process.stdout.write(`${file}\n`);
+    }
   }
   return 0;
 }
@@ -235,7 +268,11 @@ function report(argv: readonly string[]): number {
   }
   if (args.positional.length !== 1) throw new UsageError("report takes one FILE.json");
   const file = args.positional[0] as string;
-  const value = JSON.parse(readFileSync(file, "utf8")) as Partial<BenchReport>;
+  const value = JSON.parse(readFileSync(file, "utf8")) as Partial<BenchReport> | Partial<NextEditBenchReport>;
+  if (value.format === NEXT_EDIT_REPORT_FORMAT && value.version === 1) {
+    process.stdout.write(renderNextEditMarkdown(value as NextEditBenchReport));
+    return 0;
+  }
   if (value.format !== REPORT_FORMAT || value.version !== 1) throw new Error(`${file} is not a hearth bench report (format "${String(value.format)}")`);
   const full = value as BenchReport;
   process.stdout.write(`${args.flags.has("readme") ? renderReadmeTable(full) : renderMarkdown(full)}\n`);
@@ -244,6 +281,7 @@ function report(argv: readonly string[]): number {
 
 export async function bench(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (argv.includes("--next-edit")) return runNextEditCommand(argv, benchHelp, `hearth bench ${commandLine(argv)}`);
   if (sub === "make-traces") return makeTraces(rest);
   if (sub === "make-trace") return makeTrace(rest);
   if (sub === "report") return report(rest);
