@@ -8,7 +8,11 @@
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { HISTORY_DEFAULTS } from "../../daemon/src/next-edit/edit-history.js";
+import { EditHistory, HISTORY_DEFAULTS } from "../../daemon/src/next-edit/edit-history.js";
+import { NEXT_EDIT_FORMATS } from "../../daemon/src/next-edit/formats.js";
+import { cutWindow } from "../../daemon/src/next-edit/window.js";
+import { renderText } from "../../daemon/src/prompt/fim-templates.js";
+import { plainSweepPrompt } from "../../daemon/src/bench/next-edit-llama-server.js";
 import { NEXT_EDIT_TRACE_RECIPES } from "../../daemon/src/bench/next-edit-recipes.js";
 import { replayNextEdits, type NextEditAnswer, type NextEditDriver } from "../../daemon/src/bench/next-edit-replay.js";
 import { changedPart, identifierUses, locate, nextEditTrace } from "../../daemon/src/bench/next-edit-script.js";
@@ -158,6 +162,30 @@ describe("next-edit traces", () => {
           assert.ok(within.every((gap) => gap < HISTORY_DEFAULTS.mergeWithinMs), `${t.name}: the edit stays one event (${Math.max(...within)} ms)`);
         }
       }
+    });
+  });
+
+  describe("the plain client's prompt", () => {
+    it("is Hearth's Sweep prompt with the edit in progress also as the last diff block, before both windows", () => {
+      let now = 0;
+      const history = new EditHistory({ now: () => now });
+      const uri = "file:///w/area.js";
+      const settled = SOURCE.replace("const small = area(1);", "const small = area(2);");
+      history.record(uri, SOURCE, settled);
+      now += 5000;
+      const typing = settled.replace("area(radius)", "area(rad)");
+      history.record(uri, settled, typing);
+      const events = history.events(uri);
+      const cut = cutWindow(NEXT_EDIT_FORMATS.sweep, { text: typing, cursor: { line: 0, character: 17 }, path: "area.js", events, related: [], countTokens: (t) => t.length });
+      const rendered = NEXT_EDIT_FORMATS.sweep.render(cut.input);
+      assert.ok(rendered.kind === "pieces");
+      const hearth = renderText(rendered.pieces);
+      const plain = plainSweepPrompt("area.js", events, cut.input.original, cut.input.window);
+      const inProgress = "<|file_sep|>area.js.diff\noriginal:\nfunction area(radius) {\nupdated:\nfunction area(rad) {\n";
+      const at = hearth.indexOf("<|file_sep|>original/area.js\n");
+      assert.ok(at > 0 && hearth.slice(0, at).includes("area(1)"), "Hearth shows the settled edit as history");
+      assert.equal(plain, hearth.slice(0, at) + inProgress + hearth.slice(at));
+      assert.ok(plain.endsWith("<|file_sep|>updated/area.js\n"));
     });
   });
 

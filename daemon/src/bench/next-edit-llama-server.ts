@@ -75,9 +75,6 @@ export function usageFromCompletion(answer: CompletionAnswer, elapsedMs: number)
 export class PlainSweepClient implements NextEditDriver {
   /** Grouped as Zed groups a buffer's edits (Hearth's history follows the same rule: 1 s, 8 lines). */
   private readonly history = new EditHistory({ now: () => performance.now() });
-  /** The last prompt sent, for tests and for the report's prompt sizes. */
-  lastPrompt = "";
-
   constructor(
     private readonly baseUrl: string,
     private readonly options: { maxTokens: number; timeoutMs?: number },
@@ -98,7 +95,6 @@ export class PlainSweepClient implements NextEditDriver {
     const events = this.history.events(file.uri);
     const cut = cutWindow(NEXT_EDIT_FORMATS.sweep, { text: file.text, cursor: position, path: file.trace.path, events, related: [], countTokens: () => 0 });
     const prompt = plainSweepPrompt(file.trace.path, events, cut.input.original, cut.input.window);
-    this.lastPrompt = prompt;
     const started = performance.now();
     const response = await fetch(new URL("/completion", this.baseUrl), {
       method: "POST",
