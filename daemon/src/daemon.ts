@@ -18,6 +18,7 @@ import { idleTimingFrom, type IdleTiming } from "./workspace.js";
 import { WorkspaceRegistry } from "./workspaces.js";
 import { LIBUV_POOL_ADVICE, libuvPoolIsOneThread } from "./engine/libuv-pool.js";
 import type { NextEditFormatChoice } from "./next-edit/formats.js";
+import { NextEditCounts } from "./next-edit/next-edit-counts.js";
 
 /** The engine's options (the models folder lies in the home), plus the server's. */
 export interface DaemonOptions extends Omit<EngineOptions, "modelsDir">, RemoteOptions {
@@ -98,6 +99,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   // A waiting completion may run inside a long job's yield point when a sequence is free for it.
   const scheduler = new Scheduler({ mayNest: () => backend.hasFreeSequence() });
   const metrics = new MetricsLog();
+  const nextEditCounts = new NextEditCounts();
   // A workspace whose last window closed keeps its KV caches (live until evicted, then on
   // disk) but nothing else: per-workspace state would otherwise grow with every folder opened.
   const workspaces = new WorkspaceRegistry({ backend, scheduler, timing: options.idleTiming ?? idleTimingFrom(process.env), stats: { passes: 0, warmedTokens: 0 }, log });
@@ -136,6 +138,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     kvCache: backend.kvStoreInfo(),
     clients: sessions.size,
     idle: { ...workspaces.idleStats },
+    nextEdit: { ...nextEditCounts.snapshot(), sessions: [...sessions].map((session) => session.nextEditStatus()) },
     recentRequests: metrics.recent(),
   });
 
@@ -203,6 +206,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         roles,
         log,
         nextEditFormat,
+        nextEditCounts,
       });
       sessions.add(session);
       armIdleTimer();

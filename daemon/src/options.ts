@@ -428,7 +428,13 @@ export const extensionSettings = {
   "hearth.nextEdit.enabled": {
     setting: "hearth.nextEdit.enabled",
     default: true,
-    description: "Suggest the next edit (drawn beside the code; Tab accepts or jumps to it, Escape dismisses) after an edit settles. Needs hearth.model.nextEdit.",
+    description:
+      "Suggest the next edit after an edit settles: an insertion at the cursor as ghost text, any other edit drawn beside the code (Tab accepts or jumps to it, Escape dismisses). On only where a next-edit model is set (hearth.model.nextEdit, or a daemon started with one) and for the languages of hearth.nextEdit.languages.",
+  },
+  "hearth.nextEdit.languages": {
+    setting: "hearth.nextEdit.languages",
+    default: { "*": true, plaintext: false, markdown: false, scminput: false },
+    description: 'Next-edit suggestions per language id: true on, false off; "*" is the default for languages not listed.',
   },
   "hearth.context.exclude": {
     setting: "hearth.context.exclude",

@@ -451,8 +451,35 @@ export interface StatusResult {
    * then the KV save) that ran to the end, and the prompt tokens their warm-ups evaluated.
    */
   idle: { passes: number; warmedTokens: number };
+  /** Next-edit suggestions since the daemon started, every client's together, and each connected client's own. */
+  nextEdit: NextEditStatus;
   /** Newest last, bounded. */
   recentRequests: RequestMetrics[];
+}
+
+/** How next-edit suggestions are doing: how many were asked for, carried edits and were applied, and how fast. */
+export interface NextEditCounters {
+  /** hearth/nextEdit requests taken for work (valid, with a next-edit model set). */
+  requests: number;
+  /** Requests answered with at least one edit. */
+  suggested: number;
+  /** hearth/nextEdit/accepted notifications: suggestions a client applied. */
+  accepted: number;
+  /** The median time from a request's arrival to its answer over the last answers, in ms; null before the first. */
+  latencyP50Ms: number | null;
+}
+
+/** One connected client's next-edit counts. */
+export interface SessionNextEditCounters extends NextEditCounters {
+  /** The client's name from initialize (clientInfo), or "" when it gave none. */
+  client: string;
+  /** The workspace it joined; null before initialize. */
+  workspaceId: string | null;
+}
+
+export interface NextEditStatus extends NextEditCounters {
+  /** Connected clients, in the order they connected. */
+  sessions: SessionNextEditCounters[];
 }
 
 export const StatusRequest = new RequestType0<StatusResult, void>("hearth/status");

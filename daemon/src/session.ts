@@ -10,6 +10,7 @@ import { emptyOutcome, type GenerationOutcome, type InferenceBackend, type Preci
 import { HearthError, cancelledError, toHearthError } from "./errors.js";
 import type { MetricsLog } from "./metrics.js";
 import { EditHistory } from "./next-edit/edit-history.js";
+import { NextEditCounts } from "./next-edit/next-edit-counts.js";
 import type { NextEditFormatChoice } from "./next-edit/formats.js";
 import { defaultExcludes } from "./privacy.js";
 import { chunkAround } from "./prompt/context-ring.js";
@@ -45,6 +46,7 @@ import {
   type NextEditResult,
   type ProgressToken,
   type RequestMetrics,
+  type SessionNextEditCounters,
   type StatusResult,
 } from "./protocol.js";
 import type { JobHandle, Scheduler } from "./scheduler.js";
@@ -71,6 +73,8 @@ export interface SessionServices {
   roles: ModelRoles;
   /** --next-edit-format: "auto" picks by the model's name and vocabulary. */
   nextEditFormat: NextEditFormatChoice;
+  /** Next-edit counts of the whole daemon; each session also keeps its own. */
+  nextEditCounts: NextEditCounts;
 }
 
 /** A document this large keeps no edit history: diffing it on every keystroke would cost more than a suggestion is worth. */
@@ -81,6 +85,10 @@ export class Session {
   private readonly documents = new DocumentStore();
   /** What the user changed lately in each open document, for next-edit prompts; excluded files keep none. */
   private readonly history = new EditHistory({ now: () => Date.now() });
+  /** This connection's next-edit counts, for hearth/status. */
+  private readonly nextEditCounts = new NextEditCounts();
+  /** The client's name from initialize. */
+  private clientName = "";
   private readonly jobs = new Set<JobHandle>();
   /** The workspace this connection joined at initialize. */
   private joined: Workspace | null = null;
@@ -108,6 +116,11 @@ export class Session {
 
   get workspace(): string | null {
     return this.joined?.id ?? null;
+  }
+
+  /** This connection's next-edit counts, named by its client and workspace. */
+  nextEditStatus(): SessionNextEditCounters {
+    return { client: this.clientName, workspaceId: this.workspace, ...this.nextEditCounts.snapshot() };
   }
 
   notifyModelProgress(params: ModelProgressParams): void {
@@ -171,7 +184,11 @@ export class Session {
       }),
     );
     c.onNotification(NextEditAcceptedNotification.method, (params: unknown) =>
-      this.notification(() => this.history.acceptNext(validate.nextEditAcceptedParams(params).textDocument.uri)),
+      this.notification(() => {
+        this.history.acceptNext(validate.nextEditAcceptedParams(params).textDocument.uri);
+        this.nextEditCounts.acceptedOne();
+        this.services.nextEditCounts.acceptedOne();
+      }),
     );
     c.onRequest(NextEditRequest.method, (params: unknown, token: CancellationToken) => this.guard(() => this.nextEdit(params, token)));
     c.onRequest(InlineCompletionRequest.method, (params: unknown, token: CancellationToken) => this.guard(() => this.inlineCompletion(params, token)));
@@ -240,6 +257,7 @@ export class Session {
       throw new HearthError(ErrorCodes.InvalidRequest, "HEARTH_ERR_ALREADY_INITIALIZED", "initialize was already sent on this connection.", "Open a new connection for another workspace.");
     }
     this.joined = this.services.workspaces.join(p.workspaceFolders);
+    this.clientName = p.clientInfo?.name ?? "";
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -355,10 +373,14 @@ export class Session {
       format: this.services.nextEditFormat,
       maxTokens: p.maxTokens ?? Defaults.nextEditMaxTokens,
     };
+    this.nextEditCounts.requested();
+    this.services.nextEditCounts.requested();
     const outcome = await this.runJob("nextEdit", uri, token, p.workDoneToken, undefined, (handle, hooks) =>
       pipeline.nextEdit({ ...input, signal: handle.signal, onPrefill: hooks.onPrefill, yieldPoint: hooks.yieldPoint }),
     );
     const { edits, cursor, format, copied } = outcome.result;
+    this.nextEditCounts.answered(outcome.metrics.totalMs, edits.length);
+    this.services.nextEditCounts.answered(outcome.metrics.totalMs, edits.length);
     return { edits, ...(cursor !== undefined ? { cursor } : {}), format, copied, metrics: outcome.metrics };
   }
 

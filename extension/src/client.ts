@@ -101,6 +101,7 @@ export class DaemonClient implements vscode.Disposable {
   private connecting: Promise<void> | null = null;
   /** A restart was asked for: the closed connection and a first failed try are expected, not errors. */
   private restarting = false;
+  private readonly changeObservers = new Set<(event: vscode.TextDocumentChangeEvent) => void>();
 
   constructor(
     private readonly launcher: DaemonLauncher,
@@ -145,6 +146,15 @@ export class DaemonClient implements vscode.Disposable {
     await this.requireClient().sendNotification(DidOpenTextDocumentNotification.type, {
       textDocument: { uri: document.uri.toString(), languageId: document.languageId, version: document.version, text: document.getText() },
     });
+  }
+
+  /**
+   * `observer` sees each change just before it is sent to the daemon (only changes that are
+   * sent): a notification it starts sending reaches the daemon before that change does.
+   */
+  beforeSendingChange(observer: (event: vscode.TextDocumentChangeEvent) => void): vscode.Disposable {
+    this.changeObservers.add(observer);
+    return { dispose: () => this.changeObservers.delete(observer) };
   }
 
   /** Whether the connected daemon handles `method` (false while not connected). */
@@ -261,7 +271,12 @@ export class DaemonClient implements vscode.Disposable {
         // Only documents of enabled languages that are not excluded as secrets reach the
         // daemon (its prompts and saved states), and none over its size limit.
         didOpen: (document, next) => (this.syncable(document) && fitsDaemon(document) ? next(document) : Promise.resolve()),
-        didChange: (event, next) => (this.syncable(event.document) && fitsDaemon(event.document) ? next(event) : Promise.resolve()),
+        didChange: (event, next) => {
+          if (!this.syncable(event.document) || !fitsDaemon(event.document)) return Promise.resolve();
+          // Synchronously, so what an observer sends is on the wire first (the library sends in call order).
+          for (const observer of this.changeObservers) observer(event);
+          return next(event);
+        },
       },
     };
   }

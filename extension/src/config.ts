@@ -63,9 +63,24 @@ export class Config {
     return this.get("model.nextEdit", "").trim();
   }
 
-  /** Next-edit suggestions are asked for only when a next-edit model is set and this switch is on. */
+  /** The next-edit switch alone; a next-edit model must be set too (see nextEditOn). */
   get nextEditEnabled(): boolean {
-    return this.nextEditModel !== "" && this.get("nextEdit.enabled", extensionSettings["hearth.nextEdit.enabled"].default);
+    return this.get("nextEdit.enabled", extensionSettings["hearth.nextEdit.enabled"].default);
+  }
+
+  /**
+   * Whether next edits are asked for in a language: the switch is on, the language is on in
+   * hearth.nextEdit.languages (its own entry, else "*", else on), and a next-edit model is
+   * set, here (hearth.model.nextEdit) or in the daemon (`daemonHasModel`: it lists a
+   * next-edit model, e.g. one started with --next-edit-backend).
+   */
+  nextEditOn(languageId: string, daemonHasModel: boolean): boolean {
+    return this.nextEditLanguageOn(languageId) && (this.nextEditModel !== "" || daemonHasModel);
+  }
+
+  /** The switch and the language's entry, without asking whether a model is set. */
+  nextEditLanguageOn(languageId: string): boolean {
+    return this.nextEditEnabled && this.languageOn("nextEdit.languages", extensionSettings["hearth.nextEdit.languages"].default, languageId);
   }
 
   get modelIdleUnloadSeconds(): number {
@@ -110,7 +125,12 @@ export class Config {
 
   /** Whether completions are on for a language: its own entry, else "*", else on. */
   completionEnabledFor(languageId: string): boolean {
-    const languages = this.get<Record<string, unknown>>("completion.languages", {});
+    return this.languageOn("completion.languages", {}, languageId);
+  }
+
+  /** A per-language map's answer: the language's own entry, else "*", else on. */
+  private languageOn(key: string, fallback: Record<string, boolean>, languageId: string): boolean {
+    const languages = this.get<Record<string, unknown>>(key, fallback);
     const own = languages[languageId];
     if (typeof own === "boolean") return own;
     const all = languages["*"];
@@ -133,9 +153,12 @@ export class Config {
     return this.excludeList(document).matches(document.uri.toString());
   }
 
-  /** Whether a document's text may go to the daemon as it changes: its language is on and it is not excluded. */
+  /**
+   * Whether a document's text may go to the daemon as it changes: completions or next edits
+   * are on for its language and it is not excluded.
+   */
   syncable(document: vscode.TextDocument): boolean {
-    return this.completionEnabledFor(document.languageId) && !this.excluded(document);
+    return (this.completionEnabledFor(document.languageId) || this.nextEditLanguageOn(document.languageId)) && !this.excluded(document);
   }
 
   /** VS Code's own switch for inline suggestions, per document's language. */

@@ -11,6 +11,7 @@ import { CompletionCache } from "./completion/completion-cache.js";
 import { Debouncer, debounceOptionsFor, type DebounceOptions } from "../../daemon/src/client/debouncer.js";
 import { InlineProvider } from "./completion/inline-provider.js";
 import { NextEditController } from "./next-edit/next-edit-controller.js";
+import { CursorTurns } from "./next-edit/cursor-turns.js";
 import { DaemonLauncher } from "./daemon-launcher.js";
 import { DaemonStatus } from "./daemon-status.js";
 import { ExplainController } from "./explain/explain-controller.js";
@@ -38,16 +39,21 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const stats = new RequestStats();
   const debounceOptions = (): DebounceOptions => debounceOptionsFor(config.debounceMs, config.adaptiveDebounce);
   const debouncer = new Debouncer(debounceOptions());
+  // A next-edit model set where the daemon was started (or a next-edit backend) turns next edits on too.
+  const daemonHasNextEditModel = (): boolean => (daemonStatus.status?.models ?? []).some((m) => m.role === "nextEdit");
   const languageOff = (): string | null => {
     const document = vscode.window.activeTextEditor?.document;
-    return document && (document.uri.scheme === "file" || document.uri.scheme === "untitled") && !config.completionEnabledFor(document.languageId) ? document.languageId : null;
+    // Off only when neither completions nor next edits are on there.
+    return document && (document.uri.scheme === "file" || document.uri.scheme === "untitled") && !config.completionEnabledFor(document.languageId) && !config.nextEditOn(document.languageId, daemonHasNextEditModel()) ? document.languageId : null;
   };
   const statusBar = new StatusBar(client, daemonStatus, stats, pause, () => debouncer.currentDelayMs, languageOff);
   const cache = new CompletionCache();
-  const provider = new InlineProvider(client, config, pause, cache, debouncer, stats, statusBar, log);
+  // Inline completions and next edits take turns at the cursor.
+  const turns = new CursorTurns();
+  const nextEdit = new NextEditController(client, config, log, turns, stats, daemonHasNextEditModel);
+  const provider = new InlineProvider(client, config, pause, cache, debouncer, stats, statusBar, log, turns, nextEdit);
   const explain = new ExplainController(client, config, stats, statusBar, vscode.Uri.joinPath(context.extensionUri, "media"), log, context.workspaceState);
   const precision = new PrecisionSwitcher(client, daemonStatus, log);
-  const nextEdit = new NextEditController(client, config, log);
 
   // Disposed in this order when the extension stops; the log goes last.
   context.subscriptions.push(
@@ -58,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     provider,
     explain,
     nextEdit,
+    nextEdit.onDidNextEditEvent(() => statusBar.update()),
     { dispose: () => debouncer.dispose() },
     // The explain panel comes back after a window reload, with the last explanation.
     vscode.window.registerWebviewPanelSerializer(EXPLAIN_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => explain.restore(panel) }),

@@ -95,12 +95,18 @@ describe("hearth/nextEdit through a real daemon", function () {
 
 describe("hearth/nextEdit with a next-edit model of its own", function () {
   this.timeout(180_000);
-
-  it("loads the model set by --next-edit-model on first use, answers with its edits, and names it in the metrics and status", async () => {
+  let daemon: RunningDaemon;
+  before(async () => {
     // Qwen2.5-Coder's real tokenizer (Sweep's format needs its <|file_sep|>); the weights are generated, so the edits are meaningless but real.
     const spec = { ...syntheticPresets["tiny-draft"], name: "hearth-tiny-qwen2.5-coder", vocabSize: 151936, vocabulary: "qwen2.5-coder" as const };
     const nextEditModel = await ensureSyntheticModel(spec, { cacheDir: path.join(repoRoot, ".cache", "test-models"), precision: "Q8_0" });
-    const daemon = await startDaemon({ model: (await testModels()).target, args: ["--next-edit-model", nextEditModel, "--next-edit-format", "sweep"] });
+    daemon = await startDaemon({ model: (await testModels()).target, args: ["--next-edit-model", nextEditModel, "--next-edit-format", "sweep"] });
+  });
+  after(async () => {
+    await daemon.stop();
+  });
+
+  it("loads the model set by --next-edit-model on first use, answers with its edits, and names it in the metrics and status", async () => {
     const client = await daemon.connect([{ uri: "file:///workspace/a", name: "a" }]);
     try {
       const before = await client.status();
@@ -119,7 +125,55 @@ describe("hearth/nextEdit with a next-edit model of its own", function () {
       assert.ok((role?.memoryBytes ?? 0) > 0);
     } finally {
       client.dispose();
-      await daemon.stop();
+    }
+  });
+
+  it("counts requests, answers with edits, accepted suggestions and the median latency, per client and in all, in hearth/status and hearth status", async () => {
+    const observer = await daemon.connect();
+    const baseline = (await observer.status()).nextEdit;
+    observer.dispose();
+    const first = await daemon.connect([{ uri: "file:///workspace/counts", name: "counts" }]);
+    const second = await daemon.connect([{ uri: "file:///workspace/counts", name: "counts" }]);
+    try {
+      const text = "export function area(radius: number) {\n  return Math.PI * radius * radius;\n}\n";
+      const uri = "file:///workspace/counts/shapes.ts";
+      for (const client of [first, second]) {
+        await client.open({ uri, languageId: "typescript", version: 1, text });
+        await client.change({ textDocument: { uri, version: 2 }, contentChanges: [{ range: { start: { line: 0, character: 21 }, end: { line: 0, character: 27 } }, text: "size" }] });
+      }
+      const ask = (client: HearthClient) => client.nextEdit({ textDocument: { uri }, position: { line: 0, character: 25 }, maxTokens: 24 });
+      const answers = [await ask(first), await ask(first), await ask(second)];
+      // A request refused for its parameters is not one taken for work.
+      await assert.rejects(first.nextEdit({ textDocument: { uri }, position: { line: -1, character: 0 } }), (e: unknown) => hearthCode(e) === "HEARTH_ERR_INVALID_PARAMS");
+      await first.nextEditAccepted(uri);
+      // The status request follows the notification on the same connection, so it is counted by then.
+      const status = await first.status();
+      const withEdits = (list: typeof answers) => list.filter((answer) => answer.edits.length > 0).length;
+      const own = status.nextEdit.sessions.filter((s) => s.workspaceId === status.workspaces.find((w) => w.folders.includes("file:///workspace/counts"))?.workspaceId);
+      assert.equal(own.length, 2, JSON.stringify(status.nextEdit.sessions));
+      const [a, b] = own;
+      assert.ok(a && b);
+      assert.deepEqual([a.client, a.requests, a.suggested, a.accepted], ["hearth-test", 2, withEdits(answers.slice(0, 2)), 1]);
+      assert.deepEqual([b.client, b.requests, b.suggested, b.accepted], ["hearth-test", 1, withEdits(answers.slice(2)), 0]);
+      assert.equal(status.nextEdit.requests - baseline.requests, 3);
+      assert.equal(status.nextEdit.suggested - baseline.suggested, withEdits(answers));
+      assert.equal(status.nextEdit.accepted - baseline.accepted, 1);
+      // The median of one client's two answers lies between them; of one answer, it is that answer's time.
+      const firstTimes = answers.slice(0, 2).map((answer) => answer.metrics.totalMs);
+      assert.ok(a.latencyP50Ms !== null && a.latencyP50Ms >= Math.min(...firstTimes) - 0.1 && a.latencyP50Ms <= Math.max(...firstTimes) + 0.1, `${a.latencyP50Ms} vs ${firstTimes.join(", ")}`);
+      assert.ok(b.latencyP50Ms !== null && Math.abs(b.latencyP50Ms - (answers[2]?.metrics.totalMs ?? NaN)) <= 0.1, `${b.latencyP50Ms} vs ${answers[2]?.metrics.totalMs}`);
+      assert.ok(status.nextEdit.latencyP50Ms !== null && status.nextEdit.latencyP50Ms > 0, JSON.stringify(status.nextEdit));
+
+      // hearth status prints the daemon's figures and each client's that asked.
+      const cli = await runCli(["status", "--home", daemon.home, "--no-spawn"]);
+      assert.equal(cli.code, 0, cli.stderr);
+      const line = cli.stdout.split("\n").find((l) => l.startsWith("next edits: "));
+      assert.ok(line, cli.stdout);
+      assert.match(line, new RegExp(`^next edits: ${status.nextEdit.requests} requests, ${status.nextEdit.suggested} with edits, ${status.nextEdit.accepted} accepted`));
+      assert.match(cli.stdout, /^ {2}hearth-test \(workspace [^)]+\): 2 requests, \d+ with edits, 1 accepted.*median \d+ ms$/m);
+    } finally {
+      first.dispose();
+      second.dispose();
     }
   });
 });

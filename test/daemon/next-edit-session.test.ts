@@ -23,6 +23,7 @@ import { MetricsLog } from "../../daemon/src/metrics.js";
 import type { EnginePort } from "../../daemon/src/pipeline/engine-port.js";
 import { Pipeline } from "../../daemon/src/pipeline/pipeline.js";
 import { Scheduler } from "../../daemon/src/scheduler.js";
+import { NextEditCounts } from "../../daemon/src/next-edit/next-edit-counts.js";
 import { Session } from "../../daemon/src/session.js";
 import { idleTimingFrom } from "../../daemon/src/workspace.js";
 import { WorkspaceRegistry } from "../../daemon/src/workspaces.js";
@@ -77,6 +78,7 @@ describe("hearth/nextEdit through a session, on the local engine", function () {
         requestStop: () => undefined,
         log: () => undefined,
         precision: null,
+        nextEditCounts: new NextEditCounts(),
         // Only the next-edit role is asked for here: the pipeline under test, on the real engine.
         roles: { pipelineFor: async () => pipeline } as unknown as ModelRoles,
         nextEditFormat: "auto",

@@ -1,6 +1,6 @@
 /** Next-edit suggestions without VS Code: presentation, hint wording, applying the edits. */
 import assert from "node:assert/strict";
-import { applyEdits, isInsertionAt, jumpHint, presentationOf, previewText, type PlainEdit } from "../../extension/src/next-edit/next-edit-logic.js";
+import { applyEdits, displayOf, isInsertionAt, jumpHint, presentationOf, previewText, type PlainEdit } from "../../extension/src/next-edit/next-edit-logic.js";
 
 const at = (line: number, character: number) => ({ line, character });
 const edit = (sl: number, sc: number, el: number, ec: number, newText: string): PlainEdit => ({ range: { start: at(sl, sc), end: at(el, ec) }, newText });
@@ -33,6 +33,9 @@ describe("next-edit logic", () => {
     assert.equal(presentationOf([edit(8, 0, 8, 3, "x")], 5), "jump");
     assert.equal(presentationOf([edit(5, 0, 5, 0, "x"), edit(20, 0, 20, 1, "y")], 5), "jump", "one far edit makes it a jump");
     assert.equal(presentationOf([], 5), "beside");
+    assert.equal(presentationOf([edit(0, 0, 9, 0, "x")], 5), "beside", "an edit around the cursor's line is not away from it");
+    assert.equal(presentationOf([edit(0, 0, 2, 0, "")], 5), "jump", "three lines above");
+    assert.equal(presentationOf([edit(0, 0, 2, 0, ""), edit(2, 9, 9, 0, "")], 5), "jump", "the far one decides, though another holds the cursor");
   });
 
   it("words the jump hint with the 1-based line the gutter shows", () => {
@@ -51,5 +54,13 @@ describe("next-edit logic", () => {
     assert.equal(isInsertionAt([edit(2, 4, 2, 4, "foo")], at(2, 5)), false);
     assert.equal(isInsertionAt([edit(2, 4, 2, 4, "")], at(2, 4)), false);
     assert.equal(isInsertionAt([edit(2, 4, 2, 4, "a"), edit(3, 0, 3, 0, "b")], at(2, 4)), false);
+  });
+
+  it("draws one insertion at the cursor as ghost text, anything else as decorations", () => {
+    assert.equal(displayOf([edit(2, 4, 2, 4, "foo")], at(2, 4)), "ghost");
+    assert.equal(displayOf([edit(2, 4, 2, 4, "foo\nbar")], at(2, 4)), "ghost", "a multi-line insertion too");
+    assert.equal(displayOf([edit(2, 4, 2, 4, "foo")], at(2, 3)), "beside", "one character off the cursor");
+    assert.equal(displayOf([edit(2, 4, 2, 5, "foo")], at(2, 4)), "beside", "a replacement");
+    assert.equal(displayOf([edit(9, 0, 9, 0, "foo")], at(2, 4)), "jump");
   });
 });

@@ -17,6 +17,7 @@ const base: StatusResult = {
   kvCache: null,
   clients: 1,
   idle: { passes: 0, warmedTokens: 0 },
+  nextEdit: { requests: 0, suggested: 0, accepted: 0, latencyP50Ms: null, sessions: [] },
   recentRequests: [],
   models: [],
 };

@@ -32,7 +32,7 @@ function metrics(over: Partial<RequestMetrics> = {}): RequestMetrics {
 describe("RequestStats", () => {
   it("starts empty", () => {
     const s = new RequestStats().snapshot();
-    assert.deepEqual(s, { lastLatencyMs: null, medianLatencyMs: null, completions: 0, tokensPerSecond: null, cacheReuse: null, speculativeAcceptance: null, clientCacheHits: 0 });
+    assert.deepEqual(s, { lastLatencyMs: null, medianLatencyMs: null, completions: 0, tokensPerSecond: null, cacheReuse: null, speculativeAcceptance: null, clientCacheHits: 0, nextEdit: { requests: 0, shown: 0, accepted: 0, medianLatencyMs: null, lastLatencyMs: null } });
   });
 
   it("keeps the last latency and a rolling median over its window", () => {
@@ -54,6 +54,20 @@ describe("RequestStats", () => {
     assert.equal(s.cacheReuse, 0.45);
     assert.equal(s.speculativeAcceptance, 0.4);
     assert.equal(s.clientCacheHits, 1);
+  });
+
+  it("keeps next-edit figures apart from completions': asked, shown, accepted, and the answers' latency over its window", () => {
+    const stats = new RequestStats(3);
+    for (const ms of [900, 40, 60, 50]) {
+      stats.recordNextEditRequest();
+      stats.recordNextEditAnswer(ms, metrics({ kind: "nextEdit" }));
+    }
+    stats.recordNextEditShown();
+    stats.recordNextEditAccepted();
+    const s = stats.snapshot();
+    assert.deepEqual(s.nextEdit, { requests: 4, shown: 1, accepted: 1, medianLatencyMs: 50, lastLatencyMs: 50 });
+    assert.equal(s.completions, 0);
+    assert.equal(s.lastLatencyMs, null, "the completion latency is not the next edits'");
   });
 });
 

@@ -19,6 +19,7 @@ const daemon: StatusResult = {
   kvCache: null,
   clients: 1,
   idle: { passes: 0, warmedTokens: 0 },
+  nextEdit: { requests: 0, suggested: 0, accepted: 0, latencyP50Ms: null, sessions: [] },
   recentRequests: [],
 };
 
@@ -46,6 +47,26 @@ describe("statusView", () => {
     stats.reset();
     assert.equal(statusView(input({ stats: stats.snapshot() })).text, "$(flame) Hearth: tiny-target Q8_0 · 4.00 MB RAM");
     assert.equal(stats.snapshot().completions, 0);
+  });
+
+  it("shows next-edit latency and acceptance (shown vs accepted) in the tooltip and the menu once one was asked for", () => {
+    const stats = new RequestStats();
+    assert.doesNotMatch(statusView(input({ stats: stats.snapshot() })).tooltip, /Next edits/, "nothing before the first request");
+    const metrics = { requestId: 1, kind: "nextEdit" as const, workspaceId: "w", promptTokens: 10, reusedTokens: 0, evaluatedTokens: 10, generatedTokens: 3, tokensAfterCancel: 0, queueMs: 0, prefillMs: 1, firstTokenMs: 10, decodeMs: 28, totalMs: 40, stopReason: "eos" as const, draftTokens: 0, acceptedTokens: 0, promptLayout: null, model: "tiny-next-edit", finishedAt: "" };
+    for (const latency of [100, 300, 200]) {
+      stats.recordNextEditRequest();
+      stats.recordNextEditAnswer(latency, metrics);
+    }
+    stats.recordNextEditRequest(); // cancelled: asked, never answered
+    stats.recordNextEditShown();
+    stats.recordNextEditShown();
+    stats.recordNextEditAccepted();
+    const view = statusView(input({ stats: stats.snapshot() }));
+    assert.match(view.tooltip, /^Next edits: 2 shown, 1 accepted \(50%\) · latency median 200 ms$/m, view.tooltip);
+    assert.ok(detailLines(input({ stats: stats.snapshot() })).includes("Next edits: 2 shown, 1 accepted (50%) · latency median 200 ms (4 asked)"));
+    assert.equal(view.text, "$(flame) Hearth: tiny-target Q8_0 · 4.00 MB RAM", "the completion latency alone is in the text");
+    stats.reset();
+    assert.deepEqual(stats.snapshot().nextEdit, { requests: 0, shown: 0, accepted: 0, medianLatencyMs: null, lastLatencyMs: null });
   });
 
   it("says when completions are off in the active editor's language, and how to turn them on", () => {

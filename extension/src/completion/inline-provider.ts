@@ -5,7 +5,9 @@
  * `textDocument/inlineCompletion` with VS Code's cancellation token, which the language
  * client forwards as `$/cancelRequest` when a newer keystroke makes this one moot. The
  * daemon's text goes through post-processing before it is shown. Failures are logged, never
- * shown: a completion nobody asked for must not interrupt.
+ * shown: a completion nobody asked for must not interrupt. It takes turns with next-edit
+ * suggestions (cursor-turns.ts): it hands out a suggestion that is an insertion at the
+ * cursor as ghost text, and offers nothing of its own while a suggestion shows.
  */
 import * as vscode from "vscode";
 import { ErrorCodes, InlineCompletionRequest, InlineCompletionTriggerKind, type InlineCompletionParams } from "../../../daemon/src/protocol.js";
@@ -19,6 +21,7 @@ import type { CompletionCache } from "./completion-cache.js";
 import type { Debouncer } from "../../../daemon/src/client/debouncer.js";
 import { postProcess } from "./post-process.js";
 import { replacedAfterCursor } from "./tab-accept.js";
+import type { CursorTurns } from "../next-edit/cursor-turns.js";
 
 /** What happened to each completion attempt, in order; the test API and the log read it. */
 export type CompletionEvent =
@@ -27,10 +30,16 @@ export type CompletionEvent =
   | { kind: "completed"; id: number; latencyMs: number; raw: string; text: string; changedBy: string[] }
   | { kind: "cancelled"; id: number; stage: "debounce" | "daemon" }
   | { kind: "failed"; id: number; message: string }
-  | { kind: "cache-hit"; uri: string; offset: number; text: string };
+  | { kind: "cache-hit"; uri: string; offset: number; text: string }
+  | { kind: "next-edit"; uri: string; text: string };
 
 /** Why no completion was asked for. */
-export type SkipReason = "paused" | "language-disabled" | "excluded" | "inline-suggest-disabled";
+export type SkipReason = "paused" | "language-disabled" | "excluded" | "inline-suggest-disabled" | "next-edit-shown";
+
+/** The next-edit suggestion's ghost text, when it is an insertion at this cursor (the next-edit controller). */
+export interface NextEditGhostSource {
+  ghostAt(document: vscode.TextDocument, position: vscode.Position): vscode.InlineCompletionItem | null;
+}
 
 /** Characters of context kept around the cursor for the cache and post-processing. */
 const PREFIX_WINDOW = 8192;
@@ -68,6 +77,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     private readonly stats: RequestStats,
     private readonly statusBar: StatusBar,
     private readonly log: Log,
+    private readonly turns: CursorTurns,
+    private readonly nextEdits: NextEditGhostSource,
   ) {}
 
   async provideInlineCompletionItems(
@@ -76,12 +87,31 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     context: vscode.InlineCompletionContext,
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const uri = document.uri.toString();
+    const ghost = this.nextEdits.ghostAt(document, position);
+    if (ghost !== null) {
+      this.emit({ kind: "next-edit", uri, text: typeof ghost.insertText === "string" ? ghost.insertText : ghost.insertText.value });
+      return [ghost];
+    }
     const invoked = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
     const skip = this.skipReason(document, invoked);
     if (skip !== null) {
-      this.emit({ kind: "skipped", uri: document.uri.toString(), reason: skip });
+      this.emit({ kind: "skipped", uri, reason: skip });
       return undefined;
     }
+    // While this runs, and while what it returns shows at this spot, no next edit is asked for here.
+    const spot = { uri, version: document.version, line: position.line, character: position.character };
+    const turn = this.turns.completionStarted(uri);
+    let items: vscode.InlineCompletionItem[] | undefined;
+    try {
+      items = await this.offer(document, position, invoked, token);
+      return items;
+    } finally {
+      this.turns.completionEnded(turn, items !== undefined && items.length > 0 && !token.isCancellationRequested ? spot : null);
+    }
+  }
+
+  private async offer(document: vscode.TextDocument, position: vscode.Position, invoked: boolean, token: vscode.CancellationToken): Promise<vscode.InlineCompletionItem[] | undefined> {
     const offset = document.offsetAt(position);
     const prefix = document.getText(new vscode.Range(document.positionAt(Math.max(0, offset - PREFIX_WINDOW)), position));
     const suffix = document.getText(new vscode.Range(position, document.positionAt(offset + SUFFIX_WINDOW)));
@@ -153,6 +183,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
 
   private skipReason(document: vscode.TextDocument, invoked: boolean): SkipReason | null {
     if (this.pause.paused) return "paused";
+    if (!this.turns.completionMayGo(document.uri.toString())) return "next-edit-shown";
     if (!this.config.completionEnabledFor(document.languageId)) return "language-disabled";
     // A file that may hold secrets (hearth.context.exclude, files.exclude) never reaches the daemon.
     if (this.config.excluded(document)) return "excluded";

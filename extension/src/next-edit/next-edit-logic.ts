@@ -10,19 +10,27 @@ export interface PlainEdit {
   newText: string;
 }
 
-/** How a suggestion is drawn: beside the cursor's line, or far away behind a jump hint. */
-export type NextEditPresentation = "beside" | "jump";
+/**
+ * How a suggestion is drawn: as ghost text (an insertion exactly at the cursor, through the
+ * inline completion provider), beside the cursor's line, or far away behind a jump hint.
+ */
+export type NextEditPresentation = "ghost" | "beside" | "jump";
 
 /** Lines between the cursor and an edit within which Tab accepts at once instead of jumping. */
 export const NEARBY_LINES = 2;
 
-/** "jump" when any edit starts more than NEARBY_LINES lines from the cursor's line. */
-export function presentationOf(edits: readonly PlainEdit[], cursorLine: number): NextEditPresentation {
-  const first = edits[0];
-  if (first === undefined) return "beside";
-  const lines = edits.flatMap((edit) => [edit.range.start.line, edit.range.end.line]);
-  const farthest = Math.max(...lines.map((line) => Math.abs(line - cursorLine)));
-  return farthest > NEARBY_LINES ? "jump" : "beside";
+/** "ghost" for one insertion exactly at the cursor; else as presentationOf. */
+export function displayOf(edits: readonly PlainEdit[], cursor: Position): NextEditPresentation {
+  return isInsertionAt(edits, cursor) ? "ghost" : presentationOf(edits, cursor.line);
+}
+
+/**
+ * "jump" when any edit lies more than NEARBY_LINES lines from the cursor's line (an edit
+ * whose lines include the cursor's is 0 away), as the daemon classifies edits.
+ */
+export function presentationOf(edits: readonly PlainEdit[], cursorLine: number): "beside" | "jump" {
+  const distance = (edit: PlainEdit): number => (cursorLine < edit.range.start.line ? edit.range.start.line - cursorLine : cursorLine > edit.range.end.line ? cursorLine - edit.range.end.line : 0);
+  return edits.some((edit) => distance(edit) > NEARBY_LINES) ? "jump" : "beside";
 }
 
 /** The hint drawn at the cursor for an edit elsewhere; `line` is 0-based, the hint 1-based like the gutter. */

@@ -2,7 +2,8 @@
  * The figures the status bar shows, gathered from finished requests: the last completion's
  * latency as the user felt it (keystroke-to-suggestion round trip, measured here) and a
  * rolling median, plus the daemon's own per-request metrics for the tooltip (tokens/s,
- * KV-cache reuse, speculative acceptance). vscode-free so it is unit-tested in plain Node.
+ * KV-cache reuse, speculative acceptance), and next-edit suggestions' latency and how many
+ * shown were accepted. vscode-free so it is unit-tested in plain Node.
  */
 import type { RequestMetrics } from "../../../daemon/src/protocol.js";
 
@@ -18,6 +19,17 @@ export interface StatsSnapshot {
   speculativeAcceptance: number | null;
   /** Suggestions answered by the client cache without a request. */
   clientCacheHits: number;
+  nextEdit: NextEditFigures;
+}
+
+/** Next-edit suggestions in this window: asked for, answered, shown, accepted, and how fast the answers came. */
+export interface NextEditFigures {
+  requests: number;
+  shown: number;
+  accepted: number;
+  /** Median round trip (request to answer, as this window saw it) over the last answers; null before the first. */
+  medianLatencyMs: number | null;
+  lastLatencyMs: number | null;
 }
 
 export function median(values: readonly number[]): number | null {
@@ -38,6 +50,10 @@ export class RequestStats {
   private readonly metrics: RequestMetrics[] = [];
   private completions = 0;
   private clientCacheHits = 0;
+  private readonly nextEditLatencies: number[] = [];
+  private nextEditRequests = 0;
+  private nextEditShown = 0;
+  private nextEditAccepted = 0;
 
   constructor(private readonly window = 20) {}
 
@@ -57,12 +73,37 @@ export class RequestStats {
     this.clientCacheHits++;
   }
 
+  /** A next-edit request was sent. */
+  recordNextEditRequest(): void {
+    this.nextEditRequests++;
+  }
+
+  /** A next-edit answer came back after `latencyMs` (with or without edits; not when cancelled). */
+  recordNextEditAnswer(latencyMs: number, metrics: RequestMetrics): void {
+    push(this.nextEditLatencies, latencyMs, this.window);
+    this.recordMetrics(metrics);
+  }
+
+  /** A next-edit suggestion was put on screen (decorations or ghost text). */
+  recordNextEditShown(): void {
+    this.nextEditShown++;
+  }
+
+  /** A next-edit suggestion shown was accepted. */
+  recordNextEditAccepted(): void {
+    this.nextEditAccepted++;
+  }
+
   /** Forgets every figure: they described another daemon, model or backend. */
   reset(): void {
     this.latencies.length = 0;
     this.metrics.length = 0;
     this.completions = 0;
     this.clientCacheHits = 0;
+    this.nextEditLatencies.length = 0;
+    this.nextEditRequests = 0;
+    this.nextEditShown = 0;
+    this.nextEditAccepted = 0;
   }
 
   snapshot(): StatsSnapshot {
@@ -77,6 +118,13 @@ export class RequestStats {
       cacheReuse: prompt > 0 ? sum(this.metrics, (m) => m.reusedTokens) / prompt : null,
       speculativeAcceptance: drafted > 0 ? sum(this.metrics, (m) => m.acceptedTokens) / drafted : null,
       clientCacheHits: this.clientCacheHits,
+      nextEdit: {
+        requests: this.nextEditRequests,
+        shown: this.nextEditShown,
+        accepted: this.nextEditAccepted,
+        medianLatencyMs: median(this.nextEditLatencies),
+        lastLatencyMs: this.nextEditLatencies[this.nextEditLatencies.length - 1] ?? null,
+      },
     };
   }
 }

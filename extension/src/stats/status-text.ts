@@ -106,6 +106,8 @@ function tooltipOf(input: StatusInput): string {
       lines.push(`${role.role === "chat" ? "Chat" : "Next-edit"} model: ${role.name || role.source} · ${role.state}${role.memoryBytes ? ` · ${formatBytes(role.memoryBytes)}` : ""}`, "");
     }
     if (stats.lastLatencyMs !== null) lines.push(`Latency: last ${formatMs(stats.lastLatencyMs)}, median ${formatMs(stats.medianLatencyMs)}`, "");
+    const nextEdit = nextEditLine(stats);
+    if (nextEdit !== null) lines.push(nextEdit, "");
     if (!backend && daemon.modelState.state === "ready") lines.push(`Memory: ${memoryLabel(daemon)}`, "");
     if (input.paused) lines.push("Completions are paused.", "");
     if (input.languageOff) lines.push(`Completions are off in ${input.languageOff} (hearth.completion.languages).`, "");
@@ -114,6 +116,14 @@ function tooltipOf(input: StatusInput): string {
   }
   lines.push(input.languageOff && connection.kind === "connected" ? "Click to turn them on, or for status and actions." : "Click for status and actions.");
   return lines.join("\n");
+}
+
+/** Next edits in this window: how many shown were accepted, and how fast answers come; null before the first request. */
+export function nextEditLine(stats: StatsSnapshot): string | null {
+  const figures = stats.nextEdit;
+  if (figures.requests === 0) return null;
+  const acceptance = figures.shown > 0 ? ` (${formatPercent(figures.accepted / figures.shown)})` : "";
+  return `Next edits: ${figures.shown} shown, ${figures.accepted} accepted${acceptance} · latency median ${formatMs(figures.medianLatencyMs)}`;
 }
 
 /** The full figures, shown in the status menu (one line each). */
@@ -147,6 +157,8 @@ export function detailLines(input: StatusInput): string[] {
   lines.push(`Speed: ${formatRate(stats.tokensPerSecond)}`);
   lines.push(`Cache reuse: ${formatPercent(stats.cacheReuse)} of prompt tokens; ${stats.clientCacheHits} suggestions from the client cache`);
   lines.push(`Speculative acceptance: ${stats.speculativeAcceptance === null ? "no drafts yet" : formatPercent(stats.speculativeAcceptance)}`);
+  const nextEdit = nextEditLine(stats);
+  if (nextEdit !== null) lines.push(`${nextEdit} (${stats.nextEdit.requests} asked)`);
   lines.push(`Debounce: ${formatMs(input.debounceMs)}${input.paused ? " · completions paused" : ""}`);
   return lines;
 }

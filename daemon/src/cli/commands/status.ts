@@ -1,10 +1,10 @@
 import { parseArgs, UsageError } from "../../args.js";
 import { CLIENT_BOOLEAN_FLAGS, CLIENT_VALUE_FLAGS, connectClient, formatMetrics } from "../common.js";
-import type { StatusResult } from "../../protocol.js";
+import type { NextEditCounters, StatusResult } from "../../protocol.js";
 
 export const statusHelp = `Usage: hearth status [options]
 
-Shows the daemon's device, model, memory, workspaces and the last requests' metrics.
+Shows the daemon's device, model, memory, workspaces, next-edit counts and the last requests' metrics.
 
 Options:
   --json       print the full hearth/status result as JSON
@@ -19,6 +19,24 @@ function formatRoleModel(m: StatusResult["models"][number]): string {
   const memory = m.memoryBytes === null ? "memory counted with the completion model" : m.memoryBytes > 0 ? mib(m.memoryBytes) : "no memory held here";
   return `  ${m.role}: ${name}, ${m.state}, ${memory}${m.name !== "" && m.name !== m.source ? ` (${m.source})` : ""}${m.error ? `
     ${m.error}` : ""}`;
+}
+
+function nextEditFigures(c: NextEditCounters): string {
+  const acceptance = c.suggested > 0 ? ` (${Math.round((100 * c.accepted) / c.suggested)}% of suggestions)` : "";
+  return `${c.requests} requests, ${c.suggested} with edits, ${c.accepted} accepted${acceptance}, median ${c.latencyP50Ms === null ? "-" : `${Math.round(c.latencyP50Ms)} ms`}`;
+}
+
+/** Next-edit counts, daemon-wide then per connected client that asked for any; nothing when no next-edit model ever answered and none is set. */
+export function formatNextEdit(s: StatusResult): string[] {
+  // Older daemons send no next-edit counts.
+  const counts = (s as { nextEdit?: StatusResult["nextEdit"] }).nextEdit;
+  if (counts === undefined) return [];
+  const configured = (s.models ?? []).some((m) => m.role === "nextEdit");
+  if (!configured && counts.requests === 0) return [];
+  return [
+    `next edits: ${nextEditFigures(counts)}`,
+    ...counts.sessions.filter((c) => c.requests > 0 || c.accepted > 0).map((c) => `  ${c.client || "a client"}${c.workspaceId ? ` (workspace ${c.workspaceId})` : ""}: ${nextEditFigures(c)}`),
+  ];
 }
 
 export function formatStatus(s: StatusResult): string {
@@ -38,6 +56,7 @@ export function formatStatus(s: StatusResult): string {
     ...s.workspaces.map((w) => `workspace ${w.workspaceId}: ${w.cachedTokens} cached tokens in ${w.liveDocuments} document(s), ${w.clients} client(s), ${w.folders.join(", ") || "(no folder)"}`),
     ...(s.kvCache ? [`saved KV: ${s.kvCache.saves} saves, ${s.kvCache.loads} loads, ${s.kvCache.discarded} discarded, ${s.kvCache.pruned} pruned, ${s.kvCache.failedSaves} failed saves (${s.kvCache.directory})`] : []),
     `idle: ${s.idle.passes} passes, warm-ups evaluated ${s.idle.warmedTokens} tokens`,
+    ...formatNextEdit(s),
     ...s.recentRequests.slice(-5).map(formatMetrics),
   ];
   return `${lines.join("\n")}\n`;
