@@ -134,6 +134,12 @@ export class ModelRoles {
     }
   }
 
+  /** A role's model was fetched since its last load failed: that failure no longer holds (it loads on its next use). */
+  forgetFailure(role: SecondaryRole): void {
+    const model = this.secondaries.get(role);
+    if (model !== undefined && model.loading === null) model.lastError = null;
+  }
+
   /** Whether a role has a model of its own (the completion model always has). */
   has(role: ServingRole): boolean {
     return role === "completion" || this.secondaries.has(role);
