@@ -14,6 +14,7 @@ import { NextEditController } from "./next-edit/next-edit-controller.js";
 import { DaemonLauncher } from "./daemon-launcher.js";
 import { DaemonStatus } from "./daemon-status.js";
 import { ExplainController } from "./explain/explain-controller.js";
+import { FirstRun } from "./first-run/first-run.js";
 import { EXPLAIN_VIEW_TYPE } from "./webview/explain-panel.js";
 import { describeError, Log } from "./log.js";
 import { Notices } from "./notices.js";
@@ -48,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const explain = new ExplainController(client, config, stats, statusBar, vscode.Uri.joinPath(context.extensionUri, "media"), log, context.workspaceState);
   const precision = new PrecisionSwitcher(client, daemonStatus, log);
   const nextEdit = new NextEditController(client, config, log);
+  const firstRun = new FirstRun({ client, daemonStatus, config, notices, log, state: context.globalState });
 
   // Disposed in this order when the extension stops; the log goes last.
   context.subscriptions.push(
@@ -58,13 +60,14 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     provider,
     explain,
     nextEdit,
+    firstRun,
     { dispose: () => debouncer.dispose() },
     // The explain panel comes back after a window reload, with the last explanation.
     vscode.window.registerWebviewPanelSerializer(EXPLAIN_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => explain.restore(panel) }),
     vscode.languages.registerInlineCompletionItemProvider([{ scheme: "file" }, { scheme: "untitled" }], provider),
-    ...registerCommands({ client, explain, precision, pause, statusBar, notices, log, secrets: context.secrets }),
+    ...registerCommands({ client, explain, precision, pause, statusBar, notices, log, secrets: context.secrets, firstRun }),
     notices,
-    reactToDaemonStatus({ daemonStatus, notices, stats, statusBar, precision, config }),
+    reactToDaemonStatus({ daemonStatus, notices, stats, statusBar, precision, config, firstRun }),
     client.onPersistentFailure((reason) => void notices.cannotConnect(reason)),
     vscode.workspace.onDidCloseTextDocument((document) => cache.forget(document.uri.toString())),
     // The workspace folders key the daemon's KV cache and are sent in `initialize`.
@@ -76,6 +79,8 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
       }
       const restartSetting = daemonSettings.find((setting) => event.affectsConfiguration(setting));
       // A daemon stuck on a failure serves nothing: the change (likely the fix) applies at once.
+      // An action that writes several settings restarts the daemon itself, once.
+      if (restartSetting && notices.changingSettings) return;
       if (restartSetting && notices.activeProblem !== null && client.state.kind === "connected") {
         log.info(`${restartSetting} changed while the daemon had failed; restarting it with the new settings`);
         void client.restartDaemon().catch((error: unknown) => log.warn(`restarting the daemon failed: ${describeError(error)}`));
@@ -130,6 +135,8 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     notices: () => notices.shown,
     onDidShowNotice: notices.onDidShow,
     activeProblem: () => notices.activeProblem,
+    downloads: () => firstRun.downloads,
+    onDidRecordDownload: firstRun.onDidRecordDownload,
     nextEdit: () => nextEdit.current,
     onDidNextEditEvent: nextEdit.onDidNextEditEvent,
   };

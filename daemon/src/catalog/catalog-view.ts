@@ -17,9 +17,10 @@ export interface GpuFacts {
   vramFreeBytes: number;
 }
 
-export function catalogView(catalog: CatalogData, modelsDir: string, contextSize: number, gpu: GpuFacts | null): ModelCatalogResult {
+/** `ramTotalBytes`: this machine's (a test gives another's). */
+export function catalogView(catalog: CatalogData, modelsDir: string, contextSize: number, gpu: GpuFacts | null, ramTotalBytes = os.totalmem()): ModelCatalogResult {
   const vramTotal = gpu && gpu.gpu !== false ? gpu.vramTotalBytes : null;
-  const ramTotal = os.totalmem();
+  const ramTotal = ramTotalBytes;
   const machine: MachineMemory = { platform: process.platform, arch: process.arch, ramTotalBytes: ramTotal, vramTotalBytes: vramTotal };
   const tier = recommendTier(catalog, machine);
   const catalogFiles = new Set(catalog.models.map((m) => storeFileName(m.uri)));
