@@ -97,9 +97,14 @@ export class FirstRun implements vscode.Disposable {
   }
 
   /** Hearth: Download Model: says yes (remembered), then fetches what this daemon lacks. */
-  async download(): Promise<DownloadOutcome> {
+  download(): Promise<DownloadOutcome> {
+    // One at a time, and none started by itself meanwhile (the yes below makes the status do that).
+    this.running ??= this.downloadAsked().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async downloadAsked(): Promise<DownloadOutcome> {
     await this.deps.state.update(DOWNLOAD_CONSENT_KEY, true);
-    if (this.running) return this.running;
     const status = await this.freshStatus();
     if (status === null) return "unavailable";
     const failure = firstRunFailure(status);
@@ -115,7 +120,7 @@ export class FirstRun implements vscode.Disposable {
       }
     }
     this.ensured.add(status.pid);
-    return this.downloadConfigured(status, true);
+    return this.downloadEach(status, true);
   }
 
   /** Hearth: Choose Model…: the catalog's completion models (size, fit, on disk); the one picked is set and fetched. */
