@@ -44,8 +44,9 @@ export const ACTION_TITLES: Record<ProblemAction, string> = {
   openDaemonLog: "Open Daemon Log",
   download: "Download",
   chooseCatalogModel: "Choose…",
-  useLocalFile: "Use a Local File…",
-  useServer: "Use a Server…",
+  // Short: a notification gives four buttons little room (longer titles are cut to "Use a Lo…").
+  useLocalFile: "Local File…",
+  useServer: "Server…",
 };
 
 /** Joins sentences with one full stop between them, whatever each ends with. */
@@ -55,6 +56,12 @@ export function sentences(...parts: ReadonlyArray<string | null | undefined>): s
     .filter((part) => part !== "")
     .map((part) => (/[.!?…]$/.test(part) ? part : `${part}.`))
     .join(" ");
+}
+
+/** "http://hub:8080 did not answer (connect ECONNREFUSED …)" from the daemon's "could not reach URL: reason", the URL cut to its origin. */
+function unreachableClause(message: string): string {
+  const match = /could not reach (https?:\/\/[^\s/]+)\S*?: (.+?)\.?$/i.exec(message.trim());
+  return match ? `${match[1]} did not answer (${match[2]})` : clause(message.replace(/^Could not download [^:]*: /, ""));
 }
 
 /** The daemon's message without its closing full stop, to be quoted inside a sentence. */
@@ -94,7 +101,7 @@ export function problemOf(status: StatusResult, context: ProblemContext): Proble
       return {
         key,
         label: "model hub unreachable",
-        message: sentences(`Hearth cannot reach the model hub to download ${what}: ${clause(state.message.replace(/^Could not download [^:]*: /, ""))}`, "Check the network and download again, or use a model file or a server you have"),
+        message: sentences(`Hearth cannot reach the model hub to download ${what}: ${unreachableClause(state.message)}`, "Check the network and download again, or use a model file or a server you have"),
         actions: [...FIRST_RUN_ACTIONS],
       };
     case "HEARTH_ERR_MODEL_NOT_FOUND":

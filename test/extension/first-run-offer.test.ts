@@ -49,9 +49,9 @@ describe("first-run offer", () => {
 
   it("says what the first run is: the machine, each recommended model with its size, and what Download fetches", () => {
     const message = firstRunMessage(missingDefault, catalogOn(32 * GB, null), true);
-    assert.match(message, /^Hearth needs a code model, downloaded once, and asks before it fetches one\. This machine: 32 GB RAM, 8 CPU cores, no GPU\. /);
+    assert.match(message, /^Hearth needs a code model and asks before downloading one\. This machine: 32 GB RAM, 8 CPU cores, no GPU\. /);
     assert.match(message, /Recommended here \(CPU only\): Qwen2\.5-Coder 1\.5B \(base\) for completions \(~1\.65 GB\), Qwen2\.5-Coder 1\.5B Instruct for explanations \(~1\.65 GB\), .* for next-edit suggestions \(~531\.0 MB\)\./);
-    assert.match(message, /Download fetches 3\.83 GB with progress you can cancel/);
+    assert.match(message, /Download fetches 3\.83 GB \(you can cancel\); or choose another model/);
     assert.ok(!/`|--[a-z]/.test(message), message);
     // A model the user named: that model, and the bytes a stopped download kept.
     const named = firstRunMessage({ ...missingDefault, source: "hf:me/coder-GGUF", title: null, sizeBytes: null, partialBytes: 3_000_000 }, null, false);
@@ -95,6 +95,6 @@ describe("first-run offer", () => {
     assert.ok(offline);
     assert.deepEqual(offline.actions, FIRST_RUN_ACTIONS);
     assert.equal(offline.severity, undefined);
-    assert.equal(offline.message, "Hearth cannot reach the model hub to download Qwen2.5-Coder 1.5B (base) (about 1.65 GB): could not reach http://127.0.0.1:9/x: connect ECONNREFUSED 127.0.0.1:9. Check the network and download again, or use a model file or a server you have.");
+    assert.equal(offline.message, "Hearth cannot reach the model hub to download Qwen2.5-Coder 1.5B (base) (about 1.65 GB): http://127.0.0.1:9 did not answer (connect ECONNREFUSED 127.0.0.1:9). Check the network and download again, or use a model file or a server you have.");
   });
 });

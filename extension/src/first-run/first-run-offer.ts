@@ -80,11 +80,11 @@ export function firstRunMessage(missing: ModelDownloadInfo, catalog: ModelCatalo
   const listed = set.map(({ role, model }) => `${model.title} for ${ROLE_WORDS[role]} (${sizeText(model)}${model.downloaded ? ", on disk" : ""})`).join(", ");
   const fetch = bytesToFetch(set);
   return sentences(
-    "Hearth needs a code model, downloaded once, and asks before it fetches one",
+    "Hearth needs a code model and asks before downloading one",
     machine,
     `Recommended here (${tier?.title ?? "this machine"}): ${listed}`,
     kept,
-    `Download fetches ${fetch > 0 ? formatSize(fetch) : "nothing more"} with progress you can cancel; or choose another model, or use a model file or a server you have`,
+    `Download fetches ${fetch > 0 ? formatSize(fetch) : "nothing more"} (you can cancel); or choose another model, or use a model file or a server you have`,
   );
 }
 
