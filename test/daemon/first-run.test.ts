@@ -192,14 +192,30 @@ describe("first run with consent (daemon)", function () {
             licence: "Apache-2.0",
             source: "generated for this test",
           },
+          {
+            name: "first-run-chat",
+            title: "First-run chat (generated)",
+            roles: ["chat"],
+            uri: "hf:org/first-run-chat-GGUF/chat-q8_0.gguf",
+            quantization: "Q8_0",
+            parameters: "1M",
+            sizeBytes: model.length,
+            sizeExact: true,
+            contextLength: 4096,
+            format: "chatml",
+            shape: { layers: 4, kvHeads: 2, headDim: 32 },
+            licence: "Apache-2.0",
+            source: "generated for this test",
+          },
         ],
       }),
     );
+    server.serve("org", "first-run-chat-GGUF", "chat-q8_0.gguf", model);
     const cutAt = 300_000;
     server.serve("org", "first-run-GGUF", "coder-q8_0.gguf", model, { kind: "stall", bytes: cutAt });
     setEnv({ HEARTH_MODEL: undefined, HEARTH_HOME: undefined, HF_ENDPOINT: server.endpoint, HEARTH_CATALOG: catalogFile });
     try {
-      const { client, progress } = await launch({ ...nothingConfigured(home), modelPath: "first-run-coder" });
+      const { client, progress } = await launch({ ...nothingConfigured(home), modelPath: "first-run-coder", chatModel: "first-run-chat" });
       const waiting = await untilStatus(client, "the model to load or fail", (s) => s.modelState.state !== "loading", 30_000);
       assert.equal(waiting.modelState.state === "failed" && waiting.modelState.code, "HEARTH_ERR_MODEL_NOT_DOWNLOADED", JSON.stringify(waiting.modelState));
       assert.equal(waiting.modelState.state === "failed" && waiting.modelState.download?.sizeBytes, model.length, "the catalog's size");
@@ -242,6 +258,17 @@ describe("first run with consent (daemon)", function () {
       await client.open({ uri: "file:///workspace/first-run/a.py", languageId: "python", version: 1, text: "def add(a, b):\n    return " });
       const served = await client.complete({ textDocument: { uri: "file:///workspace/first-run/a.py" }, position: { line: 1, character: 11 }, context: { triggerKind: 1 }, hearth: { maxTokens: 8 } });
       assert.equal(served.metrics?.model, ready.models[0]?.name, "served by the downloaded model");
+
+      // The chat model, not on disk either, refuses the explanation that would load it, typed, with its size;
+      // asked for, it is fetched (and loads on its next use).
+      const chatRefused = errorData(await rejection(client.explain({ textDocument: { uri: "file:///workspace/first-run/a.py" }, range: { start: { line: 0, character: 0 }, end: { line: 1, character: 11 } } })));
+      assert.equal(chatRefused.code, "HEARTH_ERR_MODEL_NOT_DOWNLOADED", JSON.stringify(chatRefused));
+      assert.deepEqual([chatRefused.download?.role, chatRefused.download?.catalogName, chatRefused.download?.sizeBytes], ["chat", "first-run-chat", model.length]);
+      const chat = await client.downloadModel({ role: "chat" });
+      assert.deepEqual([chat.role, chat.source, chat.alreadyDownloaded, chat.bytes], ["chat", "first-run-chat", false, model.length]);
+      assert.ok(progress.some((p) => p.role === "chat" && p.phase === "download" && p.receivedBytes === model.length), "the chat model's download told its bytes");
+      const afterChat = await client.status();
+      assert.notEqual(afterChat.models.find((m) => m.role === "chat")?.state, "failed", "its failure no longer holds");
 
       // Once on disk, asking again fetches nothing.
       const requestsBefore = server.requests.length;

@@ -460,13 +460,15 @@ export class Engine implements InferenceBackend {
     this.selection = next;
     this.modelState = { state: "loading", source: next.source, progress: null };
     this.readyPromise = null;
-    await this.load(report);
+    // A client asked for this variant: an hf: one not on disk is fetched even under --download never.
+    const asked: LoadOverride = { download: "allow", signal: this.loadAbort.signal };
+    await this.load(report, asked);
     // Re-read through a function: TypeScript narrowed modelState to "loading" above.
     const state = this.state;
     if (state.state !== "failed") return;
     this.selection = previous;
     this.readyPromise = null;
-    await this.load(report);
+    await this.load(report, asked);
     throw new HearthError(ErrorCodes.ModelLoadFailed, "HEARTH_ERR_MODEL_LOAD_FAILED", `${state.message} The previous model is loaded again.`, state.hint);
   }
 
