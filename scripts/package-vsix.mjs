@@ -297,6 +297,17 @@ for (const file of ["dist/extension.cjs", "dist/hearth.mjs", "bin/hearth.cjs"]) 
 const notShipped = (relative) => relative === "jsconfig.json" || relative === path.join("screenshots", "failure.png") || relative.endsWith(".log");
 for (const file of walk(path.join(root, "media"), notShipped)) add(file);
 for (const file of ["LICENSE", "LICENSE.md", "CHANGELOG.md"]) if (existsSync(path.join(root, file))) add(path.join(root, file));
+// The walkthrough's media (markdown, images) are read from the installed extension: each must be a file the package carries.
+for (const walkthrough of pkg.contributes?.walkthroughs ?? []) {
+  for (const step of walkthrough.steps ?? []) {
+    for (const key of ["image", "markdown", "svg"]) {
+      const media = step.media?.[key];
+      if (media === undefined) continue;
+      const name = `extension/${media}`;
+      if (!files.has(name)) fail(`walkthrough step ${step.id} shows ${media}, which the package does not carry (media/ is packaged)`);
+    }
+  }
+}
 const readme = extensionPage();
 for (const [dir, name] of runtimePackages(options)) for (const file of walk(dir, (relative) => skipRuntimeFile(relative, name))) add(file);
 

@@ -12,8 +12,14 @@ import type { NextEditFormatChoice } from "./next-edit/formats.js";
 import type { NextEdit, Position } from "./protocol.js";
 import type { ContextChunk } from "./prompt/fim-prompt.js";
 
-/** Download and load progress (0..1 when known) while a backend gets ready. */
-export type ProgressReporter = (phase: "download" | "load", progress: number | null, message: string) => void;
+/** Bytes of a download: on disk so far, and the file's size (null until the server says). */
+export interface DownloadBytes {
+  receivedBytes: number;
+  totalBytes: number | null;
+}
+
+/** Download and load progress (0..1 when known) while a backend gets ready; a download tells its bytes too. */
+export type ProgressReporter = (phase: "download" | "load", progress: number | null, message: string, bytes?: DownloadBytes) => void;
 
 export interface CompletionInput {
   workspaceId: string;

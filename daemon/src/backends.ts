@@ -15,6 +15,9 @@ import { RemoteBackend } from "./remote/remote-backend.js";
 export { defaultThreadCount } from "./engine/hardware.js";
 export { PrecisionService } from "./engine/precision-service.js";
 export type { EngineOptions } from "./engine/engine.js";
+/** Model files for the daemon's downloads (hearth/downloadModel) and the GPU facts of hearth/models, through the engine's runtime. */
+export { resolveModelSource } from "./engine/model-source.js";
+export { measureDaemonGpuMemory } from "./engine/gpu-memory.js";
 /** Local model-file tools (hearth quantize). */
 export { LLAMA_FTYPES, quantizeModelFile } from "./engine/precision/llama-quantize.js";
 

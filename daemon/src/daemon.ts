@@ -5,11 +5,14 @@
  */
 import path from "node:path";
 import { acquireLock, newToken, readLastPort, removeDiscovery, writeDiscovery, writeLastPort } from "./discovery.js";
-import { createBackend, localEngine, PrecisionService, roleSourceOf, type BackendChoice, type EngineOptions, type RemoteOptions, type RoleModelChoice } from "./backends.js";
+import { createBackend, localEngine, measureDaemonGpuMemory, PrecisionService, resolveModelSource, roleSourceOf, type BackendChoice, type EngineOptions, type RemoteOptions, type RoleModelChoice } from "./backends.js";
+import { loadCatalog } from "./catalog/catalog.js";
+import { catalogView } from "./catalog/catalog-view.js";
+import { ModelDownloads } from "./model-downloads.js";
 import { ModelRoles, type SecondaryModelSpec, type SecondaryRole } from "./roles.js";
 import { validateDaemonOptions } from "./validate-daemon-options.js";
 import { MetricsLog } from "./metrics.js";
-import { PROTOCOL_VERSION, type ModelProgressParams, type ModelState, type StatusResult } from "./protocol.js";
+import { PROTOCOL_VERSION, type ModelCatalogResult, type ModelProgressParams, type ModelState, type StatusResult } from "./protocol.js";
 import { Scheduler } from "./scheduler.js";
 import { defaultServerOptions, HearthServer } from "./server.js";
 import { Session } from "./session.js";
@@ -82,6 +85,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
           maxWorkspaces: 1,
           persistKv: false,
           memoryBudgetBytes: 0,
+          role,
           speculation: "lookup",
           draftModelSource: null,
           fimTemplate: "auto",
@@ -157,6 +161,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       log("stopping");
       if (idleTimer) clearTimeout(idleTimer);
       removeDiscovery(options.home);
+      downloads.dispose();
       await scheduler.close();
       workspaces.cancelIdleWork();
       for (const session of sessions) session.close(1001, "daemon stopping");
@@ -175,6 +180,29 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     log(params.message);
     for (const session of sessions) session.notifyModelProgress(params);
   };
+
+  // A client's user said yes to a download: the completion model loads again with downloads
+  // allowed; a chat or next-edit model is fetched and loads on first use.
+  const localSecondary = (roleChoice: RoleModelChoice | null | undefined): string | undefined =>
+    roleChoice && roleChoice.backend.kind === "local" && roleChoice.model ? roleChoice.model : undefined;
+  const downloads = new ModelDownloads({
+    completion: engine && {
+      get state() {
+        return engine.state;
+      },
+      reload: (report, signal) => engine.reload(report, { download: "allow", signal }).then(() => announce(engine.state)),
+      ready: () => engine.ready(),
+      path: () => engine.modelInfo().path,
+    },
+    completionSource: sourceName,
+    secondary: { chat: localSecondary(chatModel), nextEdit: localSecondary(nextEditModel) },
+    fetch: (source, role, report, signal) => resolveModelSource(source, { modelsDir, report, signal, download: "allow", role }),
+    fetched: (role) => roles.forgetFailure(role),
+    report: broadcast,
+    log,
+  });
+  const modelCatalog = async (): Promise<ModelCatalogResult> =>
+    catalogView(loadCatalog(), modelsDir, options.contextSize, await measureDaemonGpuMemory({ gpu: options.gpu, threads: options.threads }));
 
   const precision =
     engine &&
@@ -204,6 +232,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         requestStop: () => void stop(),
         precision,
         roles,
+        downloads,
+        modelCatalog,
         log,
         nextEditFormat,
         nextEditCounts,
@@ -252,7 +282,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   };
   // A remote server that goes away or comes back changes the state after the load: clients hear of it.
   backend.onStateChange = announce;
-  void backend.load((phase, progress, message) => broadcast({ source: sourceName, phase, progress, message })).then(() => announce(backend.state));
+  void backend.load((phase, progress, message, bytes) => broadcast({ source: sourceName, phase, progress, message, ...(bytes ?? {}) })).then(() => announce(backend.state));
 
   await stopped;
 }

@@ -4,7 +4,7 @@
  * protocol.ts's HEARTH_ERRORS pairs every name with its code, so a name cannot be sent with
  * another code: the compiler refuses a wrong pair, and the code that goes out is the table's.
  */
-import { HEARTH_ERRORS, ErrorCodes, type ErrorCode, type ErrorData, type RpcCodeOf, type WireErrorName } from "./protocol.js";
+import { HEARTH_ERRORS, ErrorCodes, type ErrorCode, type ErrorData, type ModelDownloadInfo, type RpcCodeOf, type WireErrorName } from "./protocol.js";
 
 /** `new HearthError(ErrorCodes.NoFimSupport, "HEARTH_ERR_NO_FIM", …)`: accepted only where the table pairs the two. */
 type PairedArgs = { [N in WireErrorName]: [rpcCode: RpcCodeOf<N>, code: N, message: string, hint: string] }[WireErrorName];
@@ -18,6 +18,8 @@ export class HearthError extends Error {
   readonly rpcCode: ErrorCode;
   readonly code: WireErrorName;
   readonly hint: string;
+  /** The model a download would fetch (a model not on disk, a failed download). */
+  download?: ModelDownloadInfo;
 
   constructor(...args: PairedArgs | NamedArgs) {
     const [code, message, hint] = args.length === 4 ? [args[1], args[2], args[3]] : args;
@@ -29,7 +31,13 @@ export class HearthError extends Error {
   }
 
   get data(): ErrorData {
-    return { code: this.code, hint: this.hint };
+    return { code: this.code, hint: this.hint, ...(this.download ? { download: this.download } : {}) };
+  }
+
+  /** The same error, saying which model a download would fetch. */
+  withDownload(download: ModelDownloadInfo): this {
+    this.download = download;
+    return this;
   }
 }
 

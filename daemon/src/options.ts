@@ -19,8 +19,15 @@ export type GpuChoice = (typeof GPU_CHOICES)[number];
 export const SPECULATION_MODES = ["off", "lookup", "draft"] as const;
 export type SpeculationMode = (typeof SPECULATION_MODES)[number];
 
-/** llama.vscode's default model: small, FIM-trained, Q8_0. Needs network once (or a local copy). */
-export const DEFAULT_MODEL = "hf:ggml-org/Qwen2.5-Coder-1.5B-Q8_0-GGUF";
+/**
+ * llama.vscode's default model, by its catalog name (catalog/models-data.ts): small,
+ * FIM-trained, Q8_0, about 1.65 GB. Needs network once (or a local copy); its size is known
+ * before the download starts, so a first run can say what it will fetch.
+ */
+export const DEFAULT_MODEL = "qwen2.5-coder-1.5b";
+
+export const DOWNLOAD_CHOICES = ["allow", "never"] as const;
+export type DownloadChoice = (typeof DOWNLOAD_CHOICES)[number];
 
 /** How long a remote server may take to start answering, and to send the next event (default). */
 export const DEFAULT_REMOTE_TIMEOUT_MS = 15_000;
@@ -47,10 +54,11 @@ export interface CheckedDaemonOptions {
   speculation?: string;
   fimTemplate?: string;
   nextEditFormat?: string;
+  download?: string;
 }
 
 type IntegerKey = { [K in keyof CheckedDaemonOptions]-?: NonNullable<CheckedDaemonOptions[K]> extends number ? K : never }[keyof CheckedDaemonOptions];
-type ChoiceKey = "gpu" | "speculation" | "fimTemplate" | "nextEditFormat";
+type ChoiceKey = "gpu" | "speculation" | "fimTemplate" | "nextEditFormat" | "download";
 
 interface OptionCommon {
   /** The `hearth serve` flag, without its dashes. */
@@ -163,7 +171,17 @@ export const serveOptions = {
     default: DEFAULT_MODEL,
     settingDefault: "",
     description:
-      "The model the daemon loads: a .gguf path, an hf: URI (downloaded once into the daemon's home) or generated:NAME[@F16|Q8_0|Q4_0] (a small synthetic test model).",
+      "The model the daemon loads: a .gguf path, a catalog name (hearth models lists them), an hf: URI (downloaded once into the daemon's home) or generated:NAME[@F16|Q8_0|Q4_0] (a small synthetic test model).",
+  },
+  download: {
+    kind: "choice",
+    flag: "download",
+    value: "D",
+    key: "download",
+    choices: DOWNLOAD_CHOICES,
+    default: "allow",
+    description:
+      "Whether a model that is not on disk (catalog name, hf: URI, URL; any role's, and the draft) is downloaded when it is needed: allow, or never: fail at once with HEARTH_ERR_MODEL_NOT_DOWNLOADED saying what a download would fetch and its size, until a client sends hearth/downloadModel. The VS Code extension starts its daemon with never and asks the user first.",
   },
   home: {
     kind: "text",

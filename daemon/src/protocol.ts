@@ -355,8 +355,33 @@ export interface MemoryInfo {
 export type ModelState =
   | { state: "loading"; source: string; progress: number | null }
   | { state: "ready" }
-  /** code: the failure's HEARTH_ERR_* name, so a client can word its own hint (settings in an editor, flags in a terminal). */
-  | { state: "failed"; message: string; hint: string; code?: string };
+  /**
+   * code: the failure's HEARTH_ERR_* name, so a client can word its own hint (settings in an
+   * editor, flags in a terminal). download: what a download would fetch, when the model (or
+   * its draft) is not on disk (HEARTH_ERR_MODEL_NOT_DOWNLOADED) or its download failed.
+   */
+  | { state: "failed"; message: string; hint: string; code?: string; download?: ModelDownloadInfo };
+
+/**
+ * A model that is not on disk: what was configured, what a download fetches and how big it
+ * is. A daemon started with `--download never` (as the VS Code extension starts it) fails
+ * with this instead of downloading; a client asks its user, then sends hearth/downloadModel.
+ */
+export interface ModelDownloadInfo {
+  role: ModelRole;
+  /** What was configured: a catalog name, an hf: URI or an https URL. */
+  source: string;
+  /** What is fetched: an hf: URI (through HF_ENDPOINT) or a URL. */
+  uri: string;
+  /** The catalog's entry, when it holds the model. */
+  catalogName: string | null;
+  title: string | null;
+  /** The file's size when the catalog knows it; sizeExact false: as a hub's listing rounds it. */
+  sizeBytes: number | null;
+  sizeExact: boolean;
+  /** Bytes of an interrupted download kept to resume from (0: none). */
+  partialBytes: number;
+}
 
 export interface ModelInfo {
   /** What the user configured: a path, an hf: URI or generated:NAME. */
@@ -493,6 +518,9 @@ export interface ModelProgressParams {
   /** 0..1 when known. */
   progress: number | null;
   message: string;
+  /** While downloading: bytes on disk so far (a resumed download counts its kept bytes) and the file's size (null until the server says). */
+  receivedBytes?: number;
+  totalBytes?: number | null;
 }
 
 export const ModelProgressNotification = new NotificationType<ModelProgressParams>("hearth/modelProgress");
@@ -580,6 +608,80 @@ export interface PrecisionSetResult {
   memory: MemoryInfo;
 }
 
+// ---------------------------------------------------------------------------------------
+// hearth/downloadModel and hearth/models: a first run with the user's consent
+
+export interface DownloadModelParams {
+  /** The role whose model to fetch; absent: the completion model (and its draft). */
+  role?: ModelRole;
+}
+
+export interface DownloadModelResult {
+  role: ModelRole;
+  source: string;
+  /** The file on disk now. */
+  path: string;
+  bytes: number;
+  /** It was on disk already: nothing was fetched. */
+  alreadyDownloaded: boolean;
+}
+
+/**
+ * Downloads a role's model even when the daemon runs with `--download never` (the client
+ * asked: that is the user's consent), reporting hearth/modelProgress with bytes; the
+ * completion model is then loaded, and the answer comes once it is ready. $/cancelRequest
+ * stops the transfer and keeps the partial file, which the next download resumes. Requests
+ * for the same role while one runs join it; the transfer stops when all of them cancelled.
+ */
+export const DownloadModelRequest = new RequestType<DownloadModelParams, DownloadModelResult, void>("hearth/downloadModel");
+
+/** `hearth models --json`: this machine, the catalog with what fits here and what is on disk, the recommended tier. */
+export interface ModelCatalogResult {
+  machine: {
+    platform: string;
+    arch: string;
+    /** Logical CPU cores. */
+    cpuCores: number;
+    cpuModel: string;
+    ramTotalBytes: number;
+    ramFreeBytes: number;
+    /** "cuda", "vulkan", "metal"; false: llama.cpp runs on the CPU here; null: not known (no binding could be loaded). */
+    gpu: string | false | null;
+    gpuDevices: string[];
+    vramTotalBytes: number | null;
+    vramFreeBytes: number | null;
+  };
+  /** The context size memory figures are computed for. */
+  contextSize: number;
+  recommendedTier: string | null;
+  tiers: Array<{ id: string; title: string; recommended: boolean; models: Partial<Record<ModelRole, string>> }>;
+  models: CatalogModelView[];
+  /** Pulled files no catalog entry names (pulled by hf: URI or URL). */
+  otherDownloads: Array<{ fileName: string; path: string; bytes: number }>;
+}
+
+export interface CatalogModelView {
+  name: string;
+  title: string;
+  roles: ModelRole[];
+  uri: string;
+  quantization: string;
+  parameters: string;
+  sizeBytes: number;
+  sizeExact: boolean;
+  sha256: string | null;
+  contextLength: number;
+  format: string;
+  /** Weights plus an f16 KV cache at `contextSize`. */
+  memoryBytes: number;
+  /** Whether it fits this machine's RAM, and its VRAM (null: no GPU known). */
+  fits: { ram: boolean; vram: boolean | null };
+  downloaded: boolean;
+  path: string | null;
+}
+
+export const ModelCatalogRequest = new RequestType0<ModelCatalogResult, void>("hearth/models");
+
 export const PrecisionListRequest = new RequestType0<PrecisionListResult, void>("hearth/precision/list");
 export const PrecisionSetRequest = new RequestType<PrecisionSetParams, PrecisionSetResult, void>("hearth/precision/set");
 
@@ -600,6 +702,8 @@ export const HEARTH_METHODS: readonly string[] = [
   StopDaemonRequest.method,
   PrecisionListRequest.method,
   PrecisionSetRequest.method,
+  DownloadModelRequest.method,
+  ModelCatalogRequest.method,
   AddContextNotification.method,
   "$/cancelRequest",
 ];
@@ -694,6 +798,11 @@ export const HEARTH_ERRORS = {
   HEARTH_ERR_BACKEND_BAD_ANSWER: { rpcCode: ErrorCodes.BackendBadAnswer, meaning: "The remote server answered something Hearth cannot use." },
   HEARTH_ERR_MODEL_NOT_FOUND: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "The model file named by the model setting does not exist." },
   HEARTH_ERR_MODEL_DOWNLOAD_FAILED: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "The model could not be downloaded (no network, a refused or broken transfer)." },
+  HEARTH_ERR_MODEL_NOT_DOWNLOADED: {
+    rpcCode: ErrorCodes.ModelLoadFailed,
+    meaning: "The model is not on disk and the daemon runs with --download never (as an editor starts it), or its download was cancelled; data.download says what a download would fetch.",
+  },
+  HEARTH_ERR_MODEL_HUB_UNREACHABLE: { rpcCode: ErrorCodes.ModelLoadFailed, meaning: "The model's download could not start: the hub (HF_ENDPOINT, else huggingface.co) or the URL's server did not answer." },
   HEARTH_ERR_BACKEND_BAD_VALUE: { rpcCode: ErrorCodes.BackendBadAnswer, meaning: "The remote server sent a number outside sane bounds (slots, context size, token ids, lengths)." },
   HEARTH_ERR_BACKEND_OVERRAN: { rpcCode: ErrorCodes.BackendTimeout, meaning: "The remote server streamed past the request's overall deadline." },
   // Never on the wire: raised by the CLI, the extension or the bench
@@ -740,6 +849,8 @@ export function rpcCodeOf<N extends WireErrorName>(name: N): RpcCodeOf<N> {
 export interface ErrorData {
   code: string;
   hint: string;
+  /** With HEARTH_ERR_MODEL_NOT_DOWNLOADED (and a failed download): the model a download would fetch. */
+  download?: ModelDownloadInfo;
 }
 
 /** Limits the daemon enforces on what clients send; exported so clients can stay inside them. */

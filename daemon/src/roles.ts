@@ -58,6 +58,11 @@ function nameOf(backend: InferenceBackend, source: string): string {
   return name !== "" ? name : source.startsWith("generated:") || /[\\/]/.test(source) ? path.basename(source) : source;
 }
 
+/** A model that is not on disk (or could not be fetched) keeps its name, so a client can offer the download; any other failure is a load failure. */
+function keptCode(code: string | undefined): "HEARTH_ERR_MODEL_NOT_DOWNLOADED" | "HEARTH_ERR_MODEL_HUB_UNREACHABLE" | "HEARTH_ERR_MODEL_DOWNLOAD_FAILED" | "HEARTH_ERR_MODEL_LOAD_FAILED" {
+  return code === "HEARTH_ERR_MODEL_NOT_DOWNLOADED" || code === "HEARTH_ERR_MODEL_HUB_UNREACHABLE" || code === "HEARTH_ERR_MODEL_DOWNLOAD_FAILED" ? code : "HEARTH_ERR_MODEL_LOAD_FAILED";
+}
+
 async function residentBytes(backend: InferenceBackend): Promise<number> {
   const memory = await backend.memory();
   return memory.modelBytes + memory.kvBytes;
@@ -130,6 +135,12 @@ export class ModelRoles {
       const model: SecondaryModel = new SecondaryModel(role, spec, (work) => this.use(model, work));
       this.secondaries.set(role, model);
     }
+  }
+
+  /** A role's model was fetched since its last load failed: that failure no longer holds (it loads on its next use). */
+  forgetFailure(role: SecondaryRole): void {
+    const model = this.secondaries.get(role);
+    if (model !== undefined && model.loading === null) model.lastError = null;
   }
 
   /** Whether a role has a model of its own (the completion model always has). */
@@ -264,8 +275,9 @@ export class ModelRoles {
     const error: HearthError =
       refusal ??
       (state.state === "failed"
-        ? new HearthError("HEARTH_ERR_MODEL_LOAD_FAILED", `The ${ROLE_NAMES[role].noun} did not load: ${state.message}`, `${state.hint} Or clear ${ROLE_NAMES[role].setting} (${ROLE_NAMES[role].flag}).`)
+        ? new HearthError(keptCode(state.code), `The ${ROLE_NAMES[role].noun} did not load: ${state.message}`, `${state.hint} Or clear ${ROLE_NAMES[role].setting} (${ROLE_NAMES[role].flag}).`)
         : new HearthError("HEARTH_ERR_MODEL_NOT_READY", `The ${ROLE_NAMES[role].noun} is not ready.`, "Try again in a moment."));
+    if (state.state === "failed" && state.download) error.withDownload(state.download);
     model.lastError = error;
     this.options.report({ source: spec.source, role, phase: "failed", progress: null, message: `${error.message} ${error.hint}` });
     throw error;

@@ -20,6 +20,7 @@ import {
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
   Defaults,
+  DownloadModelRequest,
   ErrorCodes,
   ExitNotification,
   ExplainRequest,
@@ -27,6 +28,7 @@ import {
   InitializedNotification,
   InitializeRequest,
   InlineCompletionRequest,
+  ModelCatalogRequest,
   ModelProgressNotification,
   NextEditAcceptedNotification,
   NextEditRequest,
@@ -42,6 +44,7 @@ import {
   type ExplainResult,
   type InitializeResult,
   type InlineCompletionList,
+  type ModelCatalogResult,
   type ModelProgressParams,
   type NextEditResult,
   type ProgressToken,
@@ -56,6 +59,7 @@ import { requestMetrics } from "./pipeline/metrics.js";
 import { fileNameOf, type Workspace } from "./workspace.js";
 import type { WorkspaceRegistry } from "./workspaces.js";
 import type { ModelRoles } from "./roles.js";
+import type { ModelDownloads } from "./model-downloads.js";
 
 export interface SessionServices {
   version: string;
@@ -75,6 +79,10 @@ export interface SessionServices {
   nextEditFormat: NextEditFormatChoice;
   /** Next-edit counts of the whole daemon; each session also keeps its own. */
   nextEditCounts: NextEditCounts;
+  /** hearth/downloadModel: fetches a role's model when a client asks. */
+  downloads: ModelDownloads;
+  /** hearth/models: the catalog as this machine sees it. */
+  modelCatalog(): Promise<ModelCatalogResult>;
 }
 
 /** A document this large keeps no edit history: diffing it on every keystroke would cost more than a suggestion is worth. */
@@ -204,6 +212,24 @@ export class Session {
       this.guard(async () => {
         return this.precisionService().set(validate.precisionSetParams(params));
       }),
+    );
+    // Daemon-wide as well: a first run asks before it has a workspace to complete in.
+    c.onRequest(ModelCatalogRequest.method, () => this.guard(() => this.services.modelCatalog(), false));
+    c.onRequest(DownloadModelRequest.method, (params: unknown, token: CancellationToken) =>
+      this.guard(async () => {
+        const { role = "completion" } = validate.downloadModelParams(params);
+        const controller = new AbortController();
+        const subscription = token.onCancellationRequested(() => controller.abort());
+        // A client that leaves stops waiting too (the download stops when no one waits).
+        const onClose = (): void => controller.abort();
+        this.socket.once("close", onClose);
+        try {
+          return await this.services.downloads.download(role, controller.signal);
+        } finally {
+          subscription.dispose();
+          this.socket.off("close", onClose);
+        }
+      }, false),
     );
     c.onRequest(StopDaemonRequest.method, () =>
       this.guard(async () => {

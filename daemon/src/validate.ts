@@ -7,7 +7,9 @@ import {
   ErrorCodes,
   KV_CACHE_TYPES,
   Limits,
+  MODEL_ROLES,
   type AddContextParams,
+  type DownloadModelParams,
   type DidChangeTextDocumentParams,
   type DidCloseTextDocumentParams,
   type DidOpenTextDocumentParams,
@@ -228,6 +230,17 @@ export function precisionSetParams(value: unknown): PrecisionSetParams {
   const workDoneToken = progressToken(p.workDoneToken, "params.workDoneToken");
   if (workDoneToken !== undefined) result.workDoneToken = workDoneToken;
   return result;
+}
+
+/** hearth/downloadModel: no params (or {}) fetches the completion model; `role` names another. */
+export function downloadModelParams(value: unknown): DownloadModelParams {
+  if (value === undefined || value === null) return {};
+  const p = object(value, "params");
+  if (p.role === undefined) return {};
+  if (!(MODEL_ROLES as readonly unknown[]).includes(p.role)) {
+    throw invalidParams(`params.role must be one of ${MODEL_ROLES.join(", ")}; got ${JSON.stringify(p.role).slice(0, 80)}.`, "Leave it out for the completion model.");
+  }
+  return { role: p.role as DownloadModelParams["role"] & string };
 }
 
 export function addContextParams(value: unknown): AddContextParams {

@@ -11,6 +11,7 @@ import type { StatsSnapshot } from "./stats/request-stats.js";
 import type { StatusView } from "./stats/status-text.js";
 import type { FromWebview } from "./webview/messages.js";
 import type { NoticeRecord } from "./notices.js";
+import type { DownloadRecord } from "./first-run/first-run.js";
 import type { Problem } from "./problems.js";
 import type { NextEditEvent, NextEditShown } from "./next-edit/next-edit-controller.js";
 
@@ -33,6 +34,9 @@ export interface HearthApi {
   /** The notices shown so far (newest last, bounded): notifications are not readable through VS Code's API. */
   notices(): readonly NoticeRecord[];
   readonly onDidShowNotice: vscode.Event<NoticeRecord>;
+  /** The download progress notifications shown so far (newest last, bounded), each with its lines and outcome. */
+  downloads(): readonly DownloadRecord[];
+  readonly onDidRecordDownload: vscode.Event<DownloadRecord>;
   /** The daemon's problem being shown now; null when there is none (or it was fixed). */
   activeProblem(): Problem | null;
   /** The next-edit suggestion on screen (the daemon's answer as it came), or null. */

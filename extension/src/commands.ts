@@ -7,6 +7,7 @@ import type { DaemonClient } from "./client.js";
 import type { Log } from "./log.js";
 import { editorHint, sentences } from "./problems.js";
 import type { ExplainController } from "./explain/explain-controller.js";
+import type { FirstRun } from "./first-run/first-run.js";
 import { openSettings, type Notices } from "./notices.js";
 import type { PauseState } from "./pause-state.js";
 import type { PrecisionSwitcher, SwitchArgs } from "./precision/switch-precision.js";
@@ -21,6 +22,7 @@ export interface CommandDeps {
   notices: Notices;
   log: Log;
   secrets: vscode.SecretStorage;
+  firstRun: FirstRun;
 }
 
 /** Where the remote server's API key lives: VS Code's secret storage (the OS keychain), never settings.json. */
@@ -62,6 +64,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     },
     "hearth.restartDaemon": () => restartDaemon(deps),
     "hearth.setRemoteApiKey": (value) => setRemoteApiKey(deps, typeof value === "string" ? value : undefined),
+    // A first run's choices (the notification's buttons and the walkthrough's run these).
+    "hearth.downloadModel": () => deps.firstRun.download(),
+    "hearth.chooseModel": (name) => deps.firstRun.chooseModel(name),
+    "hearth.useLocalModel": (file) => deps.firstRun.useLocalModel(file),
+    "hearth.useServer": (backend) => deps.firstRun.useServer(backend),
     "hearth.openLog": () => deps.log.show(),
     "hearth.openDaemonLog": () => deps.notices.openDaemonLog(),
     // VS Code's own partial-accept commands, under names that say what they do for Hearth.

@@ -18,13 +18,32 @@ export interface DaemonEndpoint {
   info: DiscoveryInfo;
 }
 
+/** The settings a launch reads (Config has them; a test outside VS Code gives them as data). */
+export type LaunchSettings = Pick<
+  Config,
+  | "daemonHome"
+  | "backend"
+  | "remoteInsecureHttp"
+  | "remoteModel"
+  | "modelPath"
+  | "draftModel"
+  | "chatModel"
+  | "nextEditModel"
+  | "modelIdleUnloadSeconds"
+  | "contextSize"
+  | "memoryBudgetMB"
+  | "gpu"
+  | "fimTemplate"
+  | "nextEditFormat"
+>;
+
 export class DaemonLauncher {
   private serveFlags: Promise<ReadonlySet<string>> | null = null;
 
   constructor(
     private readonly extensionPath: string,
-    private readonly config: Config,
-    private readonly log: Log,
+    private readonly config: LaunchSettings,
+    private readonly log: Pick<Log, "warn">,
     /** The remote server's API key from VS Code's secret storage (undefined when none is set). */
     private readonly apiKey: () => Thenable<string | undefined> = async () => undefined,
   ) {}
@@ -68,6 +87,10 @@ export class DaemonLauncher {
       if (supported.has(flag)) args.push(flag, value);
       else this.log.warn(`${setting} is set, but this Hearth daemon has no ${flag} option yet; the setting is ignored.`);
     };
+    // Nothing is downloaded unasked from the editor: a model that is not on disk fails at once
+    // with what a download would fetch, and the first run asks (first-run/), then sends
+    // hearth/downloadModel with a progress notification the user can cancel.
+    if (supported.has("--download")) args.push("--download", "never");
     if (this.config.backend !== "local") add("--backend", this.config.backend, "hearth.backend");
     if (this.config.backend !== "local" && this.config.remoteInsecureHttp) {
       if (supported.has("--insecure-http")) args.push("--insecure-http");

@@ -15,6 +15,7 @@ import { CursorTurns } from "./next-edit/cursor-turns.js";
 import { DaemonLauncher } from "./daemon-launcher.js";
 import { DaemonStatus } from "./daemon-status.js";
 import { ExplainController } from "./explain/explain-controller.js";
+import { FirstRun } from "./first-run/first-run.js";
 import { EXPLAIN_VIEW_TYPE } from "./webview/explain-panel.js";
 import { describeError, Log } from "./log.js";
 import { Notices } from "./notices.js";
@@ -54,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const provider = new InlineProvider(client, config, pause, cache, debouncer, stats, statusBar, log, turns, nextEdit);
   const explain = new ExplainController(client, config, stats, statusBar, vscode.Uri.joinPath(context.extensionUri, "media"), log, context.workspaceState);
   const precision = new PrecisionSwitcher(client, daemonStatus, log);
+  const firstRun = new FirstRun({ client, daemonStatus, config, notices, log, state: context.globalState });
 
   // Disposed in this order when the extension stops; the log goes last.
   context.subscriptions.push(
@@ -65,13 +67,14 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     explain,
     nextEdit,
     nextEdit.onDidNextEditEvent(() => statusBar.update()),
+    firstRun,
     { dispose: () => debouncer.dispose() },
     // The explain panel comes back after a window reload, with the last explanation.
     vscode.window.registerWebviewPanelSerializer(EXPLAIN_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => explain.restore(panel) }),
     vscode.languages.registerInlineCompletionItemProvider([{ scheme: "file" }, { scheme: "untitled" }], provider),
-    ...registerCommands({ client, explain, precision, pause, statusBar, notices, log, secrets: context.secrets }),
+    ...registerCommands({ client, explain, precision, pause, statusBar, notices, log, secrets: context.secrets, firstRun }),
     notices,
-    reactToDaemonStatus({ daemonStatus, notices, stats, statusBar, precision, config }),
+    reactToDaemonStatus({ daemonStatus, notices, stats, statusBar, precision, config, firstRun }),
     client.onPersistentFailure((reason) => void notices.cannotConnect(reason)),
     vscode.workspace.onDidCloseTextDocument((document) => cache.forget(document.uri.toString())),
     // The workspace folders key the daemon's KV cache and are sent in `initialize`.
@@ -83,6 +86,8 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
       }
       const restartSetting = daemonSettings.find((setting) => event.affectsConfiguration(setting));
       // A daemon stuck on a failure serves nothing: the change (likely the fix) applies at once.
+      // An action that writes several settings restarts the daemon itself, once.
+      if (restartSetting && notices.changingSettings) return;
       if (restartSetting && notices.activeProblem !== null && client.state.kind === "connected") {
         log.info(`${restartSetting} changed while the daemon had failed; restarting it with the new settings`);
         void client.restartDaemon().catch((error: unknown) => log.warn(`restarting the daemon failed: ${describeError(error)}`));
@@ -137,6 +142,8 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     notices: () => notices.shown,
     onDidShowNotice: notices.onDidShow,
     activeProblem: () => notices.activeProblem,
+    downloads: () => firstRun.downloads,
+    onDidRecordDownload: firstRun.onDidRecordDownload,
     nextEdit: () => nextEdit.current,
     onDidNextEditEvent: nextEdit.onDidNextEditEvent,
   };

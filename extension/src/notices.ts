@@ -28,6 +28,11 @@ export class Notices implements vscode.Disposable {
   /** A setting changed by one of these notices' actions, which restarts the daemon itself. */
   private settingChangedByAction = false;
 
+  /** Settings are being changed by an action that restarts the daemon itself once they are all written. */
+  get changingSettings(): boolean {
+    return this.settingChangedByAction;
+  }
+
   constructor(
     private readonly log: Log,
     private readonly daemonLogFile: () => string,
@@ -49,7 +54,7 @@ export class Notices implements vscode.Disposable {
    * event, from a poll): shown once per daemon (a restarted daemon that fails the same way
    * says so again); null, once the model is ready, means it was fixed.
    */
-  problem(problem: Problem | null, daemonPid = 0): void {
+  problem(problem: Problem | null, daemonPid = 0, options: { again?: boolean } = {}): void {
     if (problem === null) {
       if (this.active !== null) this.log.info(`fixed: ${this.active.message}`);
       this.active = null;
@@ -57,11 +62,13 @@ export class Notices implements vscode.Disposable {
       return;
     }
     const key = `${daemonPid}|${problem.key}`;
-    if (this.activeKey === key) return;
+    if (this.activeKey === key && !options.again) return;
     this.active = problem;
     this.activeKey = key;
-    this.log.error(problem.message);
-    void this.show("error", problem.message, problem.actions.map((a) => ACTION_TITLES[a])).then((choice) => {
+    const severity = problem.severity ?? "error";
+    if (severity === "info") this.log.info(problem.message);
+    else this.log.error(problem.message);
+    void this.show(severity, problem.message, problem.actions.map((a) => ACTION_TITLES[a])).then((choice) => {
       const action = problem.actions.find((a) => ACTION_TITLES[a] === choice);
       // A click after the problem went away has nothing left to fix.
       if (action && this.activeKey === key) void this.run(action);
@@ -115,23 +122,41 @@ export class Notices implements vscode.Disposable {
         return;
       case "openDaemonLog":
         return this.openDaemonLog();
+      // The first run's choices are commands (the walkthrough's buttons run them too).
+      case "download":
+        await vscode.commands.executeCommand("hearth.downloadModel");
+        return;
+      case "chooseCatalogModel":
+        await vscode.commands.executeCommand("hearth.chooseModel");
+        return;
+      case "useLocalFile":
+        await vscode.commands.executeCommand("hearth.useLocalModel");
+        return;
+      case "useServer":
+        await vscode.commands.executeCommand("hearth.useServer");
+        return;
     }
+  }
+
+  /**
+   * Writes settings the daemon reads at start (each under its `hearth.` key, undefined to
+   * clear) as one change: no offer to restart for each, and one restart once all are written.
+   */
+  async changeSettings(changes: Readonly<Record<string, unknown>>): Promise<void> {
+    this.settingChangedByAction = true;
+    try {
+      // Machine-scoped: VS Code writes them where they apply (the remote machine's settings under Remote).
+      for (const [key, value] of Object.entries(changes)) await vscode.workspace.getConfiguration("hearth").update(key, value, vscode.ConfigurationTarget.Global);
+    } finally {
+      this.settingChangedByAction = false;
+    }
+    this.log.info(`${Object.entries(changes).map(([key, value]) => `hearth.${key} set to ${value === undefined ? "its default" : JSON.stringify(value)}`).join(", ")}; restarting the daemon`);
+    await this.restartDaemon();
   }
 
   /** Picks a .gguf file, sets hearth.model.path to it and restarts the daemon on it. */
   private async chooseModel(): Promise<void> {
-    const picked = await vscode.window.showOpenDialog({ title: "Hearth: choose a model", canSelectFiles: true, canSelectFolders: false, canSelectMany: false, filters: { "GGUF models": ["gguf"] }, openLabel: "Use This Model" });
-    const file = picked?.[0];
-    if (!file) return;
-    this.settingChangedByAction = true;
-    try {
-      // Machine-scoped: VS Code writes it where it applies (the remote machine's settings under Remote).
-      await vscode.workspace.getConfiguration("hearth").update("model.path", file.fsPath, vscode.ConfigurationTarget.Global);
-    } finally {
-      this.settingChangedByAction = false;
-    }
-    this.log.info(`hearth.model.path set to ${file.fsPath}; restarting the daemon`);
-    await this.restartDaemon();
+    await vscode.commands.executeCommand("hearth.useLocalModel");
   }
 
   private show(severity: NoticeRecord["severity"], message: string, actions: string[]): Thenable<string | undefined> {

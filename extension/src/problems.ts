@@ -6,7 +6,21 @@
  */
 import type { StatusResult } from "../../daemon/src/protocol.js";
 
-export type ProblemAction = "chooseModel" | "openModelSettings" | "openBackendSettings" | "setApiKey" | "restartDaemon" | "openDaemonLog";
+export type ProblemAction =
+  | "chooseModel"
+  | "openModelSettings"
+  | "openBackendSettings"
+  | "setApiKey"
+  | "restartDaemon"
+  | "openDaemonLog"
+  // A first run's choices (first-run/): fetch the model, pick one from the catalog, a file, a server.
+  | "download"
+  | "chooseCatalogModel"
+  | "useLocalFile"
+  | "useServer";
+
+/** What a first run offers, and a download that could not reach the hub offers again. */
+export const FIRST_RUN_ACTIONS: readonly ProblemAction[] = ["download", "chooseCatalogModel", "useLocalFile", "useServer"];
 
 export interface Problem {
   /** Same key, same problem: it is shown once until it is fixed or changes. */
@@ -16,6 +30,8 @@ export interface Problem {
   /** The status bar's short label for it. */
   label: string;
   actions: ProblemAction[];
+  /** info: nothing is broken, a choice is needed (a model not downloaded yet); error otherwise. */
+  severity?: "info" | "error";
 }
 
 /** The buttons' titles. */
@@ -26,6 +42,11 @@ export const ACTION_TITLES: Record<ProblemAction, string> = {
   setApiKey: "Set Remote API Key",
   restartDaemon: "Restart Daemon",
   openDaemonLog: "Open Daemon Log",
+  download: "Download",
+  chooseCatalogModel: "Choose…",
+  // Short: a notification gives four buttons little room (longer titles are cut to "Use a Lo…").
+  useLocalFile: "Local File…",
+  useServer: "Server…",
 };
 
 /** Joins sentences with one full stop between them, whatever each ends with. */
@@ -35,6 +56,12 @@ export function sentences(...parts: ReadonlyArray<string | null | undefined>): s
     .filter((part) => part !== "")
     .map((part) => (/[.!?…]$/.test(part) ? part : `${part}.`))
     .join(" ");
+}
+
+/** "http://hub:8080 did not answer (connect ECONNREFUSED …)" from the daemon's "could not reach URL: reason", the URL cut to its origin. */
+function unreachableClause(message: string): string {
+  const match = /could not reach (https?:\/\/[^\s/]+)\S*?: (.+?)\.?$/i.exec(message.trim());
+  return match ? `${match[1]} did not answer (${match[2]})` : clause(message.replace(/^Could not download [^:]*: /, ""));
 }
 
 /** The daemon's message without its closing full stop, to be quoted inside a sentence. */
@@ -56,7 +83,27 @@ export function problemOf(status: StatusResult, context: ProblemContext): Proble
   const source = status.model.source;
   const code = state.code ?? "";
   const key = `${code}|${state.message}`;
+  const download = state.download;
+  const what = download ? `${download.title ?? download.source}${sizeOf(download.sizeBytes, download.sizeExact)}` : source;
   switch (code) {
+    case "HEARTH_ERR_MODEL_NOT_DOWNLOADED":
+      return {
+        key,
+        label: "no model yet",
+        message: sentences(
+          `Hearth's model ${what} is not downloaded yet${download && download.partialBytes > 0 ? ` (${formatSize(download.partialBytes)} of it are kept from a stopped download)` : ""}`,
+          "Download it, choose another, or use a model file or a server you have",
+        ),
+        actions: [...FIRST_RUN_ACTIONS],
+        severity: "info",
+      };
+    case "HEARTH_ERR_MODEL_HUB_UNREACHABLE":
+      return {
+        key,
+        label: "model hub unreachable",
+        message: sentences(`Hearth cannot reach the model hub to download ${what}: ${unreachableClause(state.message)}`, "Check the network and download again, or use a model file or a server you have"),
+        actions: [...FIRST_RUN_ACTIONS],
+      };
     case "HEARTH_ERR_MODEL_NOT_FOUND":
       return {
         key,
@@ -69,7 +116,7 @@ export function problemOf(status: StatusResult, context: ProblemContext): Proble
         key,
         label: "model download failed",
         message: sentences(`Hearth could not download its model: ${clause(state.message)}`, "Download the .gguf file on a machine with network access and choose it here (hearth.model.path)"),
-        actions: ["chooseModel", "openModelSettings", "openDaemonLog"],
+        actions: download ? [...FIRST_RUN_ACTIONS, "openDaemonLog"] : ["chooseModel", "openModelSettings", "openDaemonLog"],
       };
     case "HEARTH_ERR_BACKEND_UNAUTHORIZED":
       return {
@@ -123,8 +170,22 @@ export function problemOf(status: StatusResult, context: ProblemContext): Proble
   }
 }
 
+/** Bytes as a download's size reads: decimal units, as hubs and the catalog give them. */
+export function formatSize(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(0)} kB`;
+  return `${bytes} B`;
+}
+
+function sizeOf(bytes: number | null, exact: boolean): string {
+  return bytes === null ? "" : ` (${exact ? "" : "about "}${formatSize(bytes)})`;
+}
+
 /** Request errors whose daemon hint names CLI flags, in the editor's words instead. */
 const EDITOR_HINTS: Readonly<Record<string, string>> = {
+  HEARTH_ERR_MODEL_NOT_DOWNLOADED: "The model is not downloaded yet: run Hearth: Download Model, or Hearth: Choose Model.",
+  HEARTH_ERR_MODEL_HUB_UNREACHABLE: "The model hub cannot be reached: check the network, or run Hearth: Use a Local Model File or Hearth: Use a Server.",
   HEARTH_ERR_MODEL_LOAD_FAILED: "The model is not loaded: check hearth.model.path (the notice says why), then run Hearth: Restart Daemon.",
   HEARTH_ERR_MODEL_NOT_FOUND: "The model file was not found: check hearth.model.path, then run Hearth: Restart Daemon.",
   HEARTH_ERR_MODEL_DOWNLOAD_FAILED: "Download the .gguf file on a machine with network access and set hearth.model.path to it.",

@@ -7,6 +7,7 @@
 import * as vscode from "vscode";
 import type { Config } from "./config.js";
 import type { DaemonStatus } from "./daemon-status.js";
+import type { FirstRun } from "./first-run/first-run.js";
 import type { Notices } from "./notices.js";
 import type { PrecisionSwitcher } from "./precision/switch-precision.js";
 import { problemOf } from "./problems.js";
@@ -20,9 +21,10 @@ export interface StatusReactionDeps {
   statusBar: StatusBar;
   precision: PrecisionSwitcher;
   config: Config;
+  firstRun: FirstRun;
 }
 
-export function reactToDaemonStatus({ daemonStatus, notices, stats, statusBar, precision, config }: StatusReactionDeps): vscode.Disposable {
+export function reactToDaemonStatus({ daemonStatus, notices, stats, statusBar, precision, config, firstRun }: StatusReactionDeps): vscode.Disposable {
   let lastEngine: string | null = null;
   return daemonStatus.onDidChange((status) => {
     // In the palette only where it can work: a local model, a daemon with the methods.
@@ -30,7 +32,9 @@ export function reactToDaemonStatus({ daemonStatus, notices, stats, statusBar, p
     if (status === null) return;
     // Not cleared while a restarted daemon loads: it may fail the same way again.
     if (status.modelState.state === "ready") notices.problem(null);
-    else if (status.modelState.state === "failed") notices.problem(problemOf(status, { configuredBackend: config.backend }), status.pid);
+    // A model not on disk (or a hub out of reach) is the first run's to offer choices for.
+    const firstRunShows = firstRun.onStatus(status);
+    if (status.modelState.state === "failed" && !firstRunShows) notices.problem(problemOf(status, { configuredBackend: config.backend }), status.pid);
     const engine = `${status.pid}|${status.backend.kind}|${status.backend.url ?? ""}|${status.model.source}|${status.model.variant}`;
     if (lastEngine !== null && engine !== lastEngine) {
       stats.reset();

@@ -8,24 +8,11 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { AddressInfo } from "node:net";
-import net from "node:net";
-import { once } from "node:events";
 import { runCli, startDaemon, tempHome, untilStatus } from "../helpers/daemon-process.js";
-import { startModelServer, type ModelServer } from "../helpers/model-server.js";
+import { closedPort, startModelServer, type ModelServer } from "../helpers/model-server.js";
 import { testModels } from "../helpers/test-models.js";
 
 const sha256 = (data: Buffer): string => createHash("sha256").update(data).digest("hex");
-
-/** A port nothing listens on: the endpoint of a hub that cannot be reached. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 describe("hearth pull / models / rm", function () {
   this.timeout(180_000);
@@ -295,7 +282,8 @@ describe("hearth pull / models / rm", function () {
       const status = await untilStatus(client, "the model loaded or failed", (s) => s.modelState.state !== "loading", 60_000);
       client.dispose();
       assert.equal(status.modelState.state, "ready", JSON.stringify(status.modelState));
-      assert.ok(server.requests.some((r) => r.url.startsWith("/org/daemon-GGUF/resolve/main/daemon-q8_0.gguf")), "node-llama-cpp fetched from HF_ENDPOINT");
+      assert.ok(server.requests.some((r) => r.url.startsWith("/org/daemon-GGUF/resolve/main/daemon-q8_0.gguf")), "fetched from HF_ENDPOINT");
+      assert.equal(status.model.path, path.join(daemonHome, "models", "pulled", "hf_org_daemon-GGUF_daemon-q8_0.gguf"), "stored where `hearth pull` stores it");
     } finally {
       await daemon.stop({ keepHome: true });
     }
@@ -310,7 +298,7 @@ describe("hearth pull / models / rm", function () {
             name: "offline-coder",
             title: "Offline coder (generated)",
             roles: ["completion"],
-            uri: "hf:org/daemon-GGUF/daemon-q8_0.gguf",
+            uri: "hf:org/team-GGUF/team-q8_0.gguf",
             quantization: "Q8_0",
             parameters: "1M",
             sizeBytes: model.length,
@@ -324,6 +312,7 @@ describe("hearth pull / models / rm", function () {
         ],
       }),
     );
+    server.serve("org", "team-GGUF", "team-q8_0.gguf", model);
     // `--model NAME`: the daemon pulls the catalog model itself, as `hearth pull` would, with progress.
     const pulling = await startDaemon({ model: "offline-coder", home: daemonHome, env: { HF_ENDPOINT: server.endpoint, HEARTH_CATALOG: catalogFile } });
     try {
@@ -341,7 +330,7 @@ describe("hearth pull / models / rm", function () {
       const status = await untilStatus(client, "the model loaded or failed", (s) => s.modelState.state !== "loading", 60_000);
       client.dispose();
       assert.equal(status.modelState.state, "ready", JSON.stringify(status.modelState));
-      assert.equal(status.model.path, path.join(daemonHome, "models", "pulled", "hf_org_daemon-GGUF_daemon-q8_0.gguf"), "the pulled file, found offline");
+      assert.equal(status.model.path, path.join(daemonHome, "models", "pulled", "hf_org_team-GGUF_team-q8_0.gguf"), "the pulled file, found offline");
     } finally {
       await offline.stop();
     }

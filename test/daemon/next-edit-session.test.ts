@@ -6,6 +6,7 @@
  */
 import { watchSlots } from "../helpers/watched-port.js";
 import type { ModelRoles } from "../../daemon/src/roles.js";
+import type { ModelDownloads } from "../../daemon/src/model-downloads.js";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -82,6 +83,8 @@ describe("hearth/nextEdit through a session, on the local engine", function () {
         // Only the next-edit role is asked for here: the pipeline under test, on the real engine.
         roles: { pipelineFor: async () => pipeline } as unknown as ModelRoles,
         nextEditFormat: "auto",
+        downloads: { download: () => Promise.reject(new Error("not asked")) } as unknown as ModelDownloads,
+        modelCatalog: () => Promise.reject(new Error("not asked")),
       });
     });
     await once(server, "listening");

@@ -10,8 +10,19 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const readme = readFileSync(path.join(root, "extension/README.md"), "utf8");
+interface WalkthroughStep {
+  id: string;
+  description: string;
+  media: { image?: string; markdown?: string; svg?: string; altText?: string };
+  completionEvents?: string[];
+}
+
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
-  contributes: { commands: Array<{ command: string; title: string; category?: string }>; configuration: { properties: Record<string, { default?: unknown }> } };
+  contributes: {
+    commands: Array<{ command: string; title: string; category?: string }>;
+    configuration: { properties: Record<string, { default?: unknown }> };
+    walkthroughs: Array<{ id: string; title: string; steps: WalkthroughStep[] }>;
+  };
 };
 
 /** The rows of the table under a `## heading`. */
@@ -52,5 +63,27 @@ describe("extension/README.md", () => {
       assert.ok(file.startsWith(path.join(root, "media") + path.sep), `${image} is under media/, which the package carries`);
       assert.ok(existsSync(file), `${image} exists`);
     }
+  });
+
+  it("has a walkthrough whose steps choose a model, try a completion, explain, and set up next edits, with media the package carries and buttons that run Hearth's commands", () => {
+    const [walkthrough] = pkg.contributes.walkthroughs;
+    assert.ok(walkthrough, "contributes.walkthroughs");
+    assert.deepEqual(walkthrough.steps.map((s) => s.id), ["chooseModel", "tryCompletion", "explainSelection", "nextEdit"]);
+    const commands = new Set(pkg.contributes.commands.map((c) => c.command));
+    for (const step of walkthrough.steps) {
+      const media = step.media.image ?? step.media.markdown ?? step.media.svg;
+      assert.ok(media, `${step.id} shows something`);
+      const file = path.resolve(root, media);
+      assert.ok(file.startsWith(path.join(root, "media") + path.sep), `${media} is under media/, which the package carries`);
+      assert.ok(existsSync(file), `${media} exists`);
+      if (step.media.image) assert.ok(step.media.altText, `${step.id}'s image has alt text`);
+      for (const [, command] of step.description.matchAll(/\(command:([\w.]+)/g)) {
+        assert.ok(command !== undefined && (commands.has(command) || /^(workbench|editor)\./.test(command)), `${step.id} runs ${command}, which is contributed (or VS Code's own)`);
+      }
+    }
+    // The first step's buttons are the first-run notification's choices.
+    const first = walkthrough.steps[0]?.description ?? "";
+    for (const command of ["hearth.downloadModel", "hearth.chooseModel", "hearth.useLocalModel", "hearth.useServer"]) assert.ok(first.includes(`(command:${command})`), command);
+    assert.ok(walkthrough.steps[3]?.description.includes("hearth.model.nextEdit"), "the next-edit step names its setting");
   });
 });

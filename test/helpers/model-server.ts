@@ -6,7 +6,7 @@
  */
 import { once } from "node:events";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 
 export type Misbehaviour =
   /** Serves properly, Range included. */
@@ -77,7 +77,8 @@ async function flushThenDrop(res: http.ServerResponse): Promise<void> {
   res.socket?.destroy();
 }
 
-export async function startModelServer(): Promise<ModelServer> {
+/** `port`: listen there (a port a test first gave as an unreachable hub's); default any free port. */
+export async function startModelServer(port = 0): Promise<ModelServer> {
   const entries = new Map<string, Entry>();
   const requests: ServedRequest[] = [];
   let stalledNow: () => void = () => undefined;
@@ -140,11 +141,11 @@ export async function startModelServer(): Promise<ModelServer> {
     await writeInPieces(res, slice);
     res.end();
   }
-  server.listen(0, "127.0.0.1");
+  server.listen(port, "127.0.0.1");
   await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
+  const address = server.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${port}/`,
+    endpoint: `http://127.0.0.1:${address.port}/`,
     requests,
     serve(user, repo, file, body, misbehaviour = { kind: "none" }, etag = '"model"') {
       entries.set(`${user}/${repo}`, { file, body, etag, misbehaviour, answered: 0 });
@@ -171,4 +172,14 @@ export async function startModelServer(): Promise<ModelServer> {
       await once(server, "close");
     },
   };
+}
+
+/** A port on 127.0.0.1 that nothing listens on: the endpoint of a hub that cannot be reached. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, "close");
+  return port;
 }

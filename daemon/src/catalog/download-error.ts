@@ -17,12 +17,15 @@ export type DownloadErrorCode = Extract<
 export class DownloadError extends Error {
   readonly code: DownloadErrorCode;
   readonly hint: string;
+  /** Nothing answered at all (refused, no route, no DNS, no answer in time): offline, not a broken transfer. */
+  readonly unreachable: boolean;
 
-  constructor(code: DownloadErrorCode, message: string, hint: string) {
+  constructor(code: DownloadErrorCode, message: string, hint: string, options: { unreachable?: boolean } = {}) {
     super(message);
     this.name = "DownloadError";
     this.code = code;
     this.hint = hint;
+    this.unreachable = options.unreachable ?? false;
   }
 
   /** The CLI prints `data.hint` after the message, as for a daemon's errors. */

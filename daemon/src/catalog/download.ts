@@ -114,6 +114,37 @@ async function rememberEtag(part: string, etag: string | null): Promise<void> {
   else await rm(file, { force: true });
 }
 
+/**
+ * How long a server may take to answer a request's headers. A refused connection or a name
+ * that does not resolve fails at once anyway; this bounds a host that never answers (a
+ * dropped SYN, a proxy that hangs), so an offline machine hears so in seconds, not minutes.
+ */
+export const ANSWER_TIMEOUT_MS = 15_000;
+
+class AnswerTimeout extends Error {}
+
+/** fetch, with the headers due within ANSWER_TIMEOUT_MS; the body then streams for as long as it takes. */
+export async function fetchAnswer(url: string, init: RequestInit, signal?: AbortSignal, timeoutMs = ANSWER_TIMEOUT_MS): Promise<Response> {
+  const slow = new AbortController();
+  const timer = setTimeout(() => slow.abort(new AnswerTimeout(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+  try {
+    return await fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, slow.signal]) : slow.signal });
+  } catch (error) {
+    if (slow.signal.aborted && !signal?.aborted) throw slow.signal.reason as Error;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Why a request got no answer, in the system's words (ECONNREFUSED, ENOTFOUND …). */
+export function unreachableReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  if (cause instanceof Error) return cause.message || (cause as NodeJS.ErrnoException).code || error.message;
+  return error.message;
+}
+
 class RetryableFailure extends Error {
   /** No answer at all (DNS, refused connection): on a first request that means offline, not a flaky link. */
   constructor(message: string, readonly unreachable = false) {
@@ -139,14 +170,14 @@ async function fetchOnce(options: DownloadOptions, part: string, report: (receiv
   const etag = have > 0 ? await readFile(etagFileOf(part), "utf8").catch(() => null) : null;
   let response: Response;
   try {
-    response = await fetch(options.url, {
-      headers: { ...options.headers, ...(have > 0 ? { Range: `bytes=${have}-`, ...(etag ? { "If-Range": etag } : {}) } : {}) },
-      redirect: "follow",
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    response = await fetchAnswer(
+      options.url,
+      { headers: { ...options.headers, ...(have > 0 ? { Range: `bytes=${have}-`, ...(etag ? { "If-Range": etag } : {}) } : {}) }, redirect: "follow" },
+      options.signal,
+    );
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    throw new RetryableFailure(`could not reach ${options.url}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`, true);
+    throw new RetryableFailure(`could not reach ${options.url}: ${unreachableReason(error)}`, true);
   }
   if (response.status === 416 && have > 0) {
     // The .part file already holds everything (or more than) the server has.
@@ -248,6 +279,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
           "HEARTH_ERR_DOWNLOAD_HTTP",
           `Could not download: ${error.message}.`,
           "Check the network, or set HF_ENDPOINT to a mirror you can reach. Offline, fetch the .gguf file another way and use --model /path/to/file.gguf.",
+          { unreachable: true },
         );
       }
       lastFailure = error.message;

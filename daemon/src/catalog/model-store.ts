@@ -8,7 +8,7 @@ import { open, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { isProcessAlive } from "../discovery.js";
 import { ensurePrivateDir } from "../private-home.js";
-import { downloadFile, type DownloadProgress, type DownloadResult } from "./download.js";
+import { downloadFile, fetchAnswer, unreachableReason, type DownloadProgress, type DownloadResult } from "./download.js";
 import { DownloadError } from "./download-error.js";
 import { huggingFaceEndpoint, parseHfUri, storeFileName, type ModelRef } from "./model-ref.js";
 
@@ -75,12 +75,14 @@ export async function resolveHfDownloadUrl(uri: string, env: NodeJS.ProcessEnv, 
   let response: Response;
   try {
     // The manifest names the GGUF file only for this user agent (llama.cpp PR 11195).
-    response = await fetch(manifestUrl, { headers: { ...hubHeaders(manifestUrl, env), "User-Agent": "llama-cpp", Accept: "application/json" }, ...(signal ? { signal } : {}) });
+    response = await fetchAnswer(manifestUrl, { headers: { ...hubHeaders(manifestUrl, env), "User-Agent": "llama-cpp", Accept: "application/json" } }, signal);
   } catch (error) {
+    if (signal?.aborted) throw error;
     throw new DownloadError(
       "HEARTH_ERR_DOWNLOAD_HTTP",
-      `Could not reach ${endpoint} to resolve ${uri}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}.`,
+      `Could not reach ${endpoint} to resolve ${uri}: ${unreachableReason(error)}.`,
       "Check the network, or set HF_ENDPOINT to a mirror you can reach. Offline, fetch the .gguf file another way and use --model /path/to/file.gguf.",
+      { unreachable: true },
     );
   }
   if (!response.ok) {

@@ -8,10 +8,12 @@ import {
   DidChangeTextDocumentNotification,
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  DownloadModelRequest,
   ExplainRequest,
   InitializedNotification,
   InitializeRequest,
   InlineCompletionRequest,
+  ModelCatalogRequest,
   ModelProgressNotification,
   NextEditAcceptedNotification,
   NextEditRequest,
@@ -22,6 +24,9 @@ import {
   TextDeltaProgress,
   WorkDoneProgress,
   type DidChangeTextDocumentParams,
+  type DownloadModelParams,
+  type DownloadModelResult,
+  type ModelCatalogResult,
   type ExplainParams,
   type ExplainResult,
   type InitializeResult,
@@ -108,6 +113,16 @@ export class HearthClient {
 
   precisionSet(params: PrecisionSetParams): Promise<PrecisionSetResult> {
     return this.connection.sendRequest(PrecisionSetRequest, params);
+  }
+
+  /** Fetches a role's model (hearth/downloadModel); `token` stops the transfer, keeping its bytes to resume. */
+  downloadModel(params: DownloadModelParams = {}, token?: CancellationToken): Promise<DownloadModelResult> {
+    return token ? this.connection.sendRequest(DownloadModelRequest, params, token) : this.connection.sendRequest(DownloadModelRequest, params);
+  }
+
+  /** The catalog as the daemon's machine sees it (hearth/models). */
+  modelCatalog(): Promise<ModelCatalogResult> {
+    return this.connection.sendRequest(ModelCatalogRequest);
   }
 
   stopDaemon(): Promise<null> {

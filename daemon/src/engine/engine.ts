@@ -33,7 +33,7 @@ import { Speculation, type SpeculationMode } from "./speculation.js";
 export const DEFAULT_MAX_PREFILL_MS = 4000;
 const PREFILL_SPEED_FILE = "prefill-tokens-per-second.json";
 
-import type { GpuChoice } from "../options.js";
+import type { DownloadChoice, GpuChoice } from "../options.js";
 
 export type { GpuChoice };
 
@@ -58,6 +58,10 @@ export interface EngineOptions {
   kvDiskBytes?: number;
   threads: number;
   gpu: GpuChoice;
+  /** never: a model (or draft) that is not on disk fails the load with HEARTH_ERR_MODEL_NOT_DOWNLOADED instead of being fetched (default allow). */
+  download?: DownloadChoice;
+  /** The role this engine serves, named in a not-downloaded error (default completion). */
+  role?: "completion" | "chat" | "nextEdit";
   /** Speculative decoding: prompt lookup (the default), a draft model, or none. */
   speculation?: SpeculationMode;
   /** The draft model for speculation "draft": a .gguf path, an hf: URI or generated:NAME. */
@@ -95,6 +99,12 @@ interface Loaded {
   fim: FimFormat<Token> | null;
 }
 
+/** A load the user asked for: downloads allowed, and stopped when the asker gives up. */
+export interface LoadOverride {
+  download: DownloadChoice;
+  signal: AbortSignal;
+}
+
 /** What is (to be) loaded: the model source and the KV cache type. */
 export interface Selection {
   source: string;
@@ -113,6 +123,8 @@ export class Engine implements InferenceBackend {
   private loaded: Loaded | null = null;
   private llama: Llama | null = null;
   private modelState: ModelState;
+  /** Why the last load failed (kept whole: its name and what a download would fetch). */
+  private failure: HearthError | null = null;
   private readyPromise: Promise<void> | null = null;
   private selection: Selection;
   private family: { source: string; path: string; precision: string } | null = null;
@@ -144,8 +156,8 @@ export class Engine implements InferenceBackend {
   }
 
   /** Starts loading once; every caller awaits the same load. Never rejects: failure is a state. */
-  load(report: ProgressReporter): Promise<void> {
-    this.readyPromise ??= this.loadOnce(report).catch((error: unknown) => {
+  load(report: ProgressReporter, override?: LoadOverride): Promise<void> {
+    this.readyPromise ??= this.loadOnce(report, override).catch((error: unknown) => {
       const hearthError =
         error instanceof HearthError
           ? error
@@ -155,18 +167,37 @@ export class Engine implements InferenceBackend {
               `Could not load ${this.selection.source}: ${error instanceof Error ? error.message : String(error)}`,
               "Check that the file is a GGUF model this version of llama.cpp supports, and that there is enough memory.",
             );
-      this.modelState = { state: "failed", message: hearthError.message, hint: hearthError.hint, code: hearthError.code };
+      this.failure = hearthError;
+      this.modelState = { state: "failed", message: hearthError.message, hint: hearthError.hint, code: hearthError.code, ...(hearthError.download ? { download: hearthError.download } : {}) };
     });
     return this.readyPromise;
   }
 
-  private async loadOnce(report: ProgressReporter): Promise<void> {
+  /**
+   * Loads again after a failed load (a model not on disk, a download that failed), with
+   * downloads allowed this once and stopped by `signal`; a load under way or done is
+   * awaited as it is. Never rejects: the outcome is `state`.
+   */
+  async reload(report: ProgressReporter, override: LoadOverride): Promise<void> {
+    await this.readyPromise;
+    if (this.modelState.state !== "failed") return;
+    this.failure = null;
+    this.modelState = { state: "loading", source: this.selection.source, progress: null };
+    this.readyPromise = null;
+    await this.load(report, override);
+  }
+
+  private async loadOnce(report: ProgressReporter, override?: LoadOverride): Promise<void> {
+    const signal = override ? AbortSignal.any([this.loadAbort.signal, override.signal]) : this.loadAbort.signal;
+    const download = override?.download ?? this.options.download ?? "allow";
     const modelPath = await resolveModelSource(this.selection.source, {
       modelsDir: this.options.modelsDir,
-      signal: this.loadAbort.signal,
-      report: (phase, progress, message) => {
+      signal,
+      download,
+      role: this.options.role ?? "completion",
+      report: (phase, progress, message, bytes) => {
         this.modelState = { state: "loading", source: this.selection.source, progress };
-        report(phase, progress, message);
+        report(phase, progress, message, bytes);
       },
     });
     this.llama ??= await acquireLlama({ gpu: this.options.gpu, threads: this.options.threads });
@@ -210,6 +241,8 @@ export class Engine implements InferenceBackend {
       mode: this.options.speculation ?? "lookup",
       draftSource: this.options.draftModelSource ?? null,
       modelsDir: this.options.modelsDir,
+      download,
+      signal,
       report,
       sequences,
       threads: this.options.threads,
@@ -238,6 +271,7 @@ export class Engine implements InferenceBackend {
     if (this.prefillBudget.enabled && this.prefillBudget.speed === null) await this.calibratePrefill(model, explainSequence);
     // The configured model anchors its precision family, whichever variant is loaded later.
     if (this.selection.source === this.options.modelSource) this.family = { source: this.options.modelSource, path: modelPath, precision: this.loaded.precision };
+    this.failure = null;
     this.modelState = { state: "ready" };
     report("load", 1, `Model ready: ${path.basename(modelPath)} on ${this.deviceKind()}`);
   }
@@ -278,7 +312,7 @@ export class Engine implements InferenceBackend {
     if (this.loaded) return this.loaded;
     const state = this.modelState;
     if (state.state === "failed") {
-      throw new HearthError(ErrorCodes.ModelLoadFailed, "HEARTH_ERR_MODEL_LOAD_FAILED", state.message, state.hint);
+      throw this.failure ?? new HearthError(ErrorCodes.ModelLoadFailed, "HEARTH_ERR_MODEL_LOAD_FAILED", state.message, state.hint);
     }
     throw new HearthError(ErrorCodes.ModelNotReady, "HEARTH_ERR_MODEL_NOT_READY", "The model is not loaded.", "Wait for hearth/modelProgress to report ready.");
   }
@@ -428,13 +462,15 @@ export class Engine implements InferenceBackend {
     this.selection = next;
     this.modelState = { state: "loading", source: next.source, progress: null };
     this.readyPromise = null;
-    await this.load(report);
+    // A client asked for this variant: an hf: one not on disk is fetched even under --download never.
+    const asked: LoadOverride = { download: "allow", signal: this.loadAbort.signal };
+    await this.load(report, asked);
     // Re-read through a function: TypeScript narrowed modelState to "loading" above.
     const state = this.state;
     if (state.state !== "failed") return;
     this.selection = previous;
     this.readyPromise = null;
-    await this.load(report);
+    await this.load(report, asked);
     throw new HearthError(ErrorCodes.ModelLoadFailed, "HEARTH_ERR_MODEL_LOAD_FAILED", `${state.message} The previous model is loaded again.`, state.hint);
   }
 

@@ -3,7 +3,9 @@
  * loads its prebuilt binding for the best backend it finds (never building one) and reads the
  * device's VRAM. `hearth models` uses it to say what fits.
  */
-import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import type { GpuChoice } from "../options.js";
+import { acquireLlama, releaseLlama } from "./runtime.js";
 
 export interface GpuMemory {
   /** "cuda", "vulkan", "metal", or false when llama.cpp runs on the CPU here. */
@@ -26,5 +28,29 @@ export async function measureGpuMemory(): Promise<GpuMemory | null> {
     }
   } catch {
     return null;
+  }
+}
+
+/**
+ * The same, inside the daemon: through the runtime its engine shares (acquired and released,
+ * so a binding already loaded is reused and none is left behind), on the GPU backend it was
+ * told to use.
+ */
+export async function measureDaemonGpuMemory(options: { gpu: GpuChoice; threads: number }): Promise<GpuMemory | null> {
+  if (options.gpu === "off") return { gpu: false, deviceNames: [], vramTotalBytes: 0, vramFreeBytes: 0 };
+  let llama: Llama;
+  try {
+    llama = await acquireLlama(options);
+  } catch {
+    return null;
+  }
+  try {
+    if (llama.gpu === false) return { gpu: false, deviceNames: [], vramTotalBytes: 0, vramFreeBytes: 0 };
+    const vram = await llama.getVramState();
+    return { gpu: llama.gpu, deviceNames: await llama.getGpuDeviceNames(), vramTotalBytes: vram.total, vramFreeBytes: vram.free };
+  } catch {
+    return null;
+  } finally {
+    await releaseLlama(llama);
   }
 }

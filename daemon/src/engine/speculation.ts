@@ -12,6 +12,7 @@ import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token, Toke
 import { HearthError } from "../errors.js";
 import { ErrorCodes } from "../protocol.js";
 import { resolveModelSource, type ProgressReporter } from "./model-source.js";
+import type { DownloadChoice } from "../options.js";
 import { pairedDraftFor } from "./predictors/draft-pairing.js";
 import { DraftModelPredictor, type DraftOptions } from "./predictors/draft-predictor.js";
 import { assertSameVocabulary, vocabularyOf } from "./predictors/draft-vocabulary.js";
@@ -36,6 +37,10 @@ export interface SpeculationOptions {
   /** For "draft": a .gguf path, an hf: URI or generated:NAME, as for the target; "auto" or none pairs by name. */
   draftSource?: string | null;
   modelsDir: string;
+  /** never: a draft that is not on disk fails with HEARTH_ERR_MODEL_NOT_DOWNLOADED (default allow). */
+  download?: DownloadChoice;
+  /** Stops a draft's download. */
+  signal?: AbortSignal;
   report: ProgressReporter;
   /** Target sequences that will ask for a predictor. */
   sequences: number;
@@ -91,7 +96,13 @@ export class Speculation {
         "Pass --draft MODEL (a smaller model with the same vocabulary), put one beside the target (e.g. …-0.5B-….gguf), or use --spec lookup.",
       );
     }
-    const modelPath = await resolveModelSource(source, { modelsDir: options.modelsDir, report: options.report });
+    const modelPath = await resolveModelSource(source, {
+      modelsDir: options.modelsDir,
+      report: options.report,
+      role: "draft",
+      ...(options.download ? { download: options.download } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     options.report("load", null, `Loading draft model ${modelPath}`);
     const model = await llama.loadModel({ modelPath });
     try {

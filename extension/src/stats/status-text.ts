@@ -69,7 +69,8 @@ export function statusView(input: StatusInput): StatusView {
   if (connection.kind === "reconnecting") return { text: "$(debug-disconnect) Hearth: reconnecting", tooltip, severity: "warning" };
   if (connection.kind === "stopped") return { text: "$(circle-slash) Hearth", tooltip, severity: "normal" };
   const problem = daemon ? problemOf(daemon, { configuredBackend: "" }) : null;
-  if (problem) return { text: `$(error) Hearth: ${problem.label}`, tooltip, severity: "error" };
+  // A model not downloaded yet is a choice to make (the first-run notification offers them), not a failure.
+  if (problem) return problem.severity === "info" ? { text: `$(cloud-download) Hearth: ${problem.label}`, tooltip, severity: "warning" } : { text: `$(error) Hearth: ${problem.label}`, tooltip, severity: "error" };
   const modelState = daemon?.modelState;
   if (modelState?.state === "loading" || (input.modelProgress && (input.modelProgress.phase === "load" || input.modelProgress.phase === "download"))) {
     const progress = input.modelProgress?.progress ?? (modelState?.state === "loading" ? modelState.progress : null);

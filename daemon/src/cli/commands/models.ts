@@ -1,10 +1,9 @@
-import os from "node:os";
 import path from "node:path";
-import { fitsIn, loadCatalog, memoryNeeded, recommendTier, type CatalogData, type MachineMemory } from "../../catalog/catalog.js";
-import { findPulledFile, listPulledFiles } from "../../catalog/model-store.js";
-import { storeFileName } from "../../catalog/model-ref.js";
+import { loadCatalog } from "../../catalog/catalog.js";
+import { catalogView } from "../../catalog/catalog-view.js";
 // The one engine module the CLI asks directly: the GPU's memory, read without loading a model.
-import { measureGpuMemory, type GpuMemory } from "../../engine/gpu-memory.js";
+import { measureGpuMemory } from "../../engine/gpu-memory.js";
+import type { ModelCatalogResult } from "../../protocol.js";
 import { intFlag, parseArgs, UsageError } from "../../args.js";
 import { serveOptions } from "../../options.js";
 import { formatBytes } from "../download-progress.js";
@@ -23,90 +22,11 @@ Options:
   --home DIR   Hearth's home (default: HEARTH_HOME, else the user cache folder)
 `;
 
-interface ModelsReport {
-  machine: {
-    platform: string;
-    arch: string;
-    ramTotalBytes: number;
-    ramFreeBytes: number;
-    gpu: string | false | null;
-    gpuDevices: string[];
-    vramTotalBytes: number | null;
-    vramFreeBytes: number | null;
-  };
-  contextSize: number;
-  recommendedTier: string | null;
-  tiers: Array<{ id: string; title: string; recommended: boolean; models: Record<string, string> }>;
-  models: Array<{
-    name: string;
-    title: string;
-    roles: string[];
-    uri: string;
-    quantization: string;
-    parameters: string;
-    sizeBytes: number;
-    sizeExact: boolean;
-    sha256: string | null;
-    contextLength: number;
-    format: string;
-    memoryBytes: number;
-    fits: { ram: boolean; vram: boolean | null };
-    downloaded: boolean;
-    path: string | null;
-  }>;
-  /** Pulled files no catalog entry names (pulled by hf: URI or URL). */
-  otherDownloads: Array<{ fileName: string; path: string; bytes: number }>;
-}
-
-export function modelsReport(catalog: CatalogData, modelsDir: string, contextSize: number, gpu: GpuMemory | null): ModelsReport {
-  const vramTotal = gpu && gpu.gpu !== false ? gpu.vramTotalBytes : null;
-  const machine: MachineMemory = { platform: process.platform, arch: process.arch, ramTotalBytes: os.totalmem(), vramTotalBytes: vramTotal };
-  const tier = recommendTier(catalog, machine);
-  const catalogFiles = new Set(catalog.models.map((m) => storeFileName(m.uri)));
-  return {
-    machine: {
-      platform: process.platform,
-      arch: process.arch,
-      ramTotalBytes: os.totalmem(),
-      ramFreeBytes: os.freemem(),
-      gpu: gpu ? gpu.gpu : null,
-      gpuDevices: gpu?.deviceNames ?? [],
-      vramTotalBytes: vramTotal,
-      vramFreeBytes: gpu && gpu.gpu !== false ? gpu.vramFreeBytes : null,
-    },
-    contextSize,
-    recommendedTier: tier?.id ?? null,
-    tiers: catalog.tiers.map((t) => ({ id: t.id, title: t.title, recommended: t.id === tier?.id, models: { ...t.models } as Record<string, string> })),
-    models: catalog.models.map((m) => {
-      const memoryBytes = memoryNeeded(m, contextSize);
-      const file = findPulledFile(modelsDir, m.uri);
-      return {
-        name: m.name,
-        title: m.title,
-        roles: [...m.roles],
-        uri: m.uri,
-        quantization: m.quantization,
-        parameters: m.parameters,
-        sizeBytes: m.sizeBytes,
-        sizeExact: m.sizeExact,
-        sha256: m.sha256 ?? null,
-        contextLength: m.contextLength,
-        format: m.format,
-        memoryBytes,
-        fits: { ram: fitsIn(memoryBytes, os.totalmem()), vram: vramTotal === null ? null : fitsIn(memoryBytes, vramTotal) },
-        downloaded: file !== null,
-        path: file,
-      };
-    }),
-    otherDownloads: listPulledFiles(modelsDir).filter((f) => !catalogFiles.has(f.fileName)),
-  };
-}
-
-function printHuman(report: ModelsReport): void {
+function printHuman(report: ModelCatalogResult): void {
   const m = report.machine;
   const gpu =
     m.gpu === null ? "GPU: not known (no llama.cpp binding loaded)" : m.gpu === false ? "GPU: none (llama.cpp runs on the CPU)" : `GPU: ${m.gpu} ${m.gpuDevices.join(", ")}, ${formatBytes(m.vramTotalBytes ?? 0)} VRAM`;
-  const lines = [`This machine: ${formatBytes(m.ramTotalBytes)} RAM (${formatBytes(m.ramFreeBytes)} free); ${gpu}`, `Memory is weights + KV cache for ${report.contextSize} tokens.`, ""];
+  const lines = [`This machine: ${formatBytes(m.ramTotalBytes)} RAM (${formatBytes(m.ramFreeBytes)} free), ${m.cpuCores} cores; ${gpu}`, `Memory is weights + KV cache for ${report.contextSize} tokens.`, ""];
   const rows = [["NAME", "ROLES", "SIZE", "MEMORY", "FITS", "DOWNLOADED"]];
   for (const model of report.models) {
     const fits = [model.fits.vram ? "VRAM" : null, model.fits.ram ? "RAM" : null].filter(Boolean).join("+") || "no";
@@ -136,7 +56,7 @@ export async function models(argv: readonly string[]): Promise<number> {
   if (args.positional.length > 0) throw new UsageError("models takes no arguments");
   const contextSize = intFlag(args, "ctx", serveOptions.ctx.default, serveOptions.ctx.min, serveOptions.ctx.max);
   const catalog = loadCatalog();
-  const report = modelsReport(catalog, path.join(homeFrom(args), "models"), contextSize, await measureGpuMemory());
+  const report = catalogView(catalog, path.join(homeFrom(args), "models"), contextSize, await measureGpuMemory());
   if (args.flags.has("json")) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else printHuman(report);
   return 0;

@@ -48,6 +48,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const spec = choice(args, serveOptions.spec, draft !== null ? "draft" : "lookup");
   const fimTemplate: FimTemplateChoice = choice(args, serveOptions["fim-template"], "auto");
   const nextEditFormat = choice(args, serveOptions["next-edit-format"], "auto") as NextEditFormatChoice;
+  const download = choice(args, serveOptions.download, serveOptions.download.default);
   let backend: BackendChoice;
   let apiKey: string | null;
   let chatModel: RoleModelChoice | null;
@@ -88,6 +89,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     nextEditModel,
     modelIdleUnloadMs: integer(args, o["model-idle-unload-s"]),
     nextEditFormat,
+    download,
   });
   // Everything is saved and closed by now, but node-llama-cpp's native side can hold the
   // event loop open after its objects are disposed (seen after a generation): exit outright.
