@@ -7,6 +7,7 @@ import type { ModelCatalogResult, ModelDownloadInfo, StatusResult } from "../../
 import { bytesToFetch, firstRunMessage, machineSummary, modelPicks, progressMessage, recommendedSet, recommendedSettings, serverBackend } from "../../extension/src/first-run/first-run-offer.js";
 import { FIRST_RUN_ACTIONS, problemOf } from "../../extension/src/problems.js";
 import { statusView } from "../../extension/src/stats/status-text.js";
+import { RequestStats } from "../../extension/src/stats/request-stats.js";
 
 const GB = 1024 ** 3;
 
@@ -88,7 +89,7 @@ describe("first-run offer", () => {
     assert.deepEqual(problem.actions, FIRST_RUN_ACTIONS);
     assert.equal(problem.severity, "info");
     assert.equal(problem.message, "Hearth's model Qwen2.5-Coder 1.5B (base) (about 1.65 GB) is not downloaded yet. Download it, choose another, or use a model file or a server you have.");
-    const view = statusView({ connection: { kind: "connected", pid: 1 }, paused: false, generating: false, stats: { lastLatencyMs: null, medianLatencyMs: null } as never, daemon: notDownloaded, modelProgress: null, debounceMs: 120, languageOff: null });
+    const view = statusView({ connection: { kind: "connected", pid: 1 }, paused: false, generating: false, stats: new RequestStats().snapshot(), daemon: notDownloaded, modelProgress: null, debounceMs: 120, languageOff: null });
     assert.deepEqual([view.text, view.severity], ["$(cloud-download) Hearth: no model yet", "warning"]);
     const unreachable = { ...base, modelState: { state: "failed", code: "HEARTH_ERR_MODEL_HUB_UNREACHABLE", message: "Could not download Qwen2.5-Coder 1.5B (base) (qwen2.5-coder-1.5b): could not reach http://127.0.0.1:9/x: connect ECONNREFUSED 127.0.0.1:9.", hint: "…", download: missingDefault } } as StatusResult;
     const offline = problemOf(unreachable, { configuredBackend: "local" });
