@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
+import { formatSize } from "../../../extension/src/problems.js";
 import type { SwitchOutcome } from "../../../extension/src/precision/switch-precision.js";
 import { closedPort, startModelServer, type ModelServer } from "../../helpers/model-server.js";
 import { closeAllEditors, connected, endOf, hearth, onTemporaryDaemon, openFile, screenshot, setCursor, suggestionAtCursor, waitUntil } from "./helpers.js";
@@ -62,9 +63,11 @@ describe("first run", function () {
     const main = await connected(api);
     // The suite's daemon generated this model: the hub serves its bytes.
     const generated = path.join(api.daemonHome, "models", "generated");
-    const file = readdirSync(generated).find((name) => name.startsWith("hearth-tiny-target-") && name.endsWith(".gguf"));
+    const file = readdirSync(generated).find((name) => name.startsWith("hearth-tiny-target-Q8_0-") && name.endsWith(".gguf"));
     assert.ok(file, `a generated model in ${generated}`);
     const model = readFileSync(path.join(generated, file));
+    // The size as the extension writes it (the suite also generates F16 and Q4_0 variants: the Q8_0 one is served).
+    const size = formatSize(model.length).replace(/\./g, "\\.");
     const port = await closedPort();
     const scratch = mkdtempSync(path.join(os.tmpdir(), "hearth-first-run-catalog-"));
     const catalogFile = path.join(scratch, "catalog.json");
@@ -80,7 +83,7 @@ describe("first run", function () {
         assert.equal(offer.severity, "info");
         assert.deepEqual(offer.actions, firstAction);
         assert.match(offer.message, new RegExp(`This machine: \\d+ GB RAM, ${os.cpus().length} CPU cores?, (no GPU|.+ VRAM)\\.`), "the machine as the daemon measured it");
-        assert.match(offer.message, /Recommended here \(Test tier\): First-run coder \(generated\) for completions \(1\.1 MB\)\. Download fetches 1\.1 MB/);
+        assert.match(offer.message, new RegExp(`Recommended here \\(Test tier\\): First-run coder \\(generated\\) for completions \\(${size}\\)\\. Download fetches ${size}`));
         await waitUntil("the status bar to say no model yet", () => (api.statusBar().text === "$(cloud-download) Hearth: no model yet" ? true : undefined), [api.onDidRenderStatusBar]);
         assert.notEqual(api.statusBar().severity, "error", "a choice to make, not a red status bar");
         assert.ok(!existsSync(path.join(home, "models", "pulled")), "nothing was downloaded unasked");
@@ -94,7 +97,7 @@ describe("first run", function () {
         const offline = await waitUntil("the unreachable hub's notification", () => api.notices().slice(asked).find((n) => n.message.startsWith("Hearth cannot reach the model hub")), [api.onDidShowNotice], 90_000);
         assert.equal(offline.severity, "error");
         assert.deepEqual(offline.actions, firstAction);
-        assert.match(offline.message, new RegExp(`First-run coder \\(generated\\) \\(1\\.1 MB\\): http://127\\.0\\.0\\.1:${port} did not answer \\(connect ECONNREFUSED`));
+        assert.match(offline.message, new RegExp(`First-run coder \\(generated\\) \\(${size}\\): http://127\\.0\\.0\\.1:${port} did not answer \\(connect ECONNREFUSED`));
         assert.equal(vscode.workspace.getConfiguration("hearth").get("model.path"), "first-run-coder");
         assert.deepEqual(api.downloads().slice(firstDownload).map((d) => d.outcome), ["failed"], "the consent remembered started it, and it ended failed");
 
@@ -107,7 +110,7 @@ describe("first run", function () {
         assert.ok(record, "a progress notification");
         assert.equal(record.outcome, "done");
         assert.equal(record.title, "First-run coder (generated)");
-        assert.deepEqual(record.reports.at(-1), { percent: 100, message: "100% · 1.1 MB of 1.1 MB" });
+        assert.deepEqual(record.reports.at(-1), { percent: 100, message: `100% · ${formatSize(model.length)} of ${formatSize(model.length)}` });
         assert.ok(record.reports.every((r, i) => i === 0 || (r.percent ?? 0) >= (record.reports[i - 1]?.percent ?? 0)), JSON.stringify(record.reports));
         await waitUntil("the model to be ready and the problem gone", () => (api.daemonStatus()?.modelState.state === "ready" && api.activeProblem() === null ? true : undefined), [api.onDidRenderStatusBar], 90_000);
         assert.equal(api.daemonStatus()?.model.source, "first-run-coder");
