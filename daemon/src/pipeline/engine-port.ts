@@ -27,6 +27,12 @@ export interface EngineRunRequest {
   onPrefill?: (evaluated: number, total: number) => void;
   /** Where the scheduler may let a waiting completion run (between prefill chunks and tokens). */
   yieldPoint?: () => Promise<void>;
+  /**
+   * Text the output is expected to copy (a next edit: the window as the model writes it when
+   * it changes nothing). An engine that drafts tokens drafts from it (copy speculation); the
+   * others ignore it. Greedy output never depends on it.
+   */
+  copyFrom?: string;
 }
 
 /**

@@ -4,8 +4,14 @@
  * best match is proposed as the continuation. It costs no model evaluation, so it pays
  * whenever code repeats what is already on screen (renamed copies, parallel cases, closing
  * structure) and costs only a short scan when nothing matches.
+ *
+ * A next-edit request also names the window its output copies (`setCopySource`): then the
+ * draft comes first from the copy alignment (copy-alignment.ts), which knows where in the
+ * window the output is, and from the n-gram lookup only while the output has left the window
+ * (the edit itself) or copied it to its end.
  */
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
+import { CopyAlignment, type CopyAlignmentOptions } from "./copy-alignment.js";
 import { SpeculativePredictor } from "./speculative-predictor.js";
 
 export interface LookupOptions {
@@ -72,20 +78,39 @@ export function findContinuation(tokens: readonly Token[], history: readonly (re
   return { length: found.length, continuation };
 }
 
+/** What a generation copies: the window's tokens, and where in the sequence the output starts (the prompt's length). */
+export interface CopySource {
+  window: readonly Token[];
+  outputStart: number;
+}
+
 export class LookupTokenPredictor extends SpeculativePredictor {
   private tokens: Token[] = [];
   private history: readonly (readonly Token[])[] = [];
   private readonly options: LookupPredictorOptions;
+  private copy: { alignment: CopyAlignment<Token>; outputStart: number } | null = null;
+  private readonly copyOptions: Partial<CopyAlignmentOptions>;
 
-  constructor(options: Partial<LookupPredictorOptions> = {}) {
+  constructor(options: Partial<LookupPredictorOptions> = {}, copyOptions: Partial<CopyAlignmentOptions> = {}) {
     const resolved = { ...DEFAULT_LOOKUP_OPTIONS, ...options };
     super({ minDraft: Math.min(resolved.minDraft, resolved.maxDraft), maxDraft: resolved.maxDraft });
     this.options = resolved;
+    this.copyOptions = copyOptions;
   }
 
   /** The workspace's recent text (other files' prompts, earlier completions), set per request. */
   setHistory(segments: readonly (readonly Token[])[]): void {
     this.history = segments;
+  }
+
+  /** The window the next generation copies (a next-edit request), or null (a completion): set per request. */
+  setCopySource(source: CopySource | null): void {
+    this.copy = source === null || source.window.length === 0 ? null : { alignment: new CopyAlignment(source.window, this.copyOptions), outputStart: source.outputStart };
+  }
+
+  /** Where the copy alignment stands (a window index; null: the output has left the window), or undefined without a copy source. */
+  get copyPosition(): number | null | undefined {
+    return this.copy?.alignment.position;
   }
 
   override reset(params: { targetSequence: LlamaContextSequence; stateTokens: Token[] }): void {
@@ -101,13 +126,30 @@ export class LookupTokenPredictor extends SpeculativePredictor {
     this.beginStep();
     const length = this.currentDraftLength();
     if (!this.drafting() || length === 0) return [];
+    const copied = this.copyDraft(length);
+    if (copied.length > 0) return this.drafted(copied);
     const match = findContinuation(this.tokens, this.history, { ...this.options, maxDraft: length });
     return this.drafted(match?.continuation ?? []);
+  }
+
+  /** The window's next tokens where the output is aligned with it; the alignment first follows what was generated since the last step. */
+  private copyDraft(length: number): Token[] {
+    const copy = this.copy;
+    if (copy === null) return [];
+    const generated = this.tokens.length - copy.outputStart;
+    // The sequence holds fewer tokens than the alignment saw: not this generation's state any more.
+    if (generated < copy.alignment.generated) {
+      this.copy = null;
+      return [];
+    }
+    for (let i = copy.outputStart + copy.alignment.generated; i < this.tokens.length; i++) copy.alignment.follow(this.tokens[i] as Token);
+    return copy.alignment.draft(length);
   }
 
   override dispose(): void {
     super.dispose();
     this.tokens = [];
     this.history = [];
+    this.copy = null;
   }
 }
