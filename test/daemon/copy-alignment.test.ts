@@ -125,29 +125,53 @@ describe("copy speculation's alignment, on Qwen2.5-Coder's real tokens", functio
     assert.ok(missed >= 2, "each edit's first token is not in the window");
   });
 
+  it("in the predictor, given the window and the window with the rename carried: drafts from the one the output has followed longer", () => {
+    const current = WINDOW.replace("area(radius", "area(size");
+    const carried = current.replaceAll("radius", "size");
+    const prompt = tokens("<|file_sep|>updated/src/shapes.ts\n");
+    const windows = [tokens(current), tokens(carried)];
+    const output = windows[1] as Token[];
+    const predictor = new LookupTokenPredictor({ minMatch: 3, maxDraft: 4, minDraft: 4 });
+    predictor.cutoff = { minDrafted: Number.POSITIVE_INFINITY, minAcceptance: 0 };
+    predictor.setCopySource({ windows, outputStart: prompt.length });
+    predictor.reset({ targetSequence: fakeSequence(), stateTokens: prompt });
+    // One token at a time: before each, whether the draft's first token is the output's.
+    let hits = 0;
+    for (const token of output) {
+      if (predictor.predictTokens()[0] === token) hits++;
+      predictor.pushTokens([token]);
+    }
+    // The first use after the edit is drafted from the window as it is (the first, on a tie); every later one from the carried window.
+    assert.equal(hits, output.length - 1, `drafted ${hits} of ${output.length}`);
+    // The next step follows the last token: the carried window is copied to its end.
+    predictor.predictTokens();
+    assert.equal(predictor.copyPositions?.[1], output.length);
+    predictor.dispose();
+  });
+
   it("in the predictor: drafts from the window first, falls back to prompt lookup while the output is away from it", () => {
     const prompt = tokens("<prompt> the rewritten window follows: function shout(text) { return text.toUpperCase(); }\n");
     const window = tokens("let total = 0;\nfor (const n of numbers) total += n;\n");
     const predictor = new LookupTokenPredictor({ minMatch: 3, maxDraft: 16, minDraft: 16 });
     // Refuted drafts would end drafting for this generation: not what is tested here.
     predictor.cutoff = { minDrafted: Number.POSITIVE_INFINITY, minAcceptance: 0 };
-    predictor.setCopySource({ window, outputStart: prompt.length });
+    predictor.setCopySource({ windows: [window], outputStart: prompt.length });
     const sequence = fakeSequence();
     predictor.reset({ targetSequence: sequence, stateTokens: prompt });
     assert.deepEqual(predictor.predictTokens(), window.slice(0, 16), "the window's first tokens");
-    assert.equal(predictor.copyPosition, 0);
+    assert.deepEqual(predictor.copyPositions, [0]);
     // The model writes something else: text of the prompt, which lookup finds there.
     for (const token of tokens(" function shout(text)")) predictor.pushTokens([token]);
     const drafted = predictor.predictTokens();
-    assert.equal(predictor.copyPosition, null, "the output left the window");
+    assert.deepEqual(predictor.copyPositions, [null], "the output left the window");
     assert.ok(model.detokenize(drafted).startsWith(" { return text"), model.detokenize(drafted));
     // Back to the window's text (its second line but the last token): the copy takes over again.
     for (const token of window.slice(tokenIndexAt(window, "let total = 0;\n"), -1)) predictor.pushTokens([token]);
     assert.deepEqual(predictor.predictTokens(), window.slice(-1));
-    assert.equal(predictor.copyPosition, window.length - 1);
+    assert.deepEqual(predictor.copyPositions, [window.length - 1]);
     // A completion on the same sequence: no copy source, lookup alone.
     predictor.setCopySource(null);
-    assert.equal(predictor.copyPosition, undefined);
+    assert.equal(predictor.copyPositions, undefined);
     predictor.dispose();
   });
 });

@@ -99,14 +99,14 @@ describe("copy speculation for next edits", function () {
     }
 
     /** One next-edit request through a pipeline over `backend`'s port; `copyFrom` replaces the window the engine is told the output copies. */
-    async function nextEdit(backend: Engine, copyFrom?: (told: string) => string): Promise<{ outcome: NextEditOutcome; told: string | undefined; text: string }> {
-      let told: string | undefined;
+    async function nextEdit(backend: Engine, copyFrom?: () => string): Promise<{ outcome: NextEditOutcome; told: readonly string[] | undefined; text: string }> {
+      let told: readonly string[] | undefined;
       let text = "";
       const port = watchSlots(backend.port, (_prompt, _slot, request) => {
         told = request.copyFrom;
         return {
           ...request,
-          ...(copyFrom && request.copyFrom !== undefined ? { copyFrom: copyFrom(request.copyFrom) } : {}),
+          ...(copyFrom ? { copyFrom: [copyFrom()] } : {}),
           onGenerated: (generated) => ((text = generated), request.onGenerated(generated)),
         };
       });
@@ -131,7 +131,8 @@ describe("copy speculation for next edits", function () {
       const off = await engine("off");
       const on = await engine("lookup");
       const plain = await nextEdit(off);
-      assert.equal(plain.told, `${TEXT.replace("area(radius", "area(size")}\n`, "the window's lines, each with its newline");
+      const window = `${TEXT.replace("area(radius", "area(size")}\n`;
+      assert.deepEqual(plain.told, [window, window.replaceAll("radius", "size")], "the window's lines, each with its newline; then with the rename in progress carried through");
       assert.equal(plain.outcome.draftTokens, 0);
       assert.ok(plain.outcome.generatedTokens > 1, JSON.stringify(plain.outcome));
       // The model's output is the window it copies.
@@ -142,9 +143,9 @@ describe("copy speculation for next edits", function () {
       assert.ok(copied.outcome.acceptedTokens > 0, JSON.stringify(copied.outcome));
       assert.ok(copied.outcome.acceptedTokens <= copied.outcome.draftTokens);
       // The window the pipeline names, which this model does not copy: drafted, the output still the same.
-      const window = await nextEdit(on);
-      assert.equal(window.text, plain.text);
-      assert.ok(window.outcome.draftTokens > 0, JSON.stringify(window.outcome));
+      const named = await nextEdit(on);
+      assert.equal(named.text, plain.text);
+      assert.ok(named.outcome.draftTokens > 0, JSON.stringify(named.outcome));
     });
   });
 });

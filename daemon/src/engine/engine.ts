@@ -320,8 +320,8 @@ export class Engine implements InferenceBackend {
       hold: (layouts) => cache.setLayouts(layouts),
       uncached: (tokens) => tokens.length - sequence.compareContextTokens([...tokens]).firstDifferentIndex,
       run: async (prompt, request) => {
-        // A next edit's window as tokens (plain text, as the model writes it): the output starts right after the prompt.
-        const copy = request.copyFrom ? { window: model.tokenize(request.copyFrom, false), outputStart: prompt.length } : null;
+        // A next edit's windows as tokens (plain text, as the model writes it): the output starts right after the prompt.
+        const copy = request.copyFrom?.length ? { windows: request.copyFrom.map((text) => model.tokenize(text, false)), outputStart: prompt.length } : null;
         speculation.begin(sequence, workspaceId, documentUri, copy);
         const run = await generate(sequence, model, { ...request, prompt, chunker: this.prefillChunker });
         this.recordSpeed(run.generatedTokens, performance.now() - request.startedAt - (run.firstTokenMs ?? 0));

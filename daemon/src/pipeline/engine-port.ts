@@ -28,11 +28,12 @@ export interface EngineRunRequest {
   /** Where the scheduler may let a waiting completion run (between prefill chunks and tokens). */
   yieldPoint?: () => Promise<void>;
   /**
-   * Text the output is expected to copy (a next edit: the window as the model writes it when
-   * it changes nothing). An engine that drafts tokens drafts from it (copy speculation); the
-   * others ignore it. Greedy output never depends on it.
+   * Texts the output is expected to copy, most likely first (a next edit: the window as the
+   * model writes it when it changes nothing, and with the user's rename carried through it).
+   * An engine that drafts tokens drafts from them (copy speculation); the others ignore them.
+   * Greedy output never depends on them.
    */
-  copyFrom?: string;
+  copyFrom?: readonly string[];
 }
 
 /**

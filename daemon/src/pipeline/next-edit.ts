@@ -5,19 +5,20 @@
  * edit in progress; the window as it is now last, so a keystroke within the edit re-evaluates
  * only from the changed line), BOS as the vocabulary asks, generate on the document's cache
  * until the format's end marker, and read the rewritten window back as edits. The output
- * mostly copies the window: the engine is told what it copies (`copyFrom`), and the local
- * engine drafts from it (copy speculation, engine/predictors/copy-alignment.ts).
+ * mostly copies the window: the engine is told what it copies (`copyFrom`, copy-sources.ts),
+ * and the local engine drafts from it (copy speculation, engine/predictors/copy-alignment.ts).
  */
 import { emptyOutcome, type NextEditInput, type NextEditOutcome } from "../backend.js";
 import { HearthError } from "../errors.js";
 import { suggestEdits } from "../next-edit/edits.js";
-import { copiedText, reservedTextIn, specialLookingTextIn, type NextEditFormat, type NextEditPromptInput } from "../next-edit/format.js";
+import { reservedTextIn, specialLookingTextIn, type NextEditFormat, type NextEditPromptInput } from "../next-edit/format.js";
 import { chooseNextEditFormat, NextEditFormatError } from "../next-edit/formats.js";
 import { nextEditRules } from "../next-edit/stops.js";
 import { piecesToTokens } from "../next-edit/tokens.js";
 import { cutWindow } from "../next-edit/window.js";
 import { ErrorCodes } from "../protocol.js";
 import { startAsTrained } from "../prompt/bos.js";
+import { copySources } from "./copy-sources.js";
 import type { EnginePort, Vocabulary } from "./engine-port.js";
 import { TextStream } from "./text-stream.js";
 
@@ -46,7 +47,7 @@ export async function runNextEdit<T>(port: EnginePort<T>, input: NextEditInput):
       signal: input.signal,
       startedAt: started,
       onGenerated: (generated) => stream.push(generated),
-      copyFrom: copiedText(format, cut.input),
+      copyFrom: copySources(format, cut.input),
       ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
       ...(input.yieldPoint ? { yieldPoint: input.yieldPoint } : {}),
     });

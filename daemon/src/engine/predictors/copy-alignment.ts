@@ -26,6 +26,8 @@ export class CopyAlignment<T = number> {
   /** The window index the output is expected to copy next; after an edit, where it left the window. */
   private pointer = 0;
   private aligned = true;
+  /** Output tokens that followed the window since the alignment was last found. */
+  private run = 0;
   private readonly output: T[] = [];
   private readonly options: CopyAlignmentOptions;
 
@@ -41,6 +43,11 @@ export class CopyAlignment<T = number> {
     return this.aligned ? this.pointer : null;
   }
 
+  /** Output tokens that have followed the window since it was last aligned (0 while diverging): how far to trust it. */
+  get streak(): number {
+    return this.aligned ? this.run : 0;
+  }
+
   /** Tokens generated so far (what `follow` was given). */
   get generated(): number {
     return this.output.length;
@@ -52,6 +59,7 @@ export class CopyAlignment<T = number> {
     if (this.aligned) {
       if (this.pointer < this.window.length && this.window[this.pointer] === token) {
         this.pointer++;
+        this.run++;
         return;
       }
       // The output leaves the window here: the model is making its edit.
@@ -90,5 +98,6 @@ export class CopyAlignment<T = number> {
     if (best === -1) return;
     this.pointer = best;
     this.aligned = true;
+    this.run = bestLength;
   }
 }

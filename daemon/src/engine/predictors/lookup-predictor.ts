@@ -8,7 +8,9 @@
  * A next-edit request also names the window its output copies (`setCopySource`): then the
  * draft comes first from the copy alignment (copy-alignment.ts), which knows where in the
  * window the output is, and from the n-gram lookup only while the output has left the window
- * (the edit itself) or copied it to its end.
+ * (the edit itself) or copied it to its end. A request may name more than one version of the
+ * window (the window as it is, and with the user's rename carried through it): each has its
+ * alignment, and the one the output has followed longest drafts, the first on a tie.
  */
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import { CopyAlignment, type CopyAlignmentOptions } from "./copy-alignment.js";
@@ -78,9 +80,9 @@ export function findContinuation(tokens: readonly Token[], history: readonly (re
   return { length: found.length, continuation };
 }
 
-/** What a generation copies: the window's tokens, and where in the sequence the output starts (the prompt's length). */
+/** What a generation copies: the window's tokens (one or more versions, most likely first), and where in the sequence the output starts (the prompt's length). */
 export interface CopySource {
-  window: readonly Token[];
+  windows: readonly (readonly Token[])[];
   outputStart: number;
 }
 
@@ -88,7 +90,7 @@ export class LookupTokenPredictor extends SpeculativePredictor {
   private tokens: Token[] = [];
   private history: readonly (readonly Token[])[] = [];
   private readonly options: LookupPredictorOptions;
-  private copy: { alignment: CopyAlignment<Token>; outputStart: number } | null = null;
+  private copy: { alignments: CopyAlignment<Token>[]; outputStart: number; followed: number } | null = null;
   private readonly copyOptions: Partial<CopyAlignmentOptions>;
 
   constructor(options: Partial<LookupPredictorOptions> = {}, copyOptions: Partial<CopyAlignmentOptions> = {}) {
@@ -105,12 +107,13 @@ export class LookupTokenPredictor extends SpeculativePredictor {
 
   /** The window the next generation copies (a next-edit request), or null (a completion): set per request. */
   setCopySource(source: CopySource | null): void {
-    this.copy = source === null || source.window.length === 0 ? null : { alignment: new CopyAlignment(source.window, this.copyOptions), outputStart: source.outputStart };
+    const windows = source?.windows.filter((w) => w.length > 0) ?? [];
+    this.copy = source === null || windows.length === 0 ? null : { alignments: windows.map((w) => new CopyAlignment(w, this.copyOptions)), outputStart: source.outputStart, followed: 0 };
   }
 
-  /** Where the copy alignment stands (a window index; null: the output has left the window), or undefined without a copy source. */
-  get copyPosition(): number | null | undefined {
-    return this.copy?.alignment.position;
+  /** Where each window's alignment stands (a window index; null: the output has left it), or undefined without a copy source. */
+  get copyPositions(): (number | null)[] | undefined {
+    return this.copy?.alignments.map((a) => a.position);
   }
 
   override reset(params: { targetSequence: LlamaContextSequence; stateTokens: Token[] }): void {
@@ -137,13 +140,16 @@ export class LookupTokenPredictor extends SpeculativePredictor {
     const copy = this.copy;
     if (copy === null) return [];
     const generated = this.tokens.length - copy.outputStart;
-    // The sequence holds fewer tokens than the alignment saw: not this generation's state any more.
-    if (generated < copy.alignment.generated) {
+    // The sequence holds fewer tokens than the alignments saw: not this generation's state any more.
+    if (generated < copy.followed) {
       this.copy = null;
       return [];
     }
-    for (let i = copy.outputStart + copy.alignment.generated; i < this.tokens.length; i++) copy.alignment.follow(this.tokens[i] as Token);
-    return copy.alignment.draft(length);
+    for (let i = copy.outputStart + copy.followed; i < this.tokens.length; i++) for (const alignment of copy.alignments) alignment.follow(this.tokens[i] as Token);
+    copy.followed = generated;
+    let best: CopyAlignment<Token> | null = null;
+    for (const alignment of copy.alignments) if (alignment.draft(1).length > 0 && (best === null || alignment.streak > best.streak)) best = alignment;
+    return best?.draft(length) ?? [];
   }
 
   override dispose(): void {
