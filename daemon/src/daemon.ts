@@ -86,7 +86,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
           persistKv: false,
           memoryBudgetBytes: 0,
           role,
-          speculation: "lookup",
+          // No draft model for a role; lookup also copy-drafts a next edit's window. --spec off turns it off here too.
+          speculation: engineOptions.speculation === "off" ? "off" : "lookup",
           draftModelSource: null,
           fimTemplate: "auto",
           kvCacheType: "f16",

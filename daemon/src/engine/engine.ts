@@ -356,10 +356,12 @@ export class Engine implements InferenceBackend {
       hold: (layouts) => cache.setLayouts(layouts),
       uncached: (tokens) => tokens.length - sequence.compareContextTokens([...tokens]).firstDifferentIndex,
       run: async (prompt, request) => {
-        speculation.begin(sequence, workspaceId, documentUri);
+        // A next edit's windows as tokens (plain text, as the model writes it): the output starts right after the prompt.
+        const copy = request.copyFrom?.length ? { windows: request.copyFrom.map((text) => model.tokenize(text, false)), outputStart: prompt.length } : null;
+        speculation.begin(sequence, workspaceId, documentUri, copy);
         const run = await generate(sequence, model, { ...request, prompt, chunker: this.prefillChunker });
         this.recordSpeed(run.generatedTokens, performance.now() - request.startedAt - (run.firstTokenMs ?? 0));
-        speculation.end(sequence, workspaceId, documentUri, prompt, run);
+        speculation.end(sequence, workspaceId, documentUri, prompt, run, copy);
         return run;
       },
       release: () => cache.release(),

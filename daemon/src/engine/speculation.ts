@@ -16,13 +16,14 @@ import type { DownloadChoice } from "../options.js";
 import { pairedDraftFor } from "./predictors/draft-pairing.js";
 import { DraftModelPredictor, type DraftOptions } from "./predictors/draft-predictor.js";
 import { assertSameVocabulary, vocabularyOf } from "./predictors/draft-vocabulary.js";
-import { LookupTokenPredictor, type LookupOptions } from "./predictors/lookup-predictor.js";
+import { LookupTokenPredictor, type CopySource, type LookupOptions } from "./predictors/lookup-predictor.js";
 import { RecentText } from "./predictors/recent-text.js";
 import { DEFAULT_GATE_OPTIONS, SpeculationGate, type GateOptions, type GateState } from "./predictors/speculation-gate.js";
 import { SpeculativePredictor } from "./predictors/speculative-predictor.js";
 
 import type { SpeculationMode } from "../options.js";
 export { SPECULATION_MODES, type SpeculationMode } from "../options.js";
+export type { CopySource } from "./predictors/lookup-predictor.js";
 
 /**
  * Within one generation, the share of drafted tokens below which drafting stops for the rest
@@ -54,6 +55,13 @@ export interface SpeculationOptions {
    */
   recentText?: boolean;
 }
+
+/**
+ * A next-edit generation's gate is its own, apart from the workspace's completions': its
+ * output copies a window, so what drafting achieves for completions says nothing of it (and
+ * a workspace whose completions turned speculation off must still copy-draft its next edits).
+ */
+const NEXT_EDIT_GATE = "\u0000next-edit";
 
 /** What one generation drafted (from the sequence's counters) and how fast it decoded. */
 export interface SpeculationCounts {
@@ -129,19 +137,27 @@ export class Speculation {
     return predictor;
   }
 
-  /** Before a generation on `sequence` for `workspaceId`: whether to speculate, and what lookup may search. */
-  begin(sequence: LlamaContextSequence, workspaceId: string, documentKey: string): void {
+  /**
+   * Before a generation on `sequence` for `workspaceId`: whether to speculate, what lookup may
+   * search, and for a next edit the window its output copies (lookup mode drafts from it; a
+   * draft model ignores it).
+   */
+  begin(sequence: LlamaContextSequence, workspaceId: string, documentKey: string, copy: CopySource | null = null): void {
     const predictor = sequence.tokenPredictor;
     if (!(predictor instanceof SpeculativePredictor)) return;
-    predictor.enabled = this.gate(workspaceId).allow();
-    if (predictor instanceof LookupTokenPredictor) predictor.setHistory(this.options.recentText === false ? [] : this.recentText(workspaceId).segmentsFor(documentKey));
+    predictor.enabled = this.gate(gateKey(workspaceId, copy)).allow();
+    if (predictor instanceof LookupTokenPredictor) {
+      predictor.setHistory(this.options.recentText === false ? [] : this.recentText(workspaceId).segmentsFor(documentKey));
+      predictor.setCopySource(copy);
+    }
   }
 
   /** After it: the gate learns what speculating (or not) achieved, and the recent text gets the request. */
-  end(sequence: LlamaContextSequence, workspaceId: string, documentKey: string, prompt: readonly Token[], counts: SpeculationCounts): void {
+  end(sequence: LlamaContextSequence, workspaceId: string, documentKey: string, prompt: readonly Token[], counts: SpeculationCounts, copy: CopySource | null = null): void {
     const predictor = sequence.tokenPredictor;
     if (!(predictor instanceof SpeculativePredictor)) return;
-    this.gate(workspaceId).record({
+    if (predictor instanceof LookupTokenPredictor) predictor.setCopySource(null);
+    this.gate(gateKey(workspaceId, copy)).record({
       speculated: predictor.enabled,
       draftTokens: counts.draftTokens,
       acceptedTokens: counts.acceptedTokens,
@@ -159,12 +175,13 @@ export class Speculation {
   /** Drops what was kept for a workspace whose last client left. */
   forget(workspaceId: string): void {
     this.gates.delete(workspaceId);
+    this.gates.delete(workspaceId + NEXT_EDIT_GATE);
     this.recent.delete(workspaceId);
   }
 
-  /** The gate's view of a workspace, for status, the bench and tests. */
-  gateState(workspaceId: string): Readonly<GateState> {
-    return this.gate(workspaceId).snapshot;
+  /** The gate's view of a workspace (of its next edits with `nextEdit`), for status, the bench and tests. */
+  gateState(workspaceId: string, nextEdit = false): Readonly<GateState> {
+    return this.gate(nextEdit ? workspaceId + NEXT_EDIT_GATE : workspaceId).snapshot;
   }
 
   async dispose(): Promise<void> {
@@ -191,4 +208,9 @@ export class Speculation {
     }
     return text;
   }
+}
+
+/** The gate a generation answers to: the workspace's, or its next edits' when it copies a window. */
+function gateKey(workspaceId: string, copy: CopySource | null): string {
+  return copy === null ? workspaceId : workspaceId + NEXT_EDIT_GATE;
 }

@@ -72,6 +72,16 @@ export interface NextEditFormat {
   render(input: NextEditPromptInput): RenderedPrompt;
   /** The rewritten window's lines, or null when the output can't be read as one. */
   parse(output: string): string[] | null;
+  /**
+   * What the model writes when it keeps the window as it is (markers included, up to its end
+   * marker), which copy speculation drafts from; absent: the window's lines (`copiedText`).
+   */
+  unchanged?(input: NextEditPromptInput): string;
+}
+
+/** The text a format's output starts by copying: its `unchanged` output, else the window's lines. */
+export function copiedText(format: NextEditFormat, input: NextEditPromptInput): string {
+  return format.unchanged ? format.unchanged(input) : block(input.window);
 }
 
 /** Lines as a block of text, each ending with a newline. */

@@ -60,4 +60,6 @@ export const ZETA: NextEditFormat = {
   endMarkers: [REGION_END],
   render,
   parse,
+  // The region again, the cursor marker where it was, as the model starts its response.
+  unchanged: (input) => `${REGION_START}\n${withCursor(input.window, input.cursor, CURSOR)}\n${REGION_END}`,
 };

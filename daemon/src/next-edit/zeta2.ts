@@ -60,4 +60,5 @@ export const ZETA2: NextEditFormat = {
   endMarkers: [END],
   render,
   parse,
+  unchanged: (input) => `${withNewline(withCursor(input.window, input.cursor, CURSOR))}${END}`,
 };

@@ -28,6 +28,13 @@ export interface EngineRunRequest {
   onPrefill?: (evaluated: number, total: number) => void;
   /** Where the scheduler may let a waiting completion run (between prefill chunks and tokens). */
   yieldPoint?: () => Promise<void>;
+  /**
+   * Texts the output is expected to copy, most likely first (a next edit: the window as the
+   * model writes it when it changes nothing, and with the user's rename carried through it).
+   * An engine that drafts tokens drafts from them (copy speculation); the others ignore them.
+   * Greedy output never depends on them.
+   */
+  copyFrom?: readonly string[];
 }
 
 /**

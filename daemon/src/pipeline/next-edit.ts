@@ -5,7 +5,8 @@
  * edit in progress; the window as it is now last, so a keystroke within the edit re-evaluates
  * only from the changed line), BOS as the vocabulary asks, generate on the document's cache
  * until the format's end marker, and read the rewritten window back as edits. The output
- * mostly copies the window, which the engine's prompt-lookup speculation drafts from.
+ * mostly copies the window: the engine is told what it copies (`copyFrom`, copy-sources.ts),
+ * and the local engine drafts from it (copy speculation, engine/predictors/copy-alignment.ts).
  */
 import { emptyOutcome, type NextEditInput, type NextEditOutcome } from "../backend.js";
 import { HearthError } from "../errors.js";
@@ -17,6 +18,7 @@ import { piecesToTokens } from "../next-edit/tokens.js";
 import { cutWindow } from "../next-edit/window.js";
 import { ErrorCodes } from "../protocol.js";
 import { startAsTrained } from "../prompt/bos.js";
+import { copySources } from "./copy-sources.js";
 import type { EnginePort, Vocabulary } from "./engine-port.js";
 import { TextStream } from "./text-stream.js";
 
@@ -45,6 +47,7 @@ export async function runNextEdit<T>(port: EnginePort<T>, input: NextEditInput):
       signal: input.signal,
       startedAt: started,
       onGenerated: (generated) => stream.push(generated),
+      copyFrom: copySources(format, cut.input),
       ...(input.onPrefill ? { onPrefill: input.onPrefill } : {}),
       ...(input.yieldPoint ? { yieldPoint: input.yieldPoint } : {}),
     });
