@@ -113,7 +113,8 @@ describe("daemon lifecycle", function () {
       await client.open({ uri: "file:///workspace/a/x.ts", languageId: "typescript", version: 1, text: "const x = 1;\n" });
       await assert.rejects(
         client.complete({ textDocument: { uri: "file:///workspace/a/x.ts" }, position: { line: 0, character: 5 }, context: { triggerKind: 1 } }),
-        (e: Error & { data?: { code: string; hint: string } }) => e.data?.code === "HEARTH_ERR_MODEL_LOAD_FAILED" && /--model/.test(e.data.hint),
+        // The request names the failure as the status does: a missing file, with the option that fixes it.
+        (e: Error & { data?: { code: string; hint: string } }) => e.data?.code === "HEARTH_ERR_MODEL_NOT_FOUND" && /--model/.test(e.data.hint),
       );
       const status = await client.status();
       assert.equal(status.modelState.state, "failed");
