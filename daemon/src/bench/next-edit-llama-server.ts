@@ -15,6 +15,7 @@ import { EditHistory, type EditEvent } from "../next-edit/edit-history.js";
 import { suggestEdits } from "../next-edit/edits.js";
 import { block } from "../next-edit/format.js";
 import { NEXT_EDIT_FORMATS } from "../next-edit/formats.js";
+import { changeBlock, MAX_CHANGE_BLOCKS, withNewline } from "../next-edit/sweep.js";
 import { cutWindow } from "../next-edit/window.js";
 import type { Position, TextDocumentContentChangeEvent } from "../protocol.js";
 import type { NextEditAnswer, NextEditDriver, NextEditUsage } from "./next-edit-replay.js";
@@ -22,20 +23,6 @@ import type { EditorFile } from "./trace-editor.js";
 
 const FILE_SEP = "<|file_sep|>";
 const STOPS = [FILE_SEP, "</s>"];
-/** Zed's Sweep mode: the last three changes, each cut to 40 lines (head, `...`, tail). */
-const MAX_CHANGE_BLOCKS = 3;
-const MAX_CHANGE_LINES = 40;
-
-function limitLines(lines: readonly string[]): string {
-  if (lines.length <= MAX_CHANGE_LINES) return lines.join("\n");
-  const head = Math.floor(MAX_CHANGE_LINES / 2);
-  const tail = MAX_CHANGE_LINES - head - 1;
-  return [...lines.slice(0, head), "...", ...lines.slice(lines.length - tail)].join("\n");
-}
-
-function withNewline(text: string): string {
-  return text.endsWith("\n") ? text : `${text}\n`;
-}
 
 /** Zed's Sweep prompt as text: every recent change as a diff block (the one in progress too), then original, current and the updated header. */
 export function plainSweepPrompt(path: string, events: readonly Pick<EditEvent, "oldLines" | "newLines">[], original: readonly string[], window: readonly string[]): string {
@@ -43,7 +30,7 @@ export function plainSweepPrompt(path: string, events: readonly Pick<EditEvent, 
   const file = (name: string, content: string): void => {
     prompt += `${FILE_SEP}${name}\n${withNewline(content)}`;
   };
-  for (const event of events.slice(-MAX_CHANGE_BLOCKS)) file(`${path}.diff`, `original:\n${withNewline(limitLines(event.oldLines))}updated:\n${limitLines(event.newLines)}`);
+  for (const event of events.slice(-MAX_CHANGE_BLOCKS)) file(`${path}.diff`, changeBlock(event.oldLines, event.newLines));
   file(`original/${path}`, block(original));
   file(`current/${path}`, block(window));
   return `${prompt}${FILE_SEP}updated/${path}\n`;

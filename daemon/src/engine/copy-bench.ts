@@ -39,8 +39,8 @@ import { CODE_CORPUS } from "../gguf/code-corpus.js";
 import { ensureSyntheticModel } from "../gguf/model-cache.js";
 import { SYNTHETIC_MODEL_PRESETS, type SyntheticPrecision } from "../gguf/synthetic-model.js";
 import { describeMachine, type MachineInfo } from "../machine.js";
-import { EditHistory } from "../next-edit/edit-history.js";
 import type { NextEditFormatName } from "../next-edit/format.js";
+import { replayGoldenSteps, type GoldenCase } from "../next-edit/golden-case.js";
 import type { EnginePort, EngineRun, Vocabulary } from "../pipeline/engine-port.js";
 import { runNextEdit } from "../pipeline/next-edit.js";
 import { PrefillBudget } from "../prompt/prefill-budget.js";
@@ -65,17 +65,6 @@ export interface CopyBenchOptions {
   runs: number;
   warmup: number;
   target: string;
-}
-
-/** A golden case as its file holds it (test/fixtures/next-edit). */
-interface GoldenCase {
-  description: string;
-  format: NextEditFormatName;
-  path: string;
-  document: string;
-  steps: ({ setLine: [number, string] } | { insertLine: [number, string] } | { deleteLine: number } | { waitMs: number })[];
-  cursor: { line: number; character: number };
-  output: string;
 }
 
 export interface ReplayCounts {
@@ -172,24 +161,8 @@ function median(values: readonly number[]): number {
 
 /** The prompt tokens and the window the pipeline gives the engine for a case (the engine's run is skipped: `output` is its answer). */
 async function pipelineRequest(model: LlamaModel, c: GoldenCase): Promise<{ prompt: Token[]; copyFrom: readonly string[] }> {
-  let now = 0;
-  const history = new EditHistory({ now: () => now });
   const uri = "file:///bench/case";
-  let text = c.document;
-  for (const step of c.steps) {
-    if ("waitMs" in step) {
-      now += step.waitMs;
-      continue;
-    }
-    const lines = text.split("\n");
-    if ("setLine" in step) lines[step.setLine[0]] = step.setLine[1];
-    else if ("insertLine" in step) lines.splice(step.insertLine[0], 0, step.insertLine[1]);
-    else lines.splice(step.deleteLine, 1);
-    const next = lines.join("\n");
-    history.record(uri, text, next);
-    text = next;
-    now += 50;
-  }
+  const { text, history } = replayGoldenSteps(c, uri);
   let seen: { prompt: Token[]; copyFrom: readonly string[] } | null = null;
   const port = benchPort(model, (prompt, copyFrom) => (seen = { prompt: [...prompt], copyFrom }), c.output);
   await runNextEdit(port, { workspaceId: "bench", documentUri: uri, text, cursor: c.cursor, path: c.path, events: history.events(uri), format: c.format, maxTokens: Defaults.nextEditMaxTokens, signal: new AbortController().signal });

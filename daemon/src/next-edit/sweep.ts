@@ -17,7 +17,7 @@ const FILE_SEP = "<|file_sep|>";
 const END_OF_TEXT = "</s>";
 
 /** Zed keeps the last 3 change blocks of at most 40 lines each (head, `...`, tail). */
-const MAX_CHANGE_BLOCKS = 3;
+export const MAX_CHANGE_BLOCKS = 3;
 const MAX_CHANGE_LINES = 40;
 
 function limitLines(lines: readonly string[]): string {
@@ -27,8 +27,13 @@ function limitLines(lines: readonly string[]): string {
   return [...lines.slice(0, head), "...", ...lines.slice(lines.length - tail)].join("\n");
 }
 
-function withNewline(text: string): string {
+export function withNewline(text: string): string {
   return text.endsWith("\n") ? text : `${text}\n`;
+}
+
+/** A change as a `PATH.diff` block's content: its lines before and after, each side cut to 40 lines. */
+export function changeBlock(oldLines: readonly string[], newLines: readonly string[]): string {
+  return `original:\n${withNewline(limitLines(oldLines))}updated:\n${limitLines(newLines)}`;
 }
 
 function render(input: NextEditPromptInput): RenderedPrompt {
@@ -37,10 +42,7 @@ function render(input: NextEditPromptInput): RenderedPrompt {
     pieces.push({ special: FILE_SEP }, { text: `${path}\n${withNewline(content)}` });
   };
   for (const related of input.related) file(related.name, related.text);
-  for (const entry of input.history) {
-    const original = limitLines(entry.oldLines);
-    file(`${entry.path}.diff`, `original:\n${withNewline(original)}updated:\n${limitLines(entry.newLines)}`);
-  }
+  for (const entry of input.history) file(`${entry.path}.diff`, changeBlock(entry.oldLines, entry.newLines));
   file(`original/${input.path}`, block(input.original));
   file(`current/${input.path}`, block(input.window));
   pieces.push({ special: FILE_SEP }, { text: `updated/${input.path}\n` });

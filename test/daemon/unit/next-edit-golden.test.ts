@@ -9,46 +9,17 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { EditHistory } from "../../../daemon/src/next-edit/edit-history.js";
 import { diffWindow, suggestEdits } from "../../../daemon/src/next-edit/edits.js";
 import { NEXT_EDIT_FORMATS } from "../../../daemon/src/next-edit/formats.js";
-import type { NextEditFormatName } from "../../../daemon/src/next-edit/format.js";
+import { replayGoldenSteps, type GoldenCase } from "../../../daemon/src/next-edit/golden-case.js";
 import { cutWindow } from "../../../daemon/src/next-edit/window.js";
 import { packageRoot } from "../../../daemon/src/version.js";
 
 const casesDir = path.join(packageRoot(), "test", "fixtures", "next-edit");
 const update = process.env.UPDATE_GOLDEN === "1";
 
-type Step = { setLine: [number, string] } | { insertLine: [number, string] } | { deleteLine: number } | { waitMs: number };
-
-interface GoldenCase {
-  description: string;
-  format: NextEditFormatName;
-  path: string;
-  document: string;
-  steps: Step[];
-  cursor: { line: number; character: number };
-  output: string;
-}
-
 function run(c: GoldenCase): unknown {
-  let now = 0;
-  const history = new EditHistory({ now: () => now });
-  let text = c.document;
-  for (const step of c.steps) {
-    if ("waitMs" in step) {
-      now += step.waitMs;
-      continue;
-    }
-    const lines = text.split("\n");
-    if ("setLine" in step) lines[step.setLine[0]] = step.setLine[1];
-    else if ("insertLine" in step) lines.splice(step.insertLine[0], 0, step.insertLine[1]);
-    else lines.splice(step.deleteLine, 1);
-    const next = lines.join("\n");
-    history.record("file:///case", text, next);
-    text = next;
-    now += 50;
-  }
+  const { text, history } = replayGoldenSteps(c, "file:///case");
   const format = NEXT_EDIT_FORMATS[c.format];
   const cut = cutWindow(format, { text, cursor: c.cursor, path: c.path, events: history.events("file:///case"), related: [], countTokens: (t) => Math.ceil(t.length / 3) });
   return suggestEdits({ window: cut.input.window, startLine: cut.startLine, cursor: c.cursor, original: cut.input.original, updated: format.parse(c.output) });

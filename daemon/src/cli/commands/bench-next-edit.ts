@@ -16,6 +16,7 @@ import { syntheticPresets } from "../../gguf/model-cache.js";
 import { NEXT_EDIT_FORMAT_CHOICES } from "../../next-edit/formats.js";
 import { Defaults, Limits } from "../../protocol.js";
 import { packageRoot } from "../../version.js";
+import { parsePeerFlag } from "./peer-flag.js";
 import { entryScript } from "../common.js";
 
 const CONFIG_FLAGS = ["model", "shape", "next-edit-model", "next-edit-backend", "next-edit-format", "threads", "ctx", "label"] as const;
@@ -60,19 +61,7 @@ function config(args: ParsedArgs, base: NextEditHearthConfig | null, fallbackLab
 }
 
 function peer(value: string, base: NextEditHearthConfig): NextEditConfigSpec {
-  const eq = value.indexOf("=");
-  const kind = eq === -1 ? value : value.slice(0, eq);
-  const rest = eq === -1 ? "" : value.slice(eq + 1).trim();
-  if (kind === "llama-server") {
-    if (!/^https?:\/\//.test(rest)) throw new UsageError(`--peer llama-server=URL needs an http(s) URL, e.g. llama-server=http://127.0.0.1:8012; got "${rest}"`);
-    return { kind: "llama-server", label: "llama-server", url: rest.replace(/\/+$/, "") };
-  }
-  if (kind === "hearth") {
-    const args = parseArgs(rest === "" ? [] : rest.split(/\s+/), { value: CONFIG_FLAGS });
-    if (args.positional.length > 0) throw new UsageError(`--peer hearth=FLAGS takes only flags; got "${args.positional.join(" ")}"`);
-    return config(args, base, rest === "" ? "hearth (2)" : `hearth ${rest}`);
-  }
-  throw new UsageError(`--peer must be llama-server=URL or hearth=FLAGS; got "${value}"`);
+  return parsePeerFlag(value, CONFIG_FLAGS, (args, label) => config(args, base, label));
 }
 
 export async function runNextEditCommand(argv: readonly string[], help: string, commandLine: string): Promise<number> {

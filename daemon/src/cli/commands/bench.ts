@@ -15,6 +15,7 @@ import { syntheticPresets } from "../../gguf/model-cache.js";
 import { Defaults, KV_CACHE_TYPES, Limits } from "../../protocol.js";
 import { packageRoot } from "../../version.js";
 import { intFlag, parseArgs, parseFileRange, stringFlag, UsageError, type ParsedArgs } from "../../args.js";
+import { parsePeerFlag } from "./peer-flag.js";
 import { entryScript, languageIdFor } from "../common.js";
 
 export const benchHelp = `Usage: hearth bench [options]
@@ -133,19 +134,7 @@ function hearthConfig(args: ParsedArgs, base: HearthConfigSpec | null, fallbackL
 }
 
 function peerConfig(value: string, base: HearthConfigSpec): ConfigSpec {
-  const eq = value.indexOf("=");
-  const kind = eq === -1 ? value : value.slice(0, eq);
-  const rest = eq === -1 ? "" : value.slice(eq + 1).trim();
-  if (kind === "llama-server") {
-    if (!/^https?:\/\//.test(rest)) throw new UsageError(`--peer llama-server=URL needs an http(s) URL, e.g. llama-server=http://127.0.0.1:8012; got "${rest}"`);
-    return { kind: "llama-server", label: "llama-server", url: rest.replace(/\/+$/, "") };
-  }
-  if (kind === "hearth") {
-    const args = parseArgs(rest === "" ? [] : rest.split(/\s+/), { value: CONFIG_FLAGS });
-    if (args.positional.length > 0) throw new UsageError(`--peer hearth=FLAGS takes only flags; got "${args.positional.join(" ")}"`);
-    return hearthConfig(args, base, rest === "" ? "hearth (2)" : `hearth ${rest}`);
-  }
-  throw new UsageError(`--peer must be llama-server=URL or hearth=FLAGS; got "${value}"`);
+  return parsePeerFlag(value, CONFIG_FLAGS, (args, label) => hearthConfig(args, base, label));
 }
 
 /** The arguments as a shell would take them back, without --out FILE. */
